@@ -1,0 +1,105 @@
+# convbench build.  `make` builds the library and the program, `make test` runs every test
+# twice (plain, then under AddressSanitizer + UndefinedBehaviorSanitizer), `make bench` times
+# the implementations, `make data` writes the sample pictures, `make deps` installs packages.
+
+CC ?= cc
+BUILD ?= build
+SANITIZE ?=
+WERROR ?=
+OPT ?= -O2
+
+# The first Python that can import numpy and scipy (Debian's /usr/bin/python3 on a machine
+# whose default python3 lacks them).
+PYTHON ?= $(shell for p in python3 /usr/bin/python3 python; do \
+	$$p -c 'import numpy, scipy' >/dev/null 2>&1 && { command -v $$p; break; }; done)
+
+CPPFLAGS = -Iinclude -Icore -Iharness -MMD -MP
+CFLAGS = -std=c11 $(OPT) -g -Wall -Wextra -fPIC $(WERROR)
+LDLIBS = -lstb -lm
+ifeq ($(SANITIZE),1)
+OPT = -O1
+CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+LIB_SRCS := $(sort $(wildcard core/*.c) $(wildcard algorithms/*.c))
+HARNESS_SRCS := $(sort $(filter-out harness/main.c,$(wildcard harness/*.c)))
+UNIT_SRCS := $(sort $(wildcard tests/unit_*.c))
+
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+HARNESS_OBJS := $(HARNESS_SRCS:%.c=$(BUILD)/obj/%.o)
+UNIT_BINS := $(UNIT_SRCS:tests/%.c=$(BUILD)/tests/%)
+
+LIB := $(BUILD)/libconvbench.a
+SHARED_LIB := $(BUILD)/libconvbench.so
+PROGRAM := $(BUILD)/convbench
+
+.PHONY: all test test-suite test-unit test-check test-oracle test-cli test-sanitized \
+	bench data deps clean
+
+all: $(LIB) $(SHARED_LIB) $(PROGRAM)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(SHARED_LIB): $(LIB_OBJS)
+	$(CC) -shared $(LDFLAGS) $^ -lm -o $@
+
+$(PROGRAM): $(BUILD)/obj/harness/main.o $(HARNESS_OBJS) $(LIB)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: tests/%.c $(HARNESS_OBJS) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# ---- tests ----
+# A sanitized shared library loaded into Python needs the sanitizer runtimes preloaded.
+ifeq ($(SANITIZE),1)
+PY_ENV = LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
+	ASAN_OPTIONS=detect_leaks=0
+endif
+
+test-unit: $(UNIT_BINS)
+	@for t in $(UNIT_BINS); do echo "== $$t"; $$t || exit 1; done
+
+test-check: $(PROGRAM)
+	$(PROGRAM) check
+
+test-oracle: $(SHARED_LIB)
+	@test -n "$(PYTHON)" || { echo "no Python with numpy and scipy: run 'make deps'" >&2; exit 1; }
+	$(PY_ENV) $(PYTHON) tests/oracle.py --lib $(SHARED_LIB)
+
+test-cli: $(PROGRAM)
+	@test -n "$(PYTHON)" || { echo "no Python with numpy and scipy: run 'make deps'" >&2; exit 1; }
+	PYTHON=$(PYTHON) bash tests/cli_errors.sh $(PROGRAM)
+
+test-suite: test-unit test-check test-oracle test-cli
+
+test-sanitized:
+	$(MAKE) --no-print-directory BUILD=$(BUILD)/sanitized SANITIZE=1 test-suite
+
+test: all
+	$(MAKE) --no-print-directory test-suite
+	$(MAKE) --no-print-directory test-sanitized
+	@echo "make test: all suites passed"
+
+# ---- main job ----
+bench: all
+	$(PROGRAM) bench
+
+data: all
+	@test -n "$(PYTHON)" || { echo "no Python with numpy and scipy: run 'make deps'" >&2; exit 1; }
+	$(PYTHON) scripts/make_data.py data
+
+deps:
+	bash scripts/install-deps.sh
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

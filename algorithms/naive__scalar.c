@@ -1,0 +1,104 @@
+/* naive__scalar: the reference.  The textbook four loops, written to be obviously right.
+ *
+ * Math: out[n][oy][ox] = sum over input channels c of n's group, ky < KH, kx < KW of
+ *       ext[c][row0 + oy*SY + ky][col0 + ox*SX + kx] * w'[n][c - c0][ky][kx],
+ *       where ext is the image extended by the boundary rule and w' the weights as a
+ *       correlation (flipped for op=conv), both from the shared code in core/extend.c.
+ * Layout: input C x H x W, weights N x C/groups x KH x KW, output N x OH x OW; the image is
+ *       never copied: each tap looks its source row and column up in maps made in plan.
+ * Applies to every problem.  Sums are accumulated in double and rounded once, so every other
+ *       implementation is measured against a result with a single rounding error.
+ * Cost: N*OH*OW*(C/groups)*KH*KW multiply-adds; memory: the weights plus (ext_h + ext_w)
+ *       index entries. */
+#include "convbench.h"
+
+#include <stdlib.h>
+
+typedef struct {
+    cb_problem p;
+    cb_shape s;
+    float *weights;    /* as a correlation */
+    int64_t *src_row;  /* extended row r (from row0) -> image row, or -1 for the fill */
+    int64_t *src_col;
+} naive_plan;
+
+static bool naive_supports(const cb_problem *p, char *why, size_t why_size)
+{
+    (void)p, (void)why, (void)why_size;
+    return true;
+}
+
+static void naive_destroy(void *plan)
+{
+    naive_plan *np = plan;
+    if (!np) return;
+    cb_free(np->weights);
+    cb_free(np->src_row);
+    cb_free(np->src_col);
+    free(np);
+}
+
+static cb_status naive_plan_make(const cb_problem *p, const float *weights, const cb_options *opt,
+                                 void **plan, char *why, size_t why_size)
+{
+    (void)opt, (void)why, (void)why_size;
+    naive_plan *np = calloc(1, sizeof *np);
+    if (!np) return CB_ERR_NO_MEMORY;
+    np->p = *p;
+    cb_problem_shape(p, &np->s, NULL, 0);
+    np->weights = cb_alloc((size_t)np->s.weight_elems, sizeof(float));
+    np->src_row = cb_alloc((size_t)np->s.ext_h, sizeof(int64_t));
+    np->src_col = cb_alloc((size_t)np->s.ext_w, sizeof(int64_t));
+    if (!np->weights || !np->src_row || !np->src_col) {
+        naive_destroy(np);
+        return CB_ERR_NO_MEMORY;
+    }
+    cb_weights_as_correlation(p, weights, np->weights);
+    for (int64_t r = 0; r < np->s.ext_h; r++)
+        np->src_row[r] = cb_extend_index(np->s.row0 + r, p->H, p->boundary);
+    for (int64_t c = 0; c < np->s.ext_w; c++)
+        np->src_col[c] = cb_extend_index(np->s.col0 + c, p->W, p->boundary);
+    *plan = np;
+    return CB_OK;
+}
+
+static void naive_run(void *plan, const float *input, float *output)
+{
+    const naive_plan *np = plan;
+    const cb_problem *p = &np->p;
+    const cb_shape *s = &np->s;
+    const double fill = p->fill_value;
+    for (int64_t n = 0; n < p->N; n++) {
+        const int64_t first_channel = (n / s->n_per_group) * s->c_per_group;
+        const float *wn = np->weights + n * s->c_per_group * s->taps;
+        for (int64_t oy = 0; oy < s->OH; oy++) {
+            for (int64_t ox = 0; ox < s->OW; ox++) {
+                double acc = 0.0;
+                for (int64_t cl = 0; cl < s->c_per_group; cl++) {
+                    const float *plane = input + (first_channel + cl) * p->H * p->W;
+                    const float *wk = wn + cl * s->taps;
+                    for (int64_t ky = 0; ky < p->KH; ky++) {
+                        int64_t sy = np->src_row[oy * p->SY + ky];
+                        for (int64_t kx = 0; kx < p->KW; kx++) {
+                            int64_t sx = np->src_col[ox * p->SX + kx];
+                            double v = (sy < 0 || sx < 0) ? fill : plane[sy * p->W + sx];
+                            acc += v * (double)wk[ky * p->KW + kx];
+                        }
+                    }
+                }
+                output[(n * s->OH + oy) * s->OW + ox] = (float)acc;
+            }
+        }
+    }
+}
+
+const cb_impl cb_impl_naive__scalar = {
+    .name = "naive__scalar",
+    .summary = "reference: four loops over outputs and taps, double accumulation",
+    .isa = CB_ISA_SCALAR,
+    .threaded = false,
+    .supports = naive_supports,
+    .plan = naive_plan_make,
+    .run = naive_run,
+    .destroy = naive_destroy,
+};

@@ -1,0 +1,88 @@
+/* views__scalar: the C counterpart of NumPy's sliding_window_view + tensordot.
+ *
+ * Math: for each output channel n, out[n] = tensordot(windows, w'[n], 3) where windows is the
+ *       (OH, OW, C/groups, KH, KW) view of the extended channels of n's group, window (oy, ox)
+ *       starting at extended row oy*SY and column ox*SX, and w'[n] the (C/groups, KH, KW)
+ *       weights as a correlation (flipped for op=conv by the shared code).
+ * Layout: the image is extended once per run into a C x ext_h x ext_w buffer (shared boundary
+ *       code); the windows are a strided view of that buffer: no window is copied.  Stride is
+ *       folded into the view's strides, so no discarded output is computed.
+ * Applies to every problem.  Accumulates in float through a generic rank-agnostic strided dot.
+ * Cost: N*OH*OW*(C/groups)*KH*KW multiply-adds; memory: C*ext_h*ext_w floats of extension. */
+#include "convbench.h"
+#include "strided_view.h"
+
+#include <stdlib.h>
+
+typedef struct {
+    cb_problem p;
+    cb_shape s;
+    float *weights;   /* as a correlation */
+    float *extended;  /* C x ext_h x ext_w */
+} views_plan;
+
+static bool views_supports(const cb_problem *p, char *why, size_t why_size)
+{
+    (void)p, (void)why, (void)why_size;
+    return true;
+}
+
+static void views_destroy(void *plan)
+{
+    views_plan *vp = plan;
+    if (!vp) return;
+    cb_free(vp->weights);
+    cb_free(vp->extended);
+    free(vp);
+}
+
+static cb_status views_plan_make(const cb_problem *p, const float *weights, const cb_options *opt,
+                                 void **plan, char *why, size_t why_size)
+{
+    (void)opt, (void)why, (void)why_size;
+    views_plan *vp = calloc(1, sizeof *vp);
+    if (!vp) return CB_ERR_NO_MEMORY;
+    vp->p = *p;
+    cb_problem_shape(p, &vp->s, NULL, 0);
+    vp->weights = cb_alloc((size_t)vp->s.weight_elems, sizeof(float));
+    vp->extended = cb_alloc((size_t)(p->C * vp->s.ext_h * vp->s.ext_w), sizeof(float));
+    if (!vp->weights || !vp->extended) {
+        views_destroy(vp);
+        return CB_ERR_NO_MEMORY;
+    }
+    cb_weights_as_correlation(p, weights, vp->weights);
+    *plan = vp;
+    return CB_OK;
+}
+
+static void views_run(void *plan, const float *input, float *output)
+{
+    const views_plan *vp = plan;
+    const cb_problem *p = &vp->p;
+    const cb_shape *s = &vp->s;
+    const int64_t plane = s->ext_h * s->ext_w;
+    for (int64_t c = 0; c < p->C; c++)
+        cb_extend_plane(input + c * p->H * p->W, p->H, p->W, p->boundary, p->fill_value, s->row0,
+                        s->col0, s->ext_h, s->ext_w, vp->extended + c * plane);
+    const int64_t kernel_shape[3] = {s->c_per_group, p->KH, p->KW};
+    for (int64_t n = 0; n < p->N; n++) {
+        int64_t group = n / s->n_per_group;
+        strided_view windows = view_sliding_windows(
+            vp->extended + group * s->c_per_group * plane, s->c_per_group, s->ext_h, s->ext_w,
+            s->OH, s->OW, p->KH, p->KW, p->SY, p->SX);
+        strided_view kernel =
+            view_contiguous(vp->weights + n * s->c_per_group * s->taps, 3, kernel_shape);
+        view_tensordot(&windows, &kernel, output + n * s->OH * s->OW);
+    }
+}
+
+const cb_impl cb_impl_views__scalar = {
+    .name = "views__scalar",
+    .summary = "sliding-window strided view of the extended image, generic tensor-dot",
+    .isa = CB_ISA_SCALAR,
+    .threaded = false,
+    .supports = views_supports,
+    .plan = views_plan_make,
+    .run = views_run,
+    .destroy = views_destroy,
+};

@@ -1,0 +1,50 @@
+/* The implementation table.  Adding an implementation means one file in algorithms/ that
+ * defines a `const cb_impl` and one line in this table.  Order matters only for listings. */
+#include "convbench.h"
+
+#include <stdio.h>
+#include <string.h>
+
+extern const cb_impl cb_impl_naive__scalar;
+extern const cb_impl cb_impl_views__scalar;
+
+static const cb_impl *const table[] = {
+    &cb_impl_naive__scalar,
+    &cb_impl_views__scalar,
+};
+
+size_t cb_impl_count(void) { return sizeof table / sizeof table[0]; }
+
+const cb_impl *cb_impl_at(size_t i) { return i < cb_impl_count() ? table[i] : NULL; }
+
+const cb_impl *cb_impl_find(const char *name)
+{
+    for (size_t i = 0; i < cb_impl_count(); i++)
+        if (strcmp(table[i]->name, name) == 0) return table[i];
+    return NULL;
+}
+
+bool cb_cpu_has(cb_isa isa)
+{
+    __builtin_cpu_init();
+    switch (isa) {
+    case CB_ISA_SCALAR:
+        return true;
+    case CB_ISA_AVX2:
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case CB_ISA_AVX512:
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+    }
+    return false;
+}
+
+bool cb_impl_available(const cb_impl *impl, char *why, size_t why_size)
+{
+    if (cb_cpu_has(impl->isa)) return true;
+    if (why && why_size)
+        snprintf(why, why_size, "this CPU lacks %s", impl->isa == CB_ISA_AVX2
+                                                         ? "AVX2+FMA"
+                                                         : "AVX-512 F/BW/DQ/VL");
+    return false;
+}

@@ -1,0 +1,56 @@
+/* The built-in problem set of `convbench check`.  Every mode x boundary x op combination is
+ * crossed with a rotation of shapes, channel layouts and strides chosen so that the whole set
+ * covers: odd and even kernels, 1x1, 1xK and Kx1 kernels, kernels larger than the image
+ * (same/full), one-pixel images, strides 1-3 (equal and unequal per axis), and single-channel,
+ * depthwise colour, one-filter-over-channels, filter-bank, dense and grouped channel layouts.
+ * Sizes stay small so the double-accumulating reference is quick and integer data stays
+ * exact in float. */
+#include "check_cases.h"
+
+static const struct { int64_t H, W, KH, KW; } shapes[] = {
+    {7, 9, 3, 3},   {8, 8, 4, 2},  {5, 6, 1, 1},  {1, 1, 3, 3},   {4, 3, 6, 7},
+    {12, 10, 5, 4}, {6, 13, 1, 5}, {11, 5, 4, 1}, {1, 7, 2, 3},   {17, 16, 7, 6},
+    {1, 1, 1, 1},   {3, 2, 9, 8},  {9, 17, 2, 2}, {16, 15, 3, 8}, {2, 2, 2, 2},
+};
+static const struct { int64_t C, N, groups; } channels[] = {
+    {1, 1, 1}, {3, 3, 3}, {1, 4, 1}, {4, 2, 1}, {4, 6, 2}, {3, 1, 1},
+};
+static const struct { int64_t SY, SX; } strides[] = {
+    {1, 1}, {2, 2}, {3, 1}, {1, 3}, {3, 3}, {2, 3}, {1, 2},
+};
+static const float fills[] = {0.0f, -2.0f, 3.0f};
+
+#define COUNT_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+int check_cases_build(bool quick, cb_problem *cases, int max)
+{
+    const int variants = quick ? 2 : 10;
+    int count = 0;
+    int combo = 0;
+    for (int m = 0; m < 3; m++) {
+        for (int b = 0; b < 5; b++) {
+            for (int o = 0; o < 2; o++, combo++) {
+                for (int v = 0; v < variants && count < max; v++) {
+                    cb_problem p = cb_problem_default();
+                    p.mode = (cb_mode)m;
+                    p.boundary = (cb_boundary)b;
+                    p.op = (cb_op)o;
+                    /* the shape rotation moves on until the kernel fits in valid mode */
+                    for (int k = 0; k < COUNT_OF(shapes); k++) {
+                        int s = (combo * 7 + v + k) % COUNT_OF(shapes);
+                        p.H = shapes[s].H, p.W = shapes[s].W;
+                        p.KH = shapes[s].KH, p.KW = shapes[s].KW;
+                        if (p.mode != CB_MODE_VALID || (p.KH <= p.H && p.KW <= p.W)) break;
+                    }
+                    int c = (combo * 5 + v) % COUNT_OF(channels);
+                    p.C = channels[c].C, p.N = channels[c].N, p.groups = channels[c].groups;
+                    int st = (combo * 3 + v) % COUNT_OF(strides);
+                    p.SY = strides[st].SY, p.SX = strides[st].SX;
+                    p.fill_value = fills[(combo + v) % COUNT_OF(fills)];
+                    cases[count++] = p;
+                }
+            }
+        }
+    }
+    return count;
+}

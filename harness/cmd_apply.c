@@ -1,0 +1,194 @@
+/* convbench apply: one convolution of a picture or .npy array, written as .npy or .png.
+ * Pictures load as 0..255 floats (not rescaled), so results equal NumPy's on the same array. */
+#include "cli.h"
+#include "commands.h"
+#include "convbench.h"
+#include "float_array.h"
+#include "kernel_spec.h"
+#include "npy.h"
+#include "picture.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    const char *impl, *kernel, *input, *output;
+    bool normalize;
+    cb_problem problem;  /* mode, boundary, fill, op, stride from the options */
+} apply_options;
+
+static const char usage[] =
+    "usage: convbench apply [--impl NAME] --kernel SPEC [--mode valid|same|full]\n"
+    "         [--boundary constant|symmetric|mirror|replicate|wrap] [--fill-value V]\n"
+    "         [--op corr|conv] [--stride S|SY,SX] [--normalize] INPUT OUTPUT\n"
+    "  INPUT   .npy (H,W) or (H,W,C) of any real dtype, or .png .jpg .pgm .ppm\n"
+    "  SPEC    identity, box:K, gaussian:K:SIGMA, binomial:K, sharpen, laplacian, sobel-x,\n"
+    "          sobel-y, prewitt-x, prewitt-y, or .npy (KH,KW) | (KH,KW,C) | (N,KH,KW,C)\n"
+    "  OUTPUT  .npy float32 (OH,OW) or (OH,OW,N), or .png (clamped to 0..255, or min..max\n"
+    "          stretched with --normalize)\n";
+
+static bool is_picture(const char *path)
+{
+    static const char *const exts[] = {".png", ".jpg", ".jpeg", ".pgm", ".ppm", ".pnm"};
+    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++)
+        if (path_has_extension(path, exts[i])) return true;
+    return false;
+}
+
+/* Parses argv; returns 0 when the command should go on, else an exit status (-1 for --help). */
+static int parse_options(int argc, char **argv, apply_options *o)
+{
+    char why[CB_WHY_SIZE];
+    const char *positional[2];
+    int n_positional = 0;
+    bool missing = false;
+    o->impl = "naive__scalar";
+    o->problem = cb_problem_default();
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        if (strcmp(argv[i], "--help") == 0) {
+            fputs(usage, stdout);
+            return -1;
+        } else if (strcmp(argv[i], "--normalize") == 0) {
+            o->normalize = true;
+        } else if (cli_take(argc, argv, &i, "--impl", &v, &missing)) {
+            o->impl = v;
+        } else if (cli_take(argc, argv, &i, "--kernel", &v, &missing)) {
+            o->kernel = v;
+        } else if (cli_take(argc, argv, &i, "--mode", &v, &missing)) {
+            if (v && !cb_mode_from_name(v, &o->problem.mode))
+                return cli_error("apply: unknown mode '%s' (valid, same, full)", v);
+        } else if (cli_take(argc, argv, &i, "--boundary", &v, &missing)) {
+            if (v && !cb_boundary_from_name(v, &o->problem.boundary))
+                return cli_error("apply: unknown boundary '%s' (constant, symmetric, mirror, "
+                                 "replicate, wrap)", v);
+        } else if (cli_take(argc, argv, &i, "--op", &v, &missing)) {
+            if (v && !cb_op_from_name(v, &o->problem.op))
+                return cli_error("apply: unknown op '%s' (corr, conv)", v);
+        } else if (cli_take(argc, argv, &i, "--fill-value", &v, &missing)) {
+            double fill;
+            if (v && !cli_double("--fill-value", v, &fill, why, sizeof why))
+                return cli_error("apply: %s", why);
+            if (v && (fill > 3.4028234663852886e38 || fill < -3.4028234663852886e38))
+                return cli_error("apply: --fill-value %s does not fit in a float", v);
+            o->problem.fill_value = (float)fill;
+        } else if (cli_take(argc, argv, &i, "--stride", &v, &missing)) {
+            char text[96];
+            snprintf(text, sizeof text, "stride=%s", v ? v : "");
+            if (v && (!cb_problem_parse(text, &o->problem, why, sizeof why) ||
+                      o->problem.SY < 1 || o->problem.SX < 1))
+                return cli_error("apply: --stride must be S or SY,SX with integers >= 1, not '%s'", v);
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            return cli_error("apply: unknown option '%s'", argv[i]);
+        } else if (n_positional < 2) {
+            positional[n_positional++] = argv[i];
+        } else {
+            return cli_error("apply: unexpected argument '%s' (one INPUT and one OUTPUT)", argv[i]);
+        }
+        if (missing) return cli_error("apply: %s needs a value", argv[i]);
+    }
+    if (!o->kernel) return cli_error("apply: --kernel SPEC is required");
+    if (n_positional < 2) return cli_error("apply: needs INPUT and OUTPUT");
+    o->input = positional[0];
+    o->output = positional[1];
+    if (!path_has_extension(o->output, ".npy") && !path_has_extension(o->output, ".png"))
+        return cli_error("apply: output %s must end in .npy or .png", o->output);
+    if (!cb_impl_find(o->impl))
+        return cli_error("apply: unknown implementation '%s' (see convbench list)", o->impl);
+    return 0;
+}
+
+/* (H,W) or (H,W,C) channels-last array into planar C x H x W. */
+static bool image_to_planar(const float_array *a, const char *path, float **planar, int64_t *C,
+                            int64_t *H, int64_t *W, char *why, size_t why_size)
+{
+    if (a->ndim != 2 && a->ndim != 3) {
+        snprintf(why, why_size, "%s has %d dimensions; an image is (H, W) or (H, W, C)", path,
+                 a->ndim);
+        return false;
+    }
+    *H = a->shape[0];
+    *W = a->shape[1];
+    *C = a->ndim == 3 ? a->shape[2] : 1;
+    *planar = malloc((size_t)a->count * sizeof(float));
+    if (!*planar) {
+        snprintf(why, why_size, "out of memory for %s", path);
+        return false;
+    }
+    for (int64_t y = 0; y < *H; y++)
+        for (int64_t x = 0; x < *W; x++)
+            for (int64_t c = 0; c < *C; c++)
+                (*planar)[(c * *H + y) * *W + x] = a->data[(y * *W + x) * *C + c];
+    return true;
+}
+
+/* Planar N x OH x OW into (OH,OW) or (OH,OW,N). */
+static bool planar_to_image(const float *planar, int64_t n, int64_t oh, int64_t ow,
+                            float_array *out)
+{
+    *out = (float_array){.ndim = n == 1 ? 2 : 3, .shape = {oh, ow, n}, .count = n * oh * ow};
+    out->data = malloc((size_t)out->count * sizeof(float));
+    if (!out->data) return false;
+    for (int64_t c = 0; c < n; c++)
+        for (int64_t i = 0; i < oh * ow; i++) out->data[i * n + c] = planar[c * oh * ow + i];
+    return true;
+}
+
+static bool load_input(const char *path, float_array *a, char *why, size_t why_size)
+{
+    if (path_has_extension(path, ".npy")) return npy_read(path, a, why, why_size);
+    if (is_picture(path)) return picture_read(path, a, why, why_size);
+    snprintf(why, why_size, "input %s: unknown file type (.npy, .png, .jpg, .pgm, .ppm)", path);
+    return false;
+}
+
+static int convolve_and_write(const apply_options *o, const float *planar, const kernel_bank *bank)
+{
+    char why[CB_WHY_SIZE];
+    cb_shape s;
+    if (cb_problem_shape(&o->problem, &s, why, sizeof why) != CB_OK)
+        return cli_error("apply: %s", why);
+    float *out_planar = malloc((size_t)s.output_elems * sizeof(float));
+    if (!out_planar) return cli_error("apply: out of memory for the output");
+    cb_status st = cb_convolve(o->impl, &o->problem, planar, bank->weights, out_planar, why, sizeof why);
+    if (st != CB_OK) {
+        free(out_planar);
+        return cli_error("apply: %s: %s", o->impl, why);
+    }
+    float_array result;
+    bool ok = planar_to_image(out_planar, o->problem.N, s.OH, s.OW, &result);
+    free(out_planar);
+    if (!ok) return cli_error("apply: out of memory for the output");
+    if (path_has_extension(o->output, ".npy")) ok = npy_write(o->output, &result, why, sizeof why);
+    else ok = picture_write_png(o->output, &result, o->normalize, why, sizeof why);
+    float_array_free(&result);
+    return ok ? 0 : cli_error("apply: %s", why);
+}
+
+int cmd_apply(int argc, char **argv)
+{
+    apply_options o = {0};
+    int status = parse_options(argc, argv, &o);
+    if (status) return status < 0 ? 0 : status;
+    char why[CB_WHY_SIZE];
+    float_array image;
+    if (!load_input(o.input, &image, why, sizeof why)) return cli_error("apply: %s", why);
+    float *planar = NULL;
+    int64_t C, H, W;
+    bool ok = image_to_planar(&image, o.input, &planar, &C, &H, &W, why, sizeof why);
+    float_array_free(&image);
+    if (!ok) return cli_error("apply: %s", why);
+    kernel_bank bank;
+    if (!kernel_bank_from_spec(o.kernel, C, &bank, why, sizeof why)) {
+        free(planar);
+        return cli_error("apply: %s", why);
+    }
+    o.problem.C = C, o.problem.H = H, o.problem.W = W;
+    o.problem.N = bank.N, o.problem.groups = bank.groups;
+    o.problem.KH = bank.KH, o.problem.KW = bank.KW;
+    status = convolve_and_write(&o, planar, &bank);
+    kernel_bank_free(&bank);
+    free(planar);
+    return status;
+}

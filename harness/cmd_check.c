@@ -1,0 +1,221 @@
+/* convbench check: every implementation against the reference on the built-in problem set,
+ * each problem with exact-integer data (results must be equal) and random real data (errors
+ * within the bound of verify.h).  A failure prints the command that reproduces it. */
+#include "check_cases.h"
+#include "cli.h"
+#include "commands.h"
+#include "convbench.h"
+#include "verify.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_CASES 512
+#define MAX_IMPLS 64
+
+typedef struct {
+    const cb_impl *impl;
+    int runs, skips, failures, exact_runs;
+    double worst_ratio;   /* over real-data runs */
+    char skip_reason[CB_WHY_SIZE];
+    char unavailable[CB_WHY_SIZE];
+} impl_tally;
+
+typedef struct {
+    cb_problem problem;
+    data_kind kind;
+    uint64_t seed;
+} check_case;
+
+static const char *data_name(data_kind k) { return k == DATA_INTEGER ? "int" : "real"; }
+
+static uint64_t case_seed(uint64_t base, int index, data_kind kind)
+{
+    return base * 1000003u + (uint64_t)index * 2u + (kind == DATA_REAL);
+}
+
+static void print_reproduction(const impl_tally *t, const check_case *c, const verify_result *r)
+{
+    char line[512];
+    cb_problem_format(&c->problem, line, sizeof line);
+    printf("FAIL %s: %" PRId64 " bad outputs, worst err/bound %.3g at output %" PRId64
+           "; reproduce: convbench check --impl %s --case '%s' --data %s --seed %" PRIu64 "\n",
+           t->impl->name, r->failures, r->worst_ratio, r->worst_index, t->impl->name, line,
+           data_name(c->kind), c->seed);
+}
+
+/* Runs one implementation on one case; returns false on failure. */
+static bool check_one(impl_tally *t, const check_case *c, const verify_reference *ref,
+                      const float *input, const float *weights, float *output)
+{
+    char why[CB_WHY_SIZE];
+    if (!t->impl->supports(&c->problem, why, sizeof why)) {
+        t->skips++;
+        if (!t->skip_reason[0]) snprintf(t->skip_reason, sizeof t->skip_reason, "%s", why);
+        return true;
+    }
+    cb_plan *plan;
+    cb_status st = cb_plan_create(t->impl->name, &c->problem, weights, NULL, &plan, why, sizeof why);
+    t->runs++;
+    if (st != CB_OK) {
+        char line[512];
+        cb_problem_format(&c->problem, line, sizeof line);
+        printf("FAIL %s: plan failed (%s) for '%s'\n", t->impl->name, why, line);
+        t->failures++;
+        return false;
+    }
+    verify_poison(output, ref->count);
+    cb_plan_run(plan, input, output);
+    cb_plan_destroy(plan);
+    verify_result r;
+    verify_compare(ref, output, &r);
+    if (c->kind == DATA_INTEGER) t->exact_runs++;
+    else if (r.worst_ratio > t->worst_ratio) t->worst_ratio = r.worst_ratio;
+    if (r.failures == 0) return true;
+    t->failures++;
+    print_reproduction(t, c, &r);
+    return false;
+}
+
+/* Runs every tallied implementation on one case; false on a harness error. */
+static bool run_case(const check_case *c, impl_tally *tallies, int impl_count)
+{
+    cb_shape s;
+    char why[CB_WHY_SIZE];
+    if (cb_problem_shape(&c->problem, &s, why, sizeof why) != CB_OK) {
+        cli_error("check: %s", why);
+        return false;
+    }
+    float *input = malloc((size_t)s.input_elems * sizeof *input);
+    float *weights = malloc((size_t)s.weight_elems * sizeof *weights);
+    float *output = malloc((size_t)s.output_elems * sizeof *output);
+    verify_reference ref = {0};
+    bool ok = input && weights && output;
+    if (ok) {
+        verify_fill_data(&c->problem, c->kind, c->seed, input, weights);
+        ok = verify_reference_make(&c->problem, input, weights, c->kind == DATA_INTEGER, &ref, why,
+                                   sizeof why) == CB_OK;
+    }
+    if (!ok) cli_error("check: cannot make the reference: %s", input ? why : "out of memory");
+    for (int i = 0; ok && i < impl_count; i++)
+        if (!tallies[i].unavailable[0]) check_one(&tallies[i], c, &ref, input, weights, output);
+    verify_reference_free(&ref);
+    free(input);
+    free(weights);
+    free(output);
+    return ok;
+}
+
+static int select_impls(const char *list, impl_tally *tallies)
+{
+    int count = 0;
+    if (!list) {
+        for (size_t i = 0; i < cb_impl_count(); i++) tallies[count++].impl = cb_impl_at(i);
+    } else {
+        char buf[1024];
+        snprintf(buf, sizeof buf, "%s", list);
+        for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+            const cb_impl *impl = cb_impl_find(tok);
+            if (!impl) return -cli_error("check: unknown implementation '%s' (see convbench list)", tok);
+            if (count < MAX_IMPLS) tallies[count++].impl = impl;
+        }
+        if (count == 0) return -cli_error("check: --impl names no implementation");
+    }
+    for (int i = 0; i < count; i++)
+        cb_impl_available(tallies[i].impl, tallies[i].unavailable, sizeof tallies[i].unavailable);
+    return count;
+}
+
+static void print_summary(const impl_tally *tallies, int count)
+{
+    printf("%-22s %6s %8s %12s %16s  %s\n", "implementation", "runs", "skipped", "int exact",
+           "worst err/bound", "result");
+    for (int i = 0; i < count; i++) {
+        const impl_tally *t = &tallies[i];
+        if (t->unavailable[0]) {
+            printf("%-22s %6s %8s %12s %16s  unavailable: %s\n", t->impl->name, "-", "-", "-", "-",
+                   t->unavailable);
+            continue;
+        }
+        char skipped[CB_WHY_SIZE + 32] = "";
+        if (t->skips) snprintf(skipped, sizeof skipped, " (skipped: %s)", t->skip_reason);
+        printf("%-22s %6d %8d %12s %16.3g  %s%s\n", t->impl->name, t->runs, t->skips,
+               t->exact_runs ? "yes" : "-", t->worst_ratio, t->failures ? "FAIL" : "pass",
+               skipped);
+    }
+}
+
+static const char usage[] =
+    "usage: convbench check [--impl A,B] [--quick] [--case 'C=1 H=8 K=3 ...'] [--data int|real]\n"
+    "                       [--seed S]\n";
+
+int cmd_check(int argc, char **argv)
+{
+    const char *impl_list = NULL, *case_text = NULL, *data_text = NULL;
+    bool quick = false, missing = false;
+    int64_t seed = 1;
+    char why[CB_WHY_SIZE];
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        if (strcmp(argv[i], "--help") == 0) {
+            fputs(usage, stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--quick") == 0) {
+            quick = true;
+        } else if (cli_take(argc, argv, &i, "--impl", &v, &missing)) {
+            impl_list = v;
+        } else if (cli_take(argc, argv, &i, "--case", &v, &missing)) {
+            case_text = v;
+        } else if (cli_take(argc, argv, &i, "--data", &v, &missing)) {
+            data_text = v;
+        } else if (cli_take(argc, argv, &i, "--seed", &v, &missing)) {
+            if (v && !cli_int("--seed", v, 0, INT64_MAX, &seed, why, sizeof why))
+                return cli_error("check: %s", why);
+        } else {
+            return cli_error("check: unknown option '%s'", argv[i]);
+        }
+        if (missing) return cli_error("check: %s needs a value", argv[i]);
+    }
+    if (data_text && strcmp(data_text, "int") != 0 && strcmp(data_text, "real") != 0)
+        return cli_error("check: --data must be int or real, not '%s'", data_text);
+    if (data_text && !case_text) return cli_error("check: --data goes with --case");
+
+    impl_tally tallies[MAX_IMPLS] = {0};
+    int impl_count = select_impls(impl_list, tallies);
+    if (impl_count < 0) return -impl_count;
+
+    static check_case cases[2 * MAX_CASES];
+    int case_count = 0;
+    if (case_text) {
+        cb_problem p = cb_problem_default();
+        if (!cb_problem_parse(case_text, &p, why, sizeof why))
+            return cli_error("check: --case: %s", why);
+        if (cb_problem_shape(&p, NULL, why, sizeof why) != CB_OK)
+            return cli_error("check: --case: %s", why);
+        for (int k = 0; k < 2; k++) {
+            data_kind kind = k == 0 ? DATA_INTEGER : DATA_REAL;
+            if (data_text && strcmp(data_text, data_name(kind)) != 0) continue;
+            cases[case_count++] = (check_case){p, kind, (uint64_t)seed};
+        }
+    } else {
+        static cb_problem problems[MAX_CASES];
+        int n = check_cases_build(quick, problems, MAX_CASES);
+        for (int i = 0; i < n; i++)
+            for (int k = 0; k < 2; k++) {
+                data_kind kind = k == 0 ? DATA_INTEGER : DATA_REAL;
+                cases[case_count++] = (check_case){problems[i], kind, case_seed((uint64_t)seed, i, kind)};
+            }
+    }
+    for (int i = 0; i < case_count; i++)
+        if (!run_case(&cases[i], tallies, impl_count)) return EXIT_BAD_INPUT;
+
+    print_summary(tallies, impl_count);
+    int failed = 0;
+    for (int i = 0; i < impl_count; i++) failed += tallies[i].failures;
+    printf("check: %d cases x %d implementations: %s\n", case_count, impl_count,
+           failed ? "FAILED" : "all passed");
+    return failed ? EXIT_CHECK_FAILED : 0;
+}

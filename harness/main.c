@@ -1,0 +1,36 @@
+/* The convbench program: one subcommand per file (cmd_*.c), dispatched from this table. */
+#include "cli.h"
+#include "commands.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} commands[] = {
+    {"list", cmd_list, "list the implementations and whether this CPU runs them"},
+    {"check", cmd_check, "cross-check every implementation against the reference"},
+    {"apply", cmd_apply, "convolve a picture or .npy array with a kernel"},
+    {"bench", cmd_bench, "time the implementations on a few sizes"},
+};
+
+static void usage(FILE *to)
+{
+    fprintf(to, "usage: convbench COMMAND [options]   (convbench COMMAND --help for its options)\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(to, "  %-7s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) return cli_error("missing command (list, check, apply, bench); see convbench --help");
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+    return cli_error("unknown command '%s' (list, check, apply, bench)", argv[1]);
+}

@@ -1,0 +1,170 @@
+/* convbench: one 2-D convolution problem, many implementations behind one table.
+ *
+ * A program fills a cb_problem, makes a plan with an implementation chosen by name, runs it
+ * as often as it likes and destroys it:
+ *
+ *     cb_problem p = cb_problem_default();
+ *     p.H = 512; p.W = 512; p.KH = p.KW = 5;
+ *     char why[CB_WHY_SIZE];
+ *     cb_plan *plan;
+ *     if (cb_plan_create("naive__scalar", &p, weights, NULL, &plan, why, sizeof why) != CB_OK)
+ *         fprintf(stderr, "%s\n", why);
+ *     cb_plan_run(plan, input, output);
+ *     cb_plan_destroy(plan);
+ *
+ * Layouts (all float, C order): input C x H x W; weights N x (C/groups) x KH x KW;
+ * output N x OH x OW.  Weights belong to the plan (packed or transformed there); the run
+ * touches only pixels.
+ */
+#ifndef CONVBENCH_H
+#define CONVBENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Size of the buffers the API fills with a one-line human reason. */
+#define CB_WHY_SIZE 256
+
+typedef enum { CB_MODE_VALID, CB_MODE_SAME, CB_MODE_FULL } cb_mode;
+
+typedef enum {
+    CB_BOUNDARY_CONSTANT,  /* kk|abcd|kk  numpy 'constant', scipy.signal 'fill' */
+    CB_BOUNDARY_SYMMETRIC, /* ba|abcd|dc  numpy 'symmetric', scipy.signal 'symm' */
+    CB_BOUNDARY_MIRROR,    /* cb|abcd|cb  numpy 'reflect', OpenCV BORDER_REFLECT_101 */
+    CB_BOUNDARY_REPLICATE, /* aa|abcd|dd  numpy 'edge' */
+    CB_BOUNDARY_WRAP       /* cd|abcd|ab  numpy 'wrap' */
+} cb_boundary;
+
+typedef enum { CB_OP_CORR, CB_OP_CONV } cb_op;
+
+typedef enum { CB_ISA_SCALAR, CB_ISA_AVX2, CB_ISA_AVX512 } cb_isa;
+
+typedef enum {
+    CB_OK = 0,
+    CB_ERR_INVALID,          /* a field is out of range or fields contradict each other */
+    CB_ERR_KERNEL_TOO_LARGE, /* 'valid' with a kernel larger than the image */
+    CB_ERR_OVERFLOW,         /* a size does not fit in memory addresses */
+    CB_ERR_NO_MEMORY,
+    CB_ERR_UNSUPPORTED,      /* the implementation refuses this problem */
+    CB_ERR_UNKNOWN_IMPL,
+    CB_ERR_CPU               /* the CPU lacks the implementation's instructions */
+} cb_status;
+
+/* The problem descriptor (DESIGN.md section 1).  Sizes are int64_t so that any field may be
+ * large and every product is checked for overflow before use. */
+typedef struct cb_problem {
+    int64_t C, H, W;    /* input channels and size */
+    int64_t N;          /* output channels (filters) */
+    int64_t groups;     /* C and N split into this many equal groups */
+    int64_t KH, KW;     /* kernel size */
+    int64_t SY, SX;     /* stride */
+    cb_mode mode;
+    cb_boundary boundary;
+    float fill_value;   /* for CB_BOUNDARY_CONSTANT */
+    cb_op op;
+} cb_problem;
+
+/* Everything that follows from a valid problem, computed once by cb_problem_shape.
+ * The stride-1 output pixel (y, x) reads rows y + row0 .. y + row0 + KH - 1 of the image
+ * extended by the boundary rule (row0 <= 0); likewise columns from col0.  ext_h x ext_w is the
+ * part of the extended image that the strided outputs read, starting at (row0, col0). */
+typedef struct cb_shape {
+    int64_t OH, OW;               /* output size, stride applied */
+    int64_t OH1, OW1;             /* output size at stride 1 */
+    int64_t row0, col0;           /* extended-image origin of output (0, 0) */
+    int64_t ext_h, ext_w;         /* extent of the extended image that is read */
+    int64_t c_per_group, n_per_group;
+    int64_t taps;                 /* KH * KW */
+    int64_t input_elems, weight_elems, output_elems;
+} cb_shape;
+
+/* Options a plan may use; fields an implementation has no use for are ignored. */
+typedef struct cb_options {
+    int threads;          /* 1 by default */
+} cb_options;
+
+/* One implementation: a row of the table (DESIGN.md section 3). */
+typedef struct cb_impl {
+    const char *name;     /* method__isa */
+    const char *summary;  /* one line */
+    cb_isa isa;
+    bool threaded;
+    /* Whether this implementation computes the (valid) problem; if not, a reason in why. */
+    bool (*supports)(const cb_problem *p, char *why, size_t why_size);
+    /* Everything that does not depend on the pixels: workspace, packed weights, transforms.
+     * Called only for valid, supported problems; weights are read here and not kept. */
+    cb_status (*plan)(const cb_problem *p, const float *weights, const cb_options *opt,
+                      void **plan, char *why, size_t why_size);
+    /* The timed work; allocates nothing. */
+    void (*run)(void *plan, const float *input, float *output);
+    void (*destroy)(void *plan);
+} cb_impl;
+
+/* ---- the problem ---- */
+cb_problem cb_problem_default(void);
+/* Validates p and fills shape (may be NULL); on error a reason in why. */
+cb_status cb_problem_shape(const cb_problem *p, cb_shape *shape, char *why, size_t why_size);
+/* Direct-method FLOP count 2 * N * OH * OW * (C/groups) * KH * KW (valid problem). */
+double cb_problem_flops(const cb_problem *p);
+/* Parses "key=value ..." fields (C H W N groups KH KW stride|SY SX mode boundary fill op;
+ * K sets KH and KW) over the values already in p.  Returns false with a reason on an unknown
+ * key or a bad value.  Does not validate the problem as a whole. */
+bool cb_problem_parse(const char *text, cb_problem *p, char *why, size_t why_size);
+/* Writes the problem as a line that cb_problem_parse reads back. */
+void cb_problem_format(const cb_problem *p, char *buf, size_t size);
+
+const char *cb_mode_name(cb_mode m);
+const char *cb_boundary_name(cb_boundary b);
+const char *cb_op_name(cb_op o);
+const char *cb_isa_name(cb_isa i);
+bool cb_mode_from_name(const char *s, cb_mode *m);
+bool cb_boundary_from_name(const char *s, cb_boundary *b);
+bool cb_op_from_name(const char *s, cb_op *o);
+const char *cb_status_message(cb_status s);
+
+/* ---- shared pieces every implementation uses (defined once, in core/) ---- */
+/* Source index of position i (any integer) of an axis of n samples extended by rule b, or -1
+ * where the constant fill applies.  Large extensions repeat periodically (a reflection of a
+ * reflection), which is what numpy.pad gives when both pads of an axis are equal. */
+int64_t cb_extend_index(int64_t i, int64_t n, cb_boundary b);
+/* Fills dst (eh x ew, rows contiguous) with the extension of src (h x w) starting at extended
+ * coordinate (row0, col0). */
+void cb_extend_plane(const float *src, int64_t h, int64_t w, cb_boundary b, float fill,
+                     int64_t row0, int64_t col0, int64_t eh, int64_t ew, float *dst);
+/* Copies weights (shape->weight_elems) turning the problem into a correlation: each KH x KW
+ * kernel is flipped in both axes for CB_OP_CONV, copied as is for CB_OP_CORR. */
+void cb_weights_as_correlation(const cb_problem *p, const float *weights, float *out);
+/* Allocation for workspaces: 64-byte aligned, NULL on overflow or failure. */
+void *cb_alloc(size_t count, size_t elem_size);
+void cb_free(void *ptr);
+
+/* ---- the implementation table ---- */
+size_t cb_impl_count(void);
+const cb_impl *cb_impl_at(size_t i);
+const cb_impl *cb_impl_find(const char *name);
+/* Whether this CPU runs the implementation's instructions; if not, why. */
+bool cb_impl_available(const cb_impl *impl, char *why, size_t why_size);
+bool cb_cpu_has(cb_isa isa);
+
+/* ---- plans: the checked way to call an implementation ---- */
+typedef struct cb_plan cb_plan;
+/* Validates the problem, the CPU and the implementation's supports(), then plans.
+ * opt may be NULL for defaults. */
+cb_status cb_plan_create(const char *impl_name, const cb_problem *p, const float *weights,
+                         const cb_options *opt, cb_plan **plan, char *why, size_t why_size);
+void cb_plan_run(cb_plan *plan, const float *input, float *output);
+void cb_plan_destroy(cb_plan *plan);
+const cb_shape *cb_plan_shape(const cb_plan *plan);
+/* Plan, run once, destroy. */
+cb_status cb_convolve(const char *impl_name, const cb_problem *p, const float *input,
+                      const float *weights, float *output, char *why, size_t why_size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the Debian/Ubuntu packages convbench builds, tests and plots with.
+#   compiler and make   build-essential
+#   picture I/O         libstb-dev (stb_image / stb_image_write, linked as -lstb)
+#   oracle, sample data python3-numpy python3-scipy python3-pil
+#   plots               python3-matplotlib
+set -euo pipefail
+
+packages=(build-essential libstb-dev python3 python3-numpy python3-scipy python3-pil
+          python3-matplotlib)
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "install-deps: run as root or install sudo" >&2; exit 1; }
+    sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${packages[@]}"
