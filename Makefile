@@ -35,7 +35,7 @@ SHARED_LIB := $(BUILD)/libconvbench.so
 PROGRAM := $(BUILD)/convbench
 
 .PHONY: all test test-suite test-unit test-check test-oracle test-cli test-sanitized \
-	bench data deps clean
+	bench data examples deps clean
 
 all: $(LIB) $(SHARED_LIB) $(PROGRAM)
 
@@ -77,6 +77,7 @@ test-oracle: $(SHARED_LIB)
 test-cli: $(PROGRAM)
 	@test -n "$(PYTHON)" || { echo "no Python with numpy and scipy: run 'make deps'" >&2; exit 1; }
 	PYTHON=$(PYTHON) bash tests/cli_errors.sh $(PROGRAM)
+	$(PYTHON) tests/cli_apply.py $(PROGRAM)
 
 test-suite: test-unit test-check test-oracle test-cli
 
@@ -95,6 +96,10 @@ bench: all
 data: all
 	@test -n "$(PYTHON)" || { echo "no Python with numpy and scipy: run 'make deps'" >&2; exit 1; }
 	$(PYTHON) scripts/make_data.py data
+
+# The README's picture: ascent blurred, sharpened and edge-detected by `convbench apply`.
+examples: data
+	$(PYTHON) scripts/make_examples.py $(PROGRAM) data data/examples/apply-ascent.png
 
 deps:
 	bash scripts/install-deps.sh

@@ -152,11 +152,13 @@ static bool parse_string(const npy_source *src, header_cursor *c, const char *wh
     size_t start = ++c->pos;
     while (c->pos < c->length && c->text[c->pos] != quote) {
         char ch = c->text[c->pos];
-        if (ch == '\\' || ch == '\n' || ch == '\0')
+        if (ch == '\n')
+            break; /* a string cannot span lines: unterminated */
+        if (ch == '\\' || ch == '\0')
             return REJECT(src, "malformed header: unsupported character in %s", what);
         c->pos++;
     }
-    if (c->pos >= c->length)
+    if (c->pos >= c->length || c->text[c->pos] != quote)
         return REJECT(src, "malformed header: unterminated %s", what);
     size_t n = c->pos - start;
     c->pos++;
