@@ -14,8 +14,10 @@ PYTHON ?= $(shell for p in python3 /usr/bin/python3 python; do \
 	$$p -c 'import numpy, scipy' >/dev/null 2>&1 && { command -v $$p; break; }; done)
 
 CPPFLAGS = -Iinclude -Icore -Iharness -MMD -MP
-CFLAGS = -std=c11 $(OPT) -g -Wall -Wextra -fPIC $(WERROR)
-LDLIBS = -lstb -lm
+CFLAGS = -std=c11 $(OPT) -g -Wall -Wextra -fPIC -pthread $(WERROR)
+LDLIBS = -lstb -lm -pthread
+CXX ?= c++
+CXXFLAGS = -std=c++17 $(OPT) -g -Wall -Wextra $(WERROR)
 ifeq ($(SANITIZE),1)
 OPT = -O1
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -23,7 +25,7 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 
 LIB_SRCS := $(sort $(wildcard core/*.c) $(wildcard algorithms/*.c))
-HARNESS_SRCS := $(sort $(filter-out harness/main.c,$(wildcard harness/*.c)))
+HARNESS_SRCS := $(sort $(filter-out harness/main.c harness/gbench_main.c,$(wildcard harness/*.c)))
 UNIT_SRCS := $(sort $(wildcard tests/unit_*.c))
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -34,7 +36,7 @@ LIB := $(BUILD)/libconvbench.a
 SHARED_LIB := $(BUILD)/libconvbench.so
 PROGRAM := $(BUILD)/convbench
 
-.PHONY: all test test-suite test-unit test-check test-oracle test-cli test-sanitized \
+.PHONY: all test test-suite test-unit test-check test-oracle test-cli test-bench test-sanitized \
 	bench data examples deps clean
 
 all: $(LIB) $(SHARED_LIB) $(PROGRAM)
@@ -42,6 +44,13 @@ all: $(LIB) $(SHARED_LIB) $(PROGRAM)
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+# Only the files that need wider instructions get them (DESIGN.md section 3): *_avx2.c and
+# *_avx512.c; whether the CPU runs them is checked at run time before any is called.
+AVX2_FLAGS = -mavx2 -mfma
+AVX512_FLAGS = -mavx512f -mavx512bw -mavx512dq -mavx512vl -mfma
+$(BUILD)/obj/%_avx2.o: CFLAGS += $(AVX2_FLAGS)
+$(BUILD)/obj/%_avx512.o: CFLAGS += $(AVX512_FLAGS)
 
 $(LIB): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
@@ -79,7 +88,12 @@ test-cli: $(PROGRAM)
 	PYTHON=$(PYTHON) bash tests/cli_errors.sh $(PROGRAM)
 	$(PYTHON) tests/cli_apply.py $(PROGRAM)
 
-test-suite: test-unit test-check test-oracle test-cli
+test-bench: $(PROGRAM)
+	@test -n "$(PYTHON)" || { echo "no Python with numpy and scipy: run 'make deps'" >&2; exit 1; }
+	$(PYTHON) tests/test_bench.py $(PROGRAM)
+	$(PYTHON) tests/test_report.py
+
+test-suite: test-unit test-check test-oracle test-cli test-bench test-gbench
 
 test-sanitized:
 	$(MAKE) --no-print-directory BUILD=$(BUILD)/sanitized SANITIZE=1 test-suite
@@ -90,8 +104,21 @@ test: all
 	@echo "make test: all suites passed"
 
 # ---- main job ----
+# The default sets with a per-cell time cap keep `make bench` near 5 minutes on 2 cores;
+# FULL=1 adds the smoke set and lifts the caps.  --resume: rerunning continues an interrupted
+# run of the same day (delete the CSV to measure afresh).
+BENCH_SETS = data/grid.txt,data/colour.txt,data/filterbank.txt,data/cnn.txt
+ifeq ($(FULL),1)
+BENCH_ARGS ?= --problems data/smoke.txt,$(BENCH_SETS) --threads 1,2 --min-time 1 --max-cell-time 600
+else
+BENCH_ARGS ?= --problems $(BENCH_SETS) --threads 1,2 --min-time 0.2 --max-cell-time 5
+endif
+BENCH_CSV ?= results/$(shell hostname)-$(shell date -u +%Y-%m-%d).csv
+
 bench: all
-	$(PROGRAM) bench
+	@mkdir -p results
+	$(PROGRAM) bench $(BENCH_ARGS) --out $(BENCH_CSV) --resume
+	$(PYTHON) scripts/report.py $(BENCH_CSV)
 
 data: all
 	@test -n "$(PYTHON)" || { echo "no Python with numpy and scipy: run 'make deps'" >&2; exit 1; }
@@ -106,5 +133,7 @@ deps:
 
 clean:
 	rm -rf $(BUILD)
+
+include mk/gbench.mk
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -72,24 +72,25 @@ bool atomic_file_open(atomic_file *af, const char *final_path, char *why, size_t
     return true;
 }
 
-/* Pushes buffered data out and closes; returns 0 or the first errno that went wrong.  A write
- * that failed earlier leaves the error flag set, and its data is still buffered, so the flush
- * usually fails again and tells us why. */
-static int finish_writing(FILE *fp, bool sync_to_disk)
+/* Pushes buffered data out and closes; returns NULL or what went wrong.  A flush, sync or close
+ * failure comes with its errno.  A write that failed earlier only left the stream's error flag
+ * (its errno is long gone), so callers that want the precise reason check their fwrite results
+ * themselves, as npy_write and picture_write_png do. */
+static const char *finish_writing(FILE *fp, bool sync_to_disk)
 {
-    int error = 0;
+    const char *problem = NULL;
     bool earlier_write_failed = ferror(fp) != 0;
     if (fflush(fp) != 0)
-        error = errno ? errno : EIO;
+        problem = strerror(errno);
     else if (earlier_write_failed)
-        error = EIO;
+        problem = "a write failed";
     /* Without the sync a crash soon after the rename can leave an empty file under the final
      * name on some file systems. */
-    if (!error && sync_to_disk && fsync(fileno(fp)) != 0 && errno != EINVAL && errno != ENOTSUP)
-        error = errno;
-    if (fclose(fp) != 0 && !error)
-        error = errno ? errno : EIO;
-    return error;
+    if (!problem && sync_to_disk && fsync(fileno(fp)) != 0 && errno != EINVAL && errno != ENOTSUP)
+        problem = strerror(errno);
+    if (fclose(fp) != 0 && !problem)
+        problem = strerror(errno);
+    return problem;
 }
 
 bool atomic_file_commit(atomic_file *af, char *why, size_t why_size)
@@ -100,20 +101,20 @@ bool atomic_file_commit(atomic_file *af, char *why, size_t why_size)
         return false;
     }
     bool has_temp = af->temp_path[0] != '\0';
-    errno = 0;
-    int error = finish_writing(af->fp, has_temp);
+    const char *problem = finish_writing(af->fp, has_temp);
     af->fp = NULL;
-    if (error) {
-        set_why(why, why_size, "cannot write", af->final_path, strerror(error));
+    if (problem) {
+        set_why(why, why_size, "cannot write", af->final_path, problem);
         if (has_temp)
             remove(af->temp_path);
         af->temp_path[0] = '\0';
         return false;
     }
     if (has_temp && rename(af->temp_path, af->final_path) != 0) {
-        char problem[4200];
-        snprintf(problem, sizeof problem, "cannot rename %s into place: %s", af->temp_path, strerror(errno));
-        set_why(why, why_size, "cannot write", af->final_path, problem);
+        int rename_errno = errno;
+        if (why && why_size)
+            snprintf(why, why_size, "cannot write %s: renaming %s into place failed: %s", af->final_path,
+                     af->temp_path, strerror(rename_errno));
         remove(af->temp_path);
         af->temp_path[0] = '\0';
         return false;

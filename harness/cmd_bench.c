@@ -1,25 +1,55 @@
-/* convbench bench: times every available implementation on a few square single-channel
- * problems and prints a table (median of repeated runs after a warm-up, plan time apart). */
+/* convbench bench: every implementation x problem x thread count, checked then timed, one CSV
+ * row per cell (schema in results/README.md).  Peaks and bandwidth are measured in the same
+ * run, before the cells, so each row's fraction of peak compares like with like. */
+#define _POSIX_C_SOURCE 200809L
+#include "bench_cell.h"
+#include "bench_csv.h"
 #include "cli.h"
 #include "commands.h"
 #include "convbench.h"
+#include "peak.h"
+#include "problem_set.h"
 #include "timing.h"
-#include "verify.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
-#define MAX_LIST 16
+#define MAX_LIST 32
+#define MAX_IMPLS 64
 
-/* "a,b,c" of integers in [1, max] into out; returns the count or -1 with a reason. */
+typedef struct {
+    problem_list problems;
+    const cb_impl *impls[MAX_IMPLS];
+    int n_impls;
+    int64_t threads[MAX_LIST];
+    int n_threads;
+    cell_limits limits;
+    char out[1024];
+    bool resume;
+} bench_options;
+
+static const char usage[] =
+    "usage: convbench bench [--problems FILE[,FILE]] | [--sizes LIST --ksizes LIST\n"
+    "         [--channels C] [--filters N] [--groups G] [--mode M] [--boundary B] [--op O]\n"
+    "         [--stride S|SY,SX]]\n"
+    "       [--impl LIST] [--threads LIST] [--min-time S] [--max-cell-time S] [--out FILE]\n"
+    "       [--resume]\n"
+    "  Without --problems or --sizes: data/smoke.txt.  --out defaults to\n"
+    "  results/<host>-<date>.csv.  An existing --out is continued only with --resume.\n";
+
+/* ---- options ---- */
+
 static int parse_int_list(const char *option, const char *text, int64_t max, int64_t *out,
                           char *why, size_t why_size)
 {
     char buf[512];
     snprintf(buf, sizeof buf, "%s", text);
     int count = 0;
-    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         if (count == MAX_LIST) {
             snprintf(why, why_size, "%s: at most %d values", option, MAX_LIST);
             return -1;
@@ -31,95 +61,379 @@ static int parse_int_list(const char *option, const char *text, int64_t max, int
     return count ? count : -1;
 }
 
-static void bench_cell(const cb_impl *impl, const cb_problem *p, double min_time,
-                       const float *input, const float *weights, float *output)
+static bool load_problem_files(const char *list, problem_list *problems, char *why, size_t why_size)
 {
-    char why[CB_WHY_SIZE];
-    if (!cb_impl_available(impl, why, sizeof why) || !impl->supports(p, why, sizeof why)) {
-        printf("%-22s %6lld %4lld  %s\n", impl->name, (long long)p->H, (long long)p->KH, why);
-        return;
+    char buf[2048];
+    snprintf(buf, sizeof buf, "%s", list);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+        if (!problem_set_load(tok, problems, why, why_size)) return false;
+    if (problems->count == 0) {
+        snprintf(why, why_size, "%s holds no problems", list);
+        return false;
     }
-    double t0 = timing_now();
-    cb_plan *plan;
-    if (cb_plan_create(impl->name, p, weights, NULL, &plan, why, sizeof why) != CB_OK) {
-        printf("%-22s %6lld %4lld  plan failed: %s\n", impl->name, (long long)p->H,
-               (long long)p->KH, why);
-        return;
-    }
-    double plan_s = timing_now() - t0;
-    timing_stats st;
-    timing_measure(plan, input, output, min_time, 5, &st);
-    cb_plan_destroy(plan);
-    double gflops = cb_problem_flops(p) / st.median_s * 1e-9;
-    printf("%-22s %6lld %4lld %10.6f %10.6f %10.6f %5d %9.3f %9.2e\n", impl->name, (long long)p->H,
-           (long long)p->KH, st.median_s, st.min_s, st.mad_s, st.reps, gflops, plan_s);
+    return true;
 }
 
-static const char usage[] =
-    "usage: convbench bench [--impl A,B] [--sizes 128,512] [--ksizes 3,7,15] [--min-time S]\n";
-
-int cmd_bench(int argc, char **argv)
+/* --sizes x --ksizes over a template problem made of the other shape options. */
+static bool sweep_problems(const int64_t *sizes, int n_sizes, const int64_t *ksizes, int n_ksizes,
+                           const char *fields, problem_list *problems, char *why, size_t why_size)
 {
-    int64_t sizes[MAX_LIST] = {128, 512}, ksizes[MAX_LIST] = {3, 7, 15};
-    int n_sizes = 2, n_ksizes = 3;
-    double min_time = 0.2;
-    const char *impl_list = NULL;
-    bool missing = false;
+    for (int s = 0; s < n_sizes; s++) {
+        for (int k = 0; k < n_ksizes; k++) {
+            named_problem np = {.problem = cb_problem_default()};
+            if (!cb_problem_parse(fields, &np.problem, why, why_size)) return false;
+            np.problem.H = np.problem.W = sizes[s];
+            np.problem.KH = np.problem.KW = ksizes[k];
+            if (cb_problem_shape(&np.problem, NULL, why, why_size) != CB_OK) return false;
+            problem_default_name(&np.problem, np.name, sizeof np.name);
+            if (!problem_list_add(problems, &np)) {
+                snprintf(why, why_size, "out of memory");
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+static bool select_impls(const char *list, bench_options *o, char *why, size_t why_size)
+{
+    if (!list) {
+        for (size_t i = 0; i < cb_impl_count() && o->n_impls < MAX_IMPLS; i++)
+            o->impls[o->n_impls++] = cb_impl_at(i);
+        return true;
+    }
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", list);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        const cb_impl *impl = cb_impl_find(tok);
+        if (!impl) {
+            snprintf(why, why_size, "unknown implementation '%s' (see convbench list)", tok);
+            return false;
+        }
+        if (o->n_impls < MAX_IMPLS) o->impls[o->n_impls++] = impl;
+    }
+    return true;
+}
+
+static void default_out_path(char *buf, size_t size)
+{
+    char host[256] = "host";
+    gethostname(host, sizeof host - 1);
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    snprintf(buf, size, "results/%s-%04d-%02d-%02d.csv", host, tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday);
+}
+
+/* Appends " key=value" to the shape fields for the sweep template. */
+static void add_field(char *fields, size_t size, const char *key, const char *value)
+{
+    size_t len = strlen(fields);
+    snprintf(fields + len, size - len, " %s=%s", key, value);
+}
+
+/* Returns 0 to go on, an exit status otherwise (-1 for --help). */
+static int parse_options(int argc, char **argv, bench_options *o)
+{
     char why[CB_WHY_SIZE];
+    const char *problem_files = NULL, *impl_list = NULL, *sizes_text = NULL, *ksizes_text = NULL;
+    char fields[512] = "";
+    bool missing = false;
+    o->threads[0] = 1;
+    o->n_threads = 1;
+    o->limits = (cell_limits){.min_time = 0.5, .max_cell_time = 60};
+    static const struct { const char *option, *field; } shape_options[] = {
+        {"--channels", "C"}, {"--filters", "N"}, {"--groups", "groups"}, {"--mode", "mode"},
+        {"--boundary", "boundary"}, {"--op", "op"}, {"--stride", "stride"},
+    };
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
-        if (strcmp(argv[i], "--help") == 0) {
+        bool shape_option = false;
+        for (size_t s = 0; s < sizeof shape_options / sizeof shape_options[0]; s++) {
+            if (cli_take(argc, argv, &i, shape_options[s].option, &v, &missing)) {
+                if (v) add_field(fields, sizeof fields, shape_options[s].field, v);
+                shape_option = true;
+                break;
+            }
+        }
+        if (shape_option) {
+        } else if (strcmp(argv[i], "--help") == 0) {
             fputs(usage, stdout);
-            return 0;
+            return -1;
+        } else if (strcmp(argv[i], "--resume") == 0) {
+            o->resume = true;
+        } else if (cli_take(argc, argv, &i, "--problems", &v, &missing)) {
+            problem_files = v;
+        } else if (cli_take(argc, argv, &i, "--sizes", &v, &missing)) {
+            sizes_text = v;
+        } else if (cli_take(argc, argv, &i, "--ksizes", &v, &missing)) {
+            ksizes_text = v;
         } else if (cli_take(argc, argv, &i, "--impl", &v, &missing)) {
             impl_list = v;
-        } else if (cli_take(argc, argv, &i, "--sizes", &v, &missing)) {
-            if (v && (n_sizes = parse_int_list("--sizes", v, 1 << 16, sizes, why, sizeof why)) < 0)
-                return cli_error("bench: %s", why);
-        } else if (cli_take(argc, argv, &i, "--ksizes", &v, &missing)) {
-            if (v && (n_ksizes = parse_int_list("--ksizes", v, 1 << 10, ksizes, why, sizeof why)) < 0)
+        } else if (cli_take(argc, argv, &i, "--threads", &v, &missing)) {
+            if (v && (o->n_threads = parse_int_list("--threads", v, 1024, o->threads, why, sizeof why)) < 0)
                 return cli_error("bench: %s", why);
         } else if (cli_take(argc, argv, &i, "--min-time", &v, &missing)) {
-            if (v && (!cli_double("--min-time", v, &min_time, why, sizeof why) || min_time < 0))
-                return cli_error("bench: %s", min_time < 0 ? "--min-time must be >= 0" : why);
+            if (v && (!cli_double("--min-time", v, &o->limits.min_time, why, sizeof why) ||
+                      o->limits.min_time < 0))
+                return cli_error("bench: --min-time must be a number >= 0, not '%s'", v);
+        } else if (cli_take(argc, argv, &i, "--max-cell-time", &v, &missing)) {
+            if (v && (!cli_double("--max-cell-time", v, &o->limits.max_cell_time, why, sizeof why) ||
+                      o->limits.max_cell_time <= 0))
+                return cli_error("bench: --max-cell-time must be a number > 0, not '%s'", v);
+        } else if (cli_take(argc, argv, &i, "--out", &v, &missing)) {
+            if (v) snprintf(o->out, sizeof o->out, "%s", v);
         } else {
             return cli_error("bench: unknown option '%s'", argv[i]);
         }
         if (missing) return cli_error("bench: %s needs a value", argv[i]);
     }
-    const cb_impl *impls[64];
-    int n_impls = 0;
-    if (impl_list) {
-        char buf[1024];
-        snprintf(buf, sizeof buf, "%s", impl_list);
-        for (char *tok = strtok(buf, ","); tok && n_impls < 64; tok = strtok(NULL, ",")) {
-            if (!(impls[n_impls++] = cb_impl_find(tok)))
-                return cli_error("bench: unknown implementation '%s' (see convbench list)", tok);
-        }
-    } else {
-        for (size_t i = 0; i < cb_impl_count() && n_impls < 64; i++) impls[n_impls++] = cb_impl_at(i);
+    if (!select_impls(impl_list, o, why, sizeof why)) return cli_error("bench: %s", why);
+    if (problem_files && (sizes_text || ksizes_text || fields[0]))
+        return cli_error("bench: use either --problems or --sizes/--ksizes (with shape options)");
+    if ((sizes_text != NULL) != (ksizes_text != NULL) || (fields[0] && !sizes_text))
+        return cli_error("bench: --sizes and --ksizes go together (shape options need them)");
+    if (sizes_text) {
+        int64_t sizes[MAX_LIST], ksizes[MAX_LIST];
+        int ns = parse_int_list("--sizes", sizes_text, 1 << 20, sizes, why, sizeof why);
+        int nk = ns < 0 ? -1 : parse_int_list("--ksizes", ksizes_text, 1 << 16, ksizes, why, sizeof why);
+        if (ns < 0 || nk < 0) return cli_error("bench: %s", why);
+        if (!sweep_problems(sizes, ns, ksizes, nk, fields, &o->problems, why, sizeof why))
+            return cli_error("bench: %s", why);
+    } else if (!load_problem_files(problem_files ? problem_files : "data/smoke.txt", &o->problems,
+                                   why, sizeof why)) {
+        return cli_error("bench: %s", why);
     }
-    printf("%-22s %6s %4s %10s %10s %10s %5s %9s %9s\n", "implementation", "HxW", "K", "median_s",
-           "min_s", "mad_s", "reps", "GFLOP/s", "plan_s");
-    for (int si = 0; si < n_sizes; si++) {
-        for (int ki = 0; ki < n_ksizes; ki++) {
-            cb_problem p = cb_problem_default();
-            p.H = p.W = sizes[si];
-            p.KH = p.KW = ksizes[ki];
-            cb_shape s;
-            if (cb_problem_shape(&p, &s, why, sizeof why) != CB_OK) return cli_error("bench: %s", why);
-            float *input = malloc((size_t)s.input_elems * sizeof *input);
-            float *weights = malloc((size_t)s.weight_elems * sizeof *weights);
-            float *output = malloc((size_t)s.output_elems * sizeof *output);
-            if (!input || !weights || !output) {
-                free(input), free(weights), free(output);
-                return cli_error("bench: out of memory for %lldx%lld", (long long)p.H, (long long)p.W);
-            }
-            verify_fill_data(&p, DATA_REAL, 42, input, weights);
-            for (int k = 0; k < n_impls; k++) bench_cell(impls[k], &p, min_time, input, weights, output);
-            free(input), free(weights), free(output);
-            fflush(stdout);
-        }
-    }
+    if (!o->out[0]) default_out_path(o->out, sizeof o->out);
     return 0;
+}
+
+/* ---- rows ---- */
+
+static void read_cpu_model(char *buf, size_t size)
+{
+    snprintf(buf, size, "unknown");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f) return;
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "model name", 10) == 0) {
+            char *colon = strchr(line, ':');
+            if (colon) {
+                colon += 1 + (colon[1] == ' ');
+                colon[strcspn(colon, "\n")] = '\0';
+                snprintf(buf, size, "%s", colon);
+            }
+            break;
+        }
+    }
+    fclose(f);
+}
+
+static void problem_fields(const cb_problem *p, char *buf, size_t size)
+{
+    snprintf(buf, size, "%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%s,%s,%s", (long long)p->C,
+             (long long)p->H, (long long)p->W, (long long)p->N, (long long)p->groups,
+             (long long)p->KH, (long long)p->KW, (long long)p->SY, (long long)p->SX,
+             cb_mode_name(p->mode), cb_boundary_name(p->boundary), cb_op_name(p->op));
+}
+
+typedef struct {
+    char host[256], cpu[256];
+} machine_identity;
+
+static void format_row(char *row, size_t size, const machine_identity *m, const cb_impl *impl,
+                       int threads, const named_problem *np, const cell_result *r)
+{
+    char when[32], number[64], fields[256];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    size_t len = 0;
+    row[0] = '\0';
+    snprintf(number, sizeof number, "%d", BENCH_CSV_SCHEMA);
+    csv_put(row, size, &len, number, false);
+    csv_put(row, size, &len, when, false);
+    csv_put(row, size, &len, m->host, false);
+    csv_put(row, size, &len, m->cpu, false);
+    csv_put(row, size, &len, impl->name, false);
+    csv_put(row, size, &len, cb_isa_name(impl->isa), false);
+    snprintf(number, sizeof number, "%d", threads);
+    csv_put(row, size, &len, number, false);
+    csv_put(row, size, &len, np->name, false);
+    problem_fields(&np->problem, fields, sizeof fields);
+    snprintf(row + len, size - len, "%s,", fields); /* already CSV-safe */
+    len = strlen(row);
+    csv_put(row, size, &len, cell_status_name(r->status), false);
+    csv_put(row, size, &len, r->reason, false);
+    double peak = peak_gflops(impl->isa, threads);
+    double timed[9] = {r->reps, r->plan_s, r->min_s, r->median_s, r->mad_s, r->gflops, peak,
+                       peak > 0 ? 100.0 * r->gflops / peak : 0, peak_bandwidth_gbs(threads)};
+    static const char *const formats[9] = {"%.0f", "%.4g", "%.6g", "%.6g", "%.3g",
+                                           "%.4g", "%.4g", "%.3g", "%.4g"};
+    for (int i = 0; i < 9; i++) {
+        number[0] = '\0';
+        if (r->status == CELL_OK) snprintf(number, sizeof number, formats[i], timed[i]);
+        csv_put(row, size, &len, number, false);
+    }
+    number[0] = '\0';
+    if (r->status == CELL_OK || r->status == CELL_SKIPPED || r->status == CELL_FAILED)
+        snprintf(number, sizeof number, "%.3g", r->err_over_bound);
+    csv_put(row, size, &len, number, true);
+}
+
+/* ---- the run ---- */
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    timing_stop_requested = 1;
+}
+
+static void install_stop_handlers(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+static void print_progress(int done, int total, const char *impl, const char *problem, int threads,
+                           double start)
+{
+    double elapsed = timing_now() - start;
+    double left = done > 0 ? elapsed / done * (total - done) : 0;
+    fprintf(stderr, "\r\033[K[%d/%d] %s %s t=%d  elapsed %.0fs  ~%.0fs left", done + 1, total,
+            impl, problem, threads, elapsed, left);
+    fflush(stderr);
+}
+
+static void print_result(const cb_impl *impl, int threads, const named_problem *np,
+                         const cell_result *r, double peak)
+{
+    if (r->status == CELL_OK)
+        printf("%-11s %-22s %-26s t=%d %10.4g ms %9.3g GFLOP/s %5.1f%% peak\n", "ok", impl->name,
+               np->name, threads, r->median_s * 1e3, r->gflops,
+               peak > 0 ? 100 * r->gflops / peak : 0);
+    else
+        printf("%-11s %-22s %-26s t=%d %s\n", cell_status_name(r->status), impl->name, np->name,
+               threads, r->reason);
+    fflush(stdout);
+}
+
+/* Thread counts an implementation runs at: all of them if threaded, else 1 alone. */
+static int thread_counts_for(const cb_impl *impl, const bench_options *o, int *out)
+{
+    if (!impl->threaded) {
+        out[0] = 1;
+        return 1;
+    }
+    for (int i = 0; i < o->n_threads; i++) out[i] = (int)o->threads[i];
+    return o->n_threads;
+}
+
+static void measure_peaks(const bench_options *o)
+{
+    for (int i = 0; i < o->n_impls; i++) {
+        int counts[MAX_LIST];
+        int n = thread_counts_for(o->impls[i], o, counts);
+        for (int t = 0; t < n; t++) {
+            peak_gflops(o->impls[i]->isa, counts[t]);
+            peak_bandwidth_gbs(counts[t]);
+        }
+    }
+}
+
+static int count_cells(const bench_options *o)
+{
+    int cells = 0;
+    for (int i = 0; i < o->n_impls; i++) {
+        int counts[MAX_LIST];
+        cells += thread_counts_for(o->impls[i], o, counts);
+    }
+    return cells * o->problems.count;
+}
+
+int cmd_bench(int argc, char **argv)
+{
+    bench_options o;
+    memset(&o, 0, sizeof o);
+    int status = parse_options(argc, argv, &o);
+    if (status) {
+        problem_list_free(&o.problems);
+        return status < 0 ? 0 : status;
+    }
+    char why[CB_WHY_SIZE];
+    bench_csv csv;
+    if (!bench_csv_open(&csv, o.out, o.resume, why, sizeof why)) {
+        problem_list_free(&o.problems);
+        return cli_error("bench: %s", why);
+    }
+    machine_identity m;
+    gethostname(m.host, sizeof m.host - 1);
+    m.host[sizeof m.host - 1] = '\0';
+    read_cpu_model(m.cpu, sizeof m.cpu);
+    install_stop_handlers();
+    bool progress = isatty(STDERR_FILENO);
+    measure_peaks(&o);
+
+    int total = count_cells(&o), done = 0, written = 0, kept = 0;
+    double start = timing_now();
+    status = 0;
+    for (int pi = 0; pi < o.problems.count && !timing_stop_requested && !status; pi++) {
+        const named_problem *np = &o.problems.items[pi];
+        bench_problem bp;
+        bool prepared = false;
+        for (int ii = 0; ii < o.n_impls && !timing_stop_requested && !status; ii++) {
+            const cb_impl *impl = o.impls[ii];
+            int counts[MAX_LIST];
+            int n = thread_counts_for(impl, &o, counts);
+            for (int ti = 0; ti < n && !timing_stop_requested && !status; ti++, done++) {
+                char key[1024], fields[256];
+                problem_fields(&np->problem, fields, sizeof fields);
+                bench_csv_key(key, sizeof key, impl->name, counts[ti], np->name, fields);
+                if (bench_csv_has(&csv, key)) {
+                    kept++;
+                    continue;
+                }
+                if (!prepared) {
+                    if (!bench_problem_prepare(&bp, np, why, sizeof why)) {
+                        status = cli_error("bench: %s", why);
+                        break;
+                    }
+                    prepared = true;
+                }
+                if (progress) print_progress(done, total, impl->name, np->name, counts[ti], start);
+                cell_result r;
+                bench_cell_run(&bp, impl, counts[ti], &o.limits, &r);
+                if (r.status == CELL_INTERRUPTED) break;
+                char row[4096];
+                format_row(row, sizeof row, &m, impl, counts[ti], np, &r);
+                if (progress) fputs("\r\033[K", stderr);
+                print_result(impl, counts[ti], np, &r, peak_gflops(impl->isa, counts[ti]));
+                if (!bench_csv_append(&csv, row, why, sizeof why)) {
+                    status = cli_error("bench: %s", why);
+                    break;
+                }
+                written++;
+            }
+        }
+        if (prepared) bench_problem_free(&bp);
+    }
+    if (progress) fputs("\r\033[K", stderr);
+    if (!status && timing_stop_requested) {
+        fprintf(stderr, "convbench: bench interrupted; %s holds %d finished rows\n", o.out, csv.count);
+        status = 128 + SIGINT;
+    } else if (!status) {
+        printf("bench: %d rows written to %s", written, o.out);
+        if (kept) printf(" (%d already there, kept)", kept);
+        printf("\n");
+    }
+    bench_csv_close(&csv);
+    problem_list_free(&o.problems);
+    return status;
 }

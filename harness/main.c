@@ -14,6 +14,7 @@ static const struct {
     {"check", cmd_check, "cross-check every implementation against the reference"},
     {"apply", cmd_apply, "convolve a picture or .npy array with a kernel"},
     {"bench", cmd_bench, "time the implementations on a few sizes"},
+    {"peak", cmd_peak, "measure this machine's FMA peaks and memory bandwidth"},
 };
 
 static void usage(FILE *to)
@@ -32,5 +33,5 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
-    return cli_error("unknown command '%s' (list, check, apply, bench)", argv[1]);
+    return cli_error("unknown command '%s' (list, check, apply, bench, peak)", argv[1]);
 }

@@ -62,12 +62,14 @@ static bool reject(const char *path, char *why, size_t why_size, const char *for
     return false;
 }
 
+/* Python's spelling of a shape tuple without its parentheses: "3, 4", or "3," for one dimension. */
 static void format_shape(const int64_t *shape, int ndim, char *text, size_t text_size)
 {
     size_t used = 0;
     text[0] = '\0';
     for (int i = 0; i < ndim && used < text_size; i++) {
-        int n = snprintf(text + used, text_size - used, "%s%" PRId64, i ? ", " : "", shape[i]);
+        int n = snprintf(text + used, text_size - used, "%s%" PRId64 "%s", i ? ", " : "", shape[i],
+                         ndim == 1 ? "," : "");
         if (n < 0)
             return;
         used += (size_t)n;
@@ -501,7 +503,7 @@ static bool read_elements(const npy_source *src, FILE *fp, const npy_header *h, 
 static bool check_shape(const npy_source *src, const npy_header *h)
 {
     if (h->ndim == 0)
-        return REJECT(src, "is a scalar (shape ()), expected an array");
+        return REJECT(src, "is a scalar, expected an array (shape ())");
     if (h->ndim > FLOAT_ARRAY_MAX_DIMS)
         return REJECT(src, "has %d dimensions, at most %d are supported", h->ndim, FLOAT_ARRAY_MAX_DIMS);
     for (int k = 0; k < h->ndim; k++) {
@@ -680,8 +682,7 @@ static size_t build_header(const float_array *a, char *header, size_t header_siz
 {
     char shape_text[128];
     format_shape(a->shape, a->ndim, shape_text, sizeof shape_text);
-    int n = snprintf(header, header_size, "{'descr': '<f4', 'fortran_order': False, 'shape': (%s%s), }",
-                     shape_text, a->ndim == 1 ? "," : "");
+    int n = snprintf(header, header_size, "{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }", shape_text);
     size_t length = n > 0 ? (size_t)n : 0;
     size_t preamble = npy_magic_size + 2 + 2;
     while ((preamble + length + 1) % npy_data_alignment != 0 && length + 1 < header_size)
@@ -690,7 +691,20 @@ static size_t build_header(const float_array *a, char *header, size_t header_siz
     return length;
 }
 
-static void write_elements_little_endian(FILE *fp, const float *data, int64_t count)
+/* fwrite that remembers the errno of the first failure, which is the reason worth reporting
+ * (a full disk fails here for large arrays, before the final flush). */
+static bool write_or_remember(FILE *fp, const void *bytes, size_t size, int *first_errno)
+{
+    if (*first_errno)
+        return false;
+    errno = 0;
+    if (fwrite(bytes, 1, size, fp) == size)
+        return true;
+    *first_errno = errno ? errno : EIO;
+    return false;
+}
+
+static void write_elements_little_endian(FILE *fp, const float *data, int64_t count, int *first_errno)
 {
     unsigned char chunk[4096];
     const size_t per_chunk = sizeof chunk / 4;
@@ -702,8 +716,8 @@ static void write_elements_little_endian(FILE *fp, const float *data, int64_t co
             for (int b = 0; b < 4; b++)
                 chunk[4 * i + (size_t)b] = (unsigned char)(bits >> (8 * b));
         }
-        if (fwrite(chunk, 4, n, fp) != n)
-            return; /* the error flag stays set; atomic_file_commit reports it */
+        if (!write_or_remember(fp, chunk, 4 * n, first_errno))
+            return;
         done += (int64_t)n;
     }
 }
@@ -731,8 +745,13 @@ bool npy_write(const char *path, const float_array *a, char *why, size_t why_siz
     atomic_file af;
     if (!atomic_file_open(&af, path, why, why_size))
         return false;
-    fwrite(preamble, 1, sizeof preamble, af.fp);
-    fwrite(header, 1, header_length, af.fp);
-    write_elements_little_endian(af.fp, a->data, a->count);
+    int first_errno = 0;
+    write_or_remember(af.fp, preamble, sizeof preamble, &first_errno);
+    write_or_remember(af.fp, header, header_length, &first_errno);
+    write_elements_little_endian(af.fp, a->data, a->count, &first_errno);
+    if (first_errno) {
+        atomic_file_abort(&af);
+        return REJECT(&dst, "%s", strerror(first_errno));
+    }
     return atomic_file_commit(&af, why, why_size);
 }

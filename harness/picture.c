@@ -30,6 +30,113 @@ static bool fail_read(const char *path, const char *reason, char *why, size_t wh
     return false;
 }
 
+/* ------------------------------------------------------------ 16-bit PGM/PPM
+ * stb_image as packaged (2.27) hands back 16-bit PNM samples in the file's big-endian byte order
+ * instead of native order (stb pull request #1710), so binary PGM/PPM with maxval above 255 is
+ * read here.  Format facts: "P5" (grey) or "P6" (RGB), then width, height and maxval as decimal
+ * numbers separated by whitespace, '#' comments allowed between them, then exactly one
+ * whitespace character and the raster, two bytes per sample, most significant first. */
+
+typedef struct pnm_header {
+    int channels;
+    int64_t width, height, maxval;
+} pnm_header;
+
+static bool is_pnm_space(int ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\v' || ch == '\f';
+}
+
+/* Reads one header number; *after receives the character that ended it (already consumed). */
+static bool read_pnm_number(FILE *fp, int64_t *value, int *after)
+{
+    int ch = getc(fp);
+    for (;;) {
+        if (ch == '#') {
+            while (ch != '\n' && ch != '\r' && ch != EOF)
+                ch = getc(fp);
+        } else if (is_pnm_space(ch)) {
+            ch = getc(fp);
+        } else {
+            break;
+        }
+    }
+    if (ch < '0' || ch > '9')
+        return false;
+    int64_t number = 0;
+    while (ch >= '0' && ch <= '9') {
+        if (number > 1000000000) /* far beyond any real picture; stops overflow */
+            return false;
+        number = number * 10 + (ch - '0');
+        ch = getc(fp);
+    }
+    *value = number;
+    *after = ch;
+    return true;
+}
+
+/* True for a well-formed binary PGM/PPM header; leaves fp at the first raster byte. */
+static bool read_pnm_header(FILE *fp, pnm_header *h)
+{
+    int p = getc(fp), kind = getc(fp);
+    if (p != 'P' || (kind != '5' && kind != '6'))
+        return false;
+    h->channels = kind == '5' ? 1 : 3;
+    int after;
+    if (!read_pnm_number(fp, &h->width, &after) || after == EOF)
+        return false;
+    if (after == '#')
+        ungetc(after, fp);
+    if (!read_pnm_number(fp, &h->height, &after) || after == EOF)
+        return false;
+    if (after == '#')
+        ungetc(after, fp);
+    if (!read_pnm_number(fp, &h->maxval, &after) || !is_pnm_space(after))
+        return false;
+    return h->width > 0 && h->height > 0 && h->maxval > 0 && h->maxval <= 65535;
+}
+
+static bool read_pnm16_raster(FILE *fp, const char *path, int64_t file_size, const pnm_header *h,
+                              float_array *out, char *why, size_t why_size)
+{
+    int64_t count = h->width * h->height * h->channels; /* each factor <= 1e9 + 9: no overflow */
+    long data_start = ftell(fp);
+    if (data_start < 0)
+        return fail_read(path, strerror(errno), why, why_size);
+    int64_t available = file_size - data_start;
+    if (count > available / 2) {
+        char reason[160];
+        snprintf(reason, sizeof reason, "truncated 16-bit PNM: %" PRId64 "x%" PRId64 " needs %" PRId64
+                 " bytes of samples, file has %" PRId64, h->width, h->height, count * 2, available);
+        return fail_read(path, reason, why, why_size);
+    }
+    if ((uint64_t)count > SIZE_MAX / sizeof(float))
+        return fail_read(path, "picture too large", why, why_size);
+    float *data = malloc((size_t)count * sizeof(float));
+    if (!data)
+        return fail_read(path, "out of memory", why, why_size);
+    unsigned char chunk[8192];
+    for (int64_t done = 0; done < count;) {
+        size_t n = (uint64_t)(count - done) < sizeof chunk / 2 ? (size_t)(count - done) : sizeof chunk / 2;
+        if (fread(chunk, 2, n, fp) != n) {
+            free(data);
+            return fail_read(path, "read error or file changed while reading", why, why_size);
+        }
+        for (size_t i = 0; i < n; i++)
+            data[done + (int64_t)i] = (float)(chunk[2 * i] << 8 | chunk[2 * i + 1]);
+        done += (int64_t)n;
+    }
+    out->data = data;
+    out->ndim = h->channels == 1 ? 2 : 3;
+    out->shape[0] = h->height;
+    out->shape[1] = h->width;
+    out->shape[2] = h->channels == 1 ? 0 : h->channels;
+    out->count = count;
+    return true;
+}
+
+/* ------------------------------------------------------------ everything else, through stb */
+
 /* Decodes with stb from an open file; returns stb's pixel buffer (8 or 16 bits per sample). */
 static void *decode_pixels(FILE *fp, bool *sixteen_bit, int *width, int *height, int *channels)
 {
@@ -40,23 +147,11 @@ static void *decode_pixels(FILE *fp, bool *sixteen_bit, int *width, int *height,
     return stbi_load_from_file(fp, width, height, channels, 0);
 }
 
-bool picture_read(const char *path, float_array *out, char *why, size_t why_size)
+static bool read_with_stb(FILE *fp, const char *path, float_array *out, char *why, size_t why_size)
 {
-    memset(out, 0, sizeof *out);
-    if (!path)
-        path = "(null)";
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return fail_read(path, strerror(errno), why, why_size);
-    struct stat st;
-    if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
-        fclose(fp);
-        return fail_read(path, strerror(EISDIR), why, why_size);
-    }
     bool sixteen_bit;
     int width = 0, height = 0, channels = 0;
     void *pixels = decode_pixels(fp, &sixteen_bit, &width, &height, &channels);
-    fclose(fp);
     if (!pixels) {
         const char *reason = stbi_failure_reason();
         return fail_read(path, reason ? reason : "not a picture stb can decode", why, why_size);
@@ -92,6 +187,35 @@ bool picture_read(const char *path, float_array *out, char *why, size_t why_size
     return true;
 }
 
+bool picture_read(const char *path, float_array *out, char *why, size_t why_size)
+{
+    memset(out, 0, sizeof *out);
+    if (!path)
+        path = "(null)";
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return fail_read(path, strerror(errno), why, why_size);
+    struct stat st;
+    bool ok;
+    if (fstat(fileno(fp), &st) != 0)
+        ok = fail_read(path, strerror(errno), why, why_size);
+    else if (S_ISDIR(st.st_mode))
+        ok = fail_read(path, strerror(EISDIR), why, why_size);
+    else if (!S_ISREG(st.st_mode)) /* the decoders seek back and forth */
+        ok = fail_read(path, "not a regular file", why, why_size);
+    else {
+        pnm_header pnm;
+        if (read_pnm_header(fp, &pnm) && pnm.maxval > 255) {
+            ok = read_pnm16_raster(fp, path, (int64_t)st.st_size, &pnm, out, why, why_size);
+        } else {
+            rewind(fp);
+            ok = read_with_stb(fp, path, out, why, why_size);
+        }
+    }
+    fclose(fp);
+    return ok;
+}
+
 static bool fail_write(const char *path, const char *reason, char *why, size_t why_size)
 {
     if (why && why_size)
@@ -116,31 +240,37 @@ static bool check_png_shape(const char *path, const float_array *a, char *why, s
     if (!channels) {
         int used = snprintf(reason, sizeof reason, "a PNG needs an (H, W) or (H, W, C) array with 1-4 channels, got (");
         for (int k = 0; k < a->ndim && k < FLOAT_ARRAY_MAX_DIMS && used > 0 && (size_t)used < sizeof reason; k++)
-            used += snprintf(reason + used, sizeof reason - (size_t)used, "%s%" PRId64, k ? ", " : "", a->shape[k]);
+            used += snprintf(reason + used, sizeof reason - (size_t)used, "%s%" PRId64 "%s", k ? ", " : "", a->shape[k],
+                             a->ndim == 1 ? "," : "");
         if (used > 0 && (size_t)used < sizeof reason)
             snprintf(reason + used, sizeof reason - (size_t)used, "); write a .npy file instead");
         return fail_write(path, reason, why, why_size);
     }
     int64_t height = a->shape[0], width = a->shape[1];
-    if (height <= 0 || width <= 0 || !a->data || a->count != height * width * channels)
-        return fail_write(path, "array is empty or its count does not match its shape", why, why_size);
+    if (height <= 0 || width <= 0)
+        return fail_write(path, "array has an empty or negative dimension", why, why_size);
     /* stb_image_write keeps sizes in int, including one filter byte per row: (W*C + 1) * H. */
     if (width > INT_MAX / channels || (width * channels + 1) > INT_MAX / height) {
         snprintf(reason, sizeof reason, "%" PRId64 "x%" PRId64 " is too large for the PNG writer; write a .npy file instead",
                  height, width);
         return fail_write(path, reason, why, why_size);
     }
+    if (!a->data || a->count != height * width * channels)
+        return fail_write(path, "array count does not match its shape", why, why_size);
     return true;
 }
 
-/* Affine map value*scale + offset applied before rounding: identity, or the finite range onto
- * 0..255. */
-static void choose_mapping(const float_array *a, bool normalize, double *scale, double *offset)
+/* The linear map (value - shift) * scale applied before rounding: the identity, or with
+ * normalize the range of the finite values onto 0..255 (scale 0 for a constant array). */
+typedef struct byte_mapping {
+    double shift, scale;
+} byte_mapping;
+
+static byte_mapping choose_mapping(const float_array *a, bool normalize)
 {
-    *scale = 1.0;
-    *offset = 0.0;
+    byte_mapping identity = {0.0, 1.0};
     if (!normalize)
-        return;
+        return identity;
     double lowest = INFINITY, highest = -INFINITY;
     for (int64_t i = 0; i < a->count; i++) {
         double v = a->data[i];
@@ -151,22 +281,22 @@ static void choose_mapping(const float_array *a, bool normalize, double *scale, 
                 highest = v;
         }
     }
-    if (!(highest > lowest)) { /* constant, or nothing finite: everything becomes 0 */
-        *scale = 0.0;
-        return;
+    if (!(highest > lowest)) { /* constant, or nothing finite */
+        byte_mapping flat = {0.0, 0.0};
+        return flat;
     }
-    *scale = 255.0 / (highest - lowest);
-    *offset = -lowest * *scale;
+    byte_mapping stretch = {lowest, 255.0 / (highest - lowest)};
+    return stretch;
 }
 
-static unsigned char to_byte(float value, double scale, double offset)
+static unsigned char to_byte(float value, byte_mapping map)
 {
     if (isnan(value))
         return 0;
-    if (scale == 0.0)
-        return 0;
-    double mapped = isinf(value) ? (double)value : (double)value * scale + offset;
-    double rounded = floor(mapped + 0.5);
+    if (isinf(value))
+        return value > 0 ? 255 : 0;
+    double rounded = floor(((double)value - map.shift) * map.scale + 0.5);
+    /* Compare before converting: a double outside 0..255 must not reach the cast. */
     if (!(rounded > 0.0))
         return 0;
     if (rounded >= 255.0)
@@ -174,11 +304,21 @@ static unsigned char to_byte(float value, double scale, double offset)
     return (unsigned char)rounded;
 }
 
-static void write_to_file(void *context, void *data, int size)
+/* Where stb's PNG encoder sends its bytes; remembers why the first write failed (a full disk
+ * usually shows up here, and its errno is gone by the time the file is closed). */
+typedef struct png_sink {
+    FILE *fp;
+    int first_errno;
+} png_sink;
+
+static void write_to_sink(void *context, void *data, int size)
 {
-    /* A short write sets the stream's error flag, which atomic_file_commit reports. */
-    if (size > 0)
-        fwrite(data, 1, (size_t)size, (FILE *)context);
+    png_sink *sink = context;
+    if (size <= 0 || sink->first_errno)
+        return;
+    errno = 0;
+    if (fwrite(data, 1, (size_t)size, sink->fp) != (size_t)size)
+        sink->first_errno = errno ? errno : EIO;
 }
 
 bool picture_write_png(const char *path, const float_array *a, bool normalize, char *why, size_t why_size)
@@ -194,21 +334,21 @@ bool picture_write_png(const char *path, const float_array *a, bool normalize, c
     unsigned char *bytes = malloc((size_t)a->count);
     if (!bytes)
         return fail_write(path, "out of memory", why, why_size);
-    double scale, offset;
-    choose_mapping(a, normalize, &scale, &offset);
+    byte_mapping map = choose_mapping(a, normalize);
     for (int64_t i = 0; i < a->count; i++)
-        bytes[i] = to_byte(a->data[i], scale, offset);
+        bytes[i] = to_byte(a->data[i], map);
 
     atomic_file af;
     if (!atomic_file_open(&af, path, why, why_size)) {
         free(bytes);
         return false;
     }
-    int encoded = stbi_write_png_to_func(write_to_file, af.fp, width, height, channels, bytes, width * channels);
+    png_sink sink = {af.fp, 0};
+    int encoded = stbi_write_png_to_func(write_to_sink, &sink, width, height, channels, bytes, width * channels);
     free(bytes);
-    if (!encoded) {
+    if (!encoded || sink.first_errno) {
         atomic_file_abort(&af);
-        return fail_write(path, "PNG encoding failed", why, why_size);
+        return fail_write(path, sink.first_errno ? strerror(sink.first_errno) : "PNG encoding failed", why, why_size);
     }
     return atomic_file_commit(&af, why, why_size);
 }

@@ -25,11 +25,14 @@ static double median_of_sorted(const double *v, int n)
 
 #define MAX_REPS 100000
 
-void timing_measure(cb_plan *plan, const float *input, float *output, double min_time,
+volatile sig_atomic_t timing_stop_requested = 0;
+
+bool timing_measure(cb_plan *plan, const float *input, float *output, double min_time,
                     int min_reps, timing_stats *stats)
 {
     static double samples[MAX_REPS];
     cb_plan_run(plan, input, output); /* warm-up: caches, page faults, lazy initialisation */
+    if (timing_stop_requested) return false;
     double total = 0.0;
     int n = 0;
     while ((n < min_reps || total < min_time) && n < MAX_REPS) {
@@ -37,6 +40,7 @@ void timing_measure(cb_plan *plan, const float *input, float *output, double min
         cb_plan_run(plan, input, output);
         samples[n] = timing_now() - t0;
         total += samples[n++];
+        if (timing_stop_requested) return false;
     }
     qsort(samples, (size_t)n, sizeof samples[0], compare_doubles);
     stats->reps = n;
@@ -49,4 +53,5 @@ void timing_measure(cb_plan *plan, const float *input, float *output, double min
     }
     qsort(deviations, (size_t)n, sizeof deviations[0], compare_doubles);
     stats->mad_s = median_of_sorted(deviations, n);
+    return true;
 }

@@ -5,13 +5,19 @@
 
 #include "convbench.h"
 
+#include <signal.h>
+
 typedef struct {
     int reps;
     double min_s, median_s, mad_s;
 } timing_stats;
 
+/* Set (by a signal handler) to ask a measurement to stop after its current run. */
+extern volatile sig_atomic_t timing_stop_requested;
+
 double timing_now(void);  /* seconds, monotonic */
-void timing_measure(cb_plan *plan, const float *input, float *output, double min_time,
+/* False when timing_stop_requested cut the measurement short (stats then unset). */
+bool timing_measure(cb_plan *plan, const float *input, float *output, double min_time,
                     int min_reps, timing_stats *stats);
 
 #endif

@@ -4,10 +4,11 @@
 #   picture I/O         libstb-dev (stb_image / stb_image_write, linked as -lstb)
 #   oracle, sample data python3-numpy python3-scipy python3-pil
 #   plots               python3-matplotlib
+#   Google Benchmark    libbenchmark-dev (and g++ from build-essential for the shim)
 set -euo pipefail
 
 packages=(build-essential libstb-dev python3 python3-numpy python3-scipy python3-pil
-          python3-matplotlib)
+          python3-matplotlib libbenchmark-dev)
 
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then

@@ -128,7 +128,7 @@ static bool write_file(const char *path, const void *bytes, size_t n)
     FILE *fp = fopen(path, "wb");
     if (!fp)
         return false;
-    bool ok = fwrite(bytes, 1, n, fp) == n;
+    bool ok = n == 0 || fwrite(bytes, 1, n, fp) == n;
     return fclose(fp) == 0 && ok;
 }
 
@@ -280,9 +280,11 @@ static void test_read_float_dtypes(void)
     }
 
     /* float64 narrows with IEEE rounding: past the float range becomes infinity, just above
-     * FLT_MAX rounds back to it, below the smallest subnormal becomes zero. */
-    const double double_values[] = {0.1, -7.0, 1e300, -1e300, 3.4028235677973366e38, 1e-50, NAN, 16777217.0};
-    const float narrowed[] = {0.1f, -7.0f, INFINITY, -INFINITY, 3.4028235e38f, 0.0f, NAN, 16777216.0f};
+     * FLT_MAX rounds back to it, exactly half an ulp above it ties to even (infinity), below
+     * the smallest subnormal becomes zero. */
+    const double double_values[] = {0.1, -7.0, 1e300, -1e300, 3.4028235e38, 3.4028235677973366e38, 1e-50, NAN,
+                                    16777217.0};
+    const float narrowed[] = {0.1f, -7.0f, INFINITY, -INFINITY, 3.4028235e38f, INFINITY, 0.0f, NAN, 16777216.0f};
     enum { double_count = sizeof double_values / sizeof double_values[0] };
     for (int big = 0; big <= 1; big++) {
         char dict[128];
@@ -319,7 +321,7 @@ static void test_read_bool_and_native_forms(void)
 {
     byte_buffer file = {0};
     put_npy_preamble(&file, 1, 0, "{'descr': '|b1', 'fortran_order': False, 'shape': (2, 2), }", true);
-    const unsigned char flags[] = {0, 1, 1, 0};
+    const unsigned char flags[] = {0, 1, 2, 0}; /* any non-zero byte is True */
     put_bytes(&file, flags, sizeof flags);
     const float expected[] = {0, 1, 1, 0};
     int64_t shape[2] = {2, 2};
@@ -730,6 +732,40 @@ static void test_npy_write_refuses_bad_arrays(void)
     EXPECT(!file_exists(path));
 }
 
+/* A full device is written in place (renaming onto it would replace the device node) and its
+ * ENOSPC must surface.  The first attempt goes through a symlink in the test directory, so that
+ * an implementation that wrongly renames replaces only the symlink; /dev/full itself is written
+ * only once that attempt has shown the device is written in place. */
+static void test_npy_write_to_full_device(const float_array *a)
+{
+    struct stat st;
+    if (stat("/dev/full", &st) != 0 || !S_ISCHR(st.st_mode) || access("/dev/full", W_OK) != 0) {
+        printf("unit_npy: /dev/full not writable, skipping that case\n");
+        return;
+    }
+    const char *link_path = test_path("full.npy");
+    if (symlink("/dev/full", link_path) != 0) {
+        printf("unit_npy: cannot make a symlink, skipping the /dev/full case\n");
+        return;
+    }
+    char why[why_size] = "";
+    bool written = npy_write(link_path, a, why, sizeof why);
+    EXPECT(!written);
+    EXPECT_MSG(contains(why, link_path) && contains(why, "No space left"), "full device: %s", why);
+    bool still_a_link = lstat(link_path, &st) == 0 && S_ISLNK(st.st_mode);
+    EXPECT_MSG(still_a_link, "the symlink to /dev/full was replaced by a file");
+    remove(link_path);
+    if (written || !still_a_link)
+        return;
+
+    EXPECT(!npy_write("/dev/full", a, why, sizeof why));
+    EXPECT_MSG(contains(why, "/dev/full") && contains(why, "No space left"), "/dev/full: %s", why);
+    EXPECT(stat("/dev/full", &st) == 0 && S_ISCHR(st.st_mode));
+    char temp[64];
+    snprintf(temp, sizeof temp, "/dev/full.tmp.%ld", (long)getpid());
+    EXPECT(!file_exists(temp));
+}
+
 static void test_npy_write_failures_leave_nothing(void)
 {
     int64_t shape[1] = {1000};
@@ -748,19 +784,7 @@ static void test_npy_write_failures_leave_nothing(void)
     EXPECT(!npy_write(test_dir, &a, why, sizeof why));
     EXPECT_MSG(contains(why, test_dir) && contains(why, "directory"), "dir as output: %s", why);
 
-    /* A full device is written in place (renaming onto it would replace the device node) and
-     * its ENOSPC must surface. */
-    struct stat st;
-    if (stat("/dev/full", &st) == 0 && S_ISCHR(st.st_mode) && access("/dev/full", W_OK) == 0) {
-        EXPECT(!npy_write("/dev/full", &a, why, sizeof why));
-        EXPECT_MSG(contains(why, "/dev/full") && contains(why, "No space left"), "/dev/full: %s", why);
-        EXPECT(stat("/dev/full", &st) == 0 && S_ISCHR(st.st_mode));
-        char temp[64];
-        snprintf(temp, sizeof temp, "/dev/full.tmp.%ld", (long)getpid());
-        EXPECT(!file_exists(temp));
-    } else {
-        printf("unit_npy: /dev/full not writable, skipping that case\n");
-    }
+    test_npy_write_to_full_device(&a);
 
     /* A disk that fills up halfway, simulated with a file size limit: the earlier file under the
      * final name must survive untouched, and the temporary file must be gone. */
@@ -790,6 +814,26 @@ static void test_npy_write_failures_leave_nothing(void)
             expect_array("kept.npy", &back, 1, small.shape, small.data, small.count);
             float_array_free(&back);
         }
+        /* Small enough to sit in stdio's buffer until the commit, so the failure comes from the
+         * final flush rather than from a write. */
+        int64_t medium_shape[1] = {200};
+        float_array medium = make_array(1, medium_shape);
+        memset(medium.data, 0, 200 * sizeof(float));
+        tight.rlim_cur = 128;
+        if (setrlimit(RLIMIT_FSIZE, &tight) == 0) {
+            bool written = npy_write(kept, &medium, why, sizeof why);
+            setrlimit(RLIMIT_FSIZE, &saved);
+            EXPECT(!written);
+            EXPECT_MSG(contains(why, kept) && contains(why, "too large"), "size limit at flush: %s", why);
+            float_array back = {0};
+            EXPECT_MSG(npy_read(kept, &back, why, sizeof why), "earlier file damaged: %s", why);
+            expect_array("kept.npy", &back, 1, small.shape, small.data, small.count);
+            float_array_free(&back);
+            char temp[path_size];
+            snprintf(temp, sizeof temp, "%s.tmp.%ld", kept, (long)getpid());
+            EXPECT_MSG(!file_exists(temp), "temporary file left after a failed flush");
+        }
+        float_array_free(&medium);
         signal(SIGXFSZ, previous);
     }
     remove(kept);
@@ -914,6 +958,16 @@ static void test_picture_write_refuses_bad_shapes(void)
         EXPECT(!file_exists(path));
     }
 
+    /* Sizes past what the int-based PNG encoder handles are refused before any arithmetic on them. */
+    float dummy = 0.0f;
+    float_array huge = {&dummy, 2, {INT64_C(1) << 40, INT64_C(1) << 40}, 1};
+    char huge_why[why_size] = "";
+    EXPECT(!picture_write_png(test_path("huge.png"), &huge, false, huge_why, sizeof huge_why));
+    EXPECT_MSG(contains(huge_why, "too large"), "huge png: %s", huge_why);
+    float_array flat = {&dummy, 2, {0, 5}, 0};
+    EXPECT(!picture_write_png(test_path("flat.png"), &flat, false, huge_why, sizeof huge_why));
+    EXPECT(!file_exists(test_path("huge.png")) && !file_exists(test_path("flat.png")));
+
     int64_t shape[2] = {2, 2};
     float_array ok = make_array(2, shape);
     memset(ok.data, 0, 4 * sizeof(float));
@@ -953,10 +1007,24 @@ static void test_picture_read_netpbm(void)
     int64_t colour_shape[3] = {1, 2, 3};
     expect_picture_reads_as("colour.ppm", ppm, sizeof ppm - 1, 3, colour_shape, ppm_values, 6);
 
-    const unsigned char pgm16[] = "P5\n2 2\n65535\n\x00\x00\x01\x00\xab\xcd\xff\xff";
+    const unsigned char pgm16[] = "P5\n# a comment\n2 2\n65535\n\x00\x00\x01\x00\xab\xcd\xff\xff";
     const float pgm16_values[] = {0, 256, 43981, 65535};
     int64_t shape16[2] = {2, 2};
     expect_picture_reads_as("deep.pgm", pgm16, sizeof pgm16 - 1, 2, shape16, pgm16_values, 4);
+
+    const unsigned char ppm16[] = "P6 1#c\n 2 4095\t\x00\x01\x00\x02\x0f\xff\x01\x00\x02\x00\x03\x00";
+    const float ppm16_values[] = {1, 2, 4095, 256, 512, 768};
+    int64_t shape16c[3] = {2, 1, 3};
+    expect_picture_reads_as("deep.ppm", ppm16, sizeof ppm16 - 1, 3, shape16c, ppm16_values, 6);
+
+    const char *cut = test_path("cut16.pgm");
+    EXPECT(write_file(cut, "P5\n4 4\n65535\n\x01\x02\x03", 17));
+    float_array got = {0};
+    char why[why_size] = "";
+    EXPECT(!picture_read(cut, &got, why, sizeof why));
+    EXPECT_MSG(contains(why, cut) && contains(why, "truncated"), "cut 16-bit pgm: %s", why);
+    EXPECT(got.data == NULL);
+    remove(cut);
 }
 
 static void test_picture_read_failures(void)

@@ -1,0 +1,173 @@
+/* One benchmark cell; see bench_cell.h.  The correctness check runs first, on a copy of the
+ * problem shrunk (in H and W only) until the reference costs at most CHECK_FLOPS; its run time
+ * also predicts the cell's time for --max-cell-time. */
+#include "bench_cell.h"
+
+#include "timing.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHECK_FLOPS 2e8 /* about 0.1 s of the reference */
+#define MIN_REPS 5
+#define DATA_SEED 20261121u
+
+const char *cell_status_name(cell_status s)
+{
+    static const char *const names[] = {"ok", "unsupported", "skipped", "failed", "interrupted"};
+    return names[s];
+}
+
+/* A copy of p with H and W scaled down so that its direct cost is about CHECK_FLOPS. */
+static cb_problem shrunk_for_check(const cb_problem *p)
+{
+    cb_problem q = *p;
+    double flops = cb_problem_flops(p);
+    if (flops <= CHECK_FLOPS) return q;
+    double scale = sqrt(CHECK_FLOPS / flops);
+    int64_t min_h = p->mode == CB_MODE_VALID ? p->KH : 1;
+    int64_t min_w = p->mode == CB_MODE_VALID ? p->KW : 1;
+    q.H = (int64_t)ceil((double)p->H * scale);
+    q.W = (int64_t)ceil((double)p->W * scale);
+    if (q.H < min_h) q.H = min_h;
+    if (q.W < min_w) q.W = min_w;
+    return q;
+}
+
+static float *alloc_floats(int64_t count) { return malloc((size_t)count * sizeof(float)); }
+
+bool bench_problem_prepare(bench_problem *bp, const named_problem *np, char *why, size_t why_size)
+{
+    memset(bp, 0, sizeof *bp);
+    bp->np = *np;
+    if (cb_problem_shape(&np->problem, &bp->shape, why, why_size) != CB_OK) return false;
+    bp->check_problem = shrunk_for_check(&np->problem);
+    cb_shape cs;
+    if (cb_problem_shape(&bp->check_problem, &cs, why, why_size) != CB_OK) return false;
+    bp->input = alloc_floats(bp->shape.input_elems);
+    bp->weights = alloc_floats(bp->shape.weight_elems);
+    bp->output = alloc_floats(bp->shape.output_elems);
+    bp->check_input = alloc_floats(cs.input_elems);
+    bp->check_weights = alloc_floats(cs.weight_elems);
+    bp->check_output = alloc_floats(cs.output_elems);
+    if (!bp->input || !bp->weights || !bp->output || !bp->check_input || !bp->check_weights ||
+        !bp->check_output) {
+        snprintf(why, why_size, "out of memory for problem %s", np->name);
+        bench_problem_free(bp);
+        return false;
+    }
+    verify_fill_data(&np->problem, DATA_REAL, DATA_SEED, bp->input, bp->weights);
+    verify_fill_data(&bp->check_problem, DATA_REAL, DATA_SEED + 1, bp->check_input,
+                     bp->check_weights);
+    return true;
+}
+
+void bench_problem_free(bench_problem *bp)
+{
+    free(bp->input);
+    free(bp->weights);
+    free(bp->output);
+    free(bp->check_input);
+    free(bp->check_weights);
+    free(bp->check_output);
+    verify_reference_free(&bp->check_ref);
+    memset(bp, 0, sizeof *bp);
+}
+
+static bool ensure_reference(bench_problem *bp, char *why, size_t why_size)
+{
+    if (bp->reference_ready) return true;
+    if (verify_reference_make(&bp->check_problem, bp->check_input, bp->check_weights, false,
+                              &bp->check_ref, why, why_size) != CB_OK)
+        return false;
+    bp->reference_ready = true;
+    return true;
+}
+
+/* Checks the implementation on the check copy; returns its run time, or a negative value with
+ * out->status set on failure. */
+static double check_cell(bench_problem *bp, const cb_impl *impl, const cb_options *opt,
+                         cell_result *out)
+{
+    char why[CB_WHY_SIZE];
+    if (!ensure_reference(bp, why, sizeof why)) {
+        out->status = CELL_FAILED;
+        snprintf(out->reason, sizeof out->reason, "reference failed: %s", why);
+        return -1;
+    }
+    cb_plan *plan;
+    if (cb_plan_create(impl->name, &bp->check_problem, bp->check_weights, opt, &plan, why,
+                       sizeof why) != CB_OK) {
+        out->status = CELL_FAILED;
+        snprintf(out->reason, sizeof out->reason, "plan failed: %s", why);
+        return -1;
+    }
+    verify_poison(bp->check_output, bp->check_ref.count);
+    double t0 = timing_now();
+    cb_plan_run(plan, bp->check_input, bp->check_output);
+    double elapsed = timing_now() - t0;
+    cb_plan_destroy(plan);
+    verify_result r;
+    verify_compare(&bp->check_ref, bp->check_output, &r);
+    out->err_over_bound = r.worst_ratio;
+    if (r.failures == 0) return elapsed;
+    char line[400];
+    cb_problem_format(&bp->check_problem, line, sizeof line);
+    out->status = CELL_FAILED;
+    snprintf(out->reason, sizeof out->reason,
+             "check: %lld outputs over the error bound (worst %.3g x); reproduce: convbench check "
+             "--impl %s --case '%s'",
+             (long long)r.failures, r.worst_ratio, impl->name, line);
+    return -1;
+}
+
+void bench_cell_run(bench_problem *bp, const cb_impl *impl, int threads,
+                    const cell_limits *limits, cell_result *out)
+{
+    memset(out, 0, sizeof *out);
+    const cb_problem *p = &bp->np.problem;
+    char why[CB_WHY_SIZE];
+    if (!cb_impl_available(impl, why, sizeof why) || !impl->supports(p, why, sizeof why)) {
+        out->status = CELL_UNSUPPORTED;
+        snprintf(out->reason, sizeof out->reason, "%s", why);
+        return;
+    }
+    cb_options opt = {.threads = threads};
+    double check_s = check_cell(bp, impl, &opt, out);
+    if (check_s < 0) return;
+    /* The check copy's time, scaled by the work, predicts one run of the full problem. */
+    double run_s = check_s * cb_problem_flops(p) / cb_problem_flops(&bp->check_problem);
+    double predicted = run_s * (1 + MIN_REPS) > run_s + limits->min_time
+                           ? run_s * (1 + MIN_REPS)
+                           : run_s + limits->min_time;
+    if (predicted > limits->max_cell_time) {
+        out->status = CELL_SKIPPED;
+        snprintf(out->reason, sizeof out->reason, "predicted %.3g s > --max-cell-time %g s",
+                 predicted, limits->max_cell_time);
+        return;
+    }
+    double t0 = timing_now();
+    cb_plan *plan;
+    if (cb_plan_create(impl->name, p, bp->weights, &opt, &plan, why, sizeof why) != CB_OK) {
+        out->status = CELL_FAILED;
+        snprintf(out->reason, sizeof out->reason, "plan failed: %s", why);
+        return;
+    }
+    out->plan_s = timing_now() - t0;
+    timing_stats st;
+    bool finished = timing_measure(plan, bp->input, bp->output, limits->min_time, MIN_REPS, &st);
+    cb_plan_destroy(plan);
+    if (!finished) {
+        out->status = CELL_INTERRUPTED;
+        snprintf(out->reason, sizeof out->reason, "interrupted");
+        return;
+    }
+    out->status = CELL_OK;
+    out->reps = st.reps;
+    out->min_s = st.min_s;
+    out->median_s = st.median_s;
+    out->mad_s = st.mad_s;
+    out->gflops = cb_problem_flops(p) / st.median_s * 1e-9;
+}

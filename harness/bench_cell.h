@@ -1,0 +1,43 @@
+/* One benchmark cell: an implementation on a problem at a thread count, checked against the
+ * reference, then timed (DESIGN.md sections 4-5), ending in one CSV row. */
+#ifndef CONVBENCH_BENCH_CELL_H
+#define CONVBENCH_BENCH_CELL_H
+
+#include "convbench.h"
+#include "problem_set.h"
+#include "verify.h"
+
+typedef enum { CELL_OK, CELL_UNSUPPORTED, CELL_SKIPPED, CELL_FAILED, CELL_INTERRUPTED } cell_status;
+
+/* What every cell of one problem shares: full-size data, and a copy of the problem small
+ * enough for the double-accumulating reference, with its reference result. */
+typedef struct {
+    named_problem np;
+    cb_shape shape;
+    float *input, *weights, *output;
+    cb_problem check_problem;
+    float *check_input, *check_weights, *check_output;
+    verify_reference check_ref;
+    bool reference_ready;
+} bench_problem;
+
+bool bench_problem_prepare(bench_problem *bp, const named_problem *np, char *why, size_t why_size);
+void bench_problem_free(bench_problem *bp);
+
+typedef struct {
+    cell_status status;
+    char reason[512];
+    int reps;
+    double plan_s, min_s, median_s, mad_s, gflops, err_over_bound;
+} cell_result;
+
+typedef struct {
+    double min_time, max_cell_time;
+} cell_limits;
+
+/* Runs one cell.  Never fails as a whole: every outcome is a status with a reason. */
+void bench_cell_run(bench_problem *bp, const cb_impl *impl, int threads,
+                    const cell_limits *limits, cell_result *out);
+const char *cell_status_name(cell_status s);
+
+#endif

@@ -1,0 +1,41 @@
+/* The benchmark CSV (schema documented in results/README.md): one row per cell, the whole
+ * file rewritten to a temporary name and renamed after every row, so whatever stops the run
+ * (Ctrl-C, a kill, a crash, a full disk) leaves a valid CSV of the finished rows. */
+#ifndef CONVBENCH_BENCH_CSV_H
+#define CONVBENCH_BENCH_CSV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define BENCH_CSV_SCHEMA 1
+#define BENCH_CSV_HEADER                                                                       \
+    "schema,when,host,cpu,impl,isa,threads,name,C,H,W,N,groups,KH,KW,SY,SX,mode,boundary,op,"  \
+    "status,reason,reps,plan_s,min_s,median_s,mad_s,gflops,peak_gflops,pct_peak,"             \
+    "bandwidth_gbs,err_over_bound"
+#define BENCH_CSV_COLUMNS 32
+
+typedef struct {
+    char *path;
+    char **rows;     /* formatted lines without the newline */
+    int count, capacity;
+} bench_csv;
+
+/* Opens path for writing rows.  An existing file is refused unless resume is set; with resume
+ * its rows are kept (and must carry exactly this header). */
+bool bench_csv_open(bench_csv *csv, const char *path, bool resume, char *why, size_t why_size);
+/* Whether a row with this key (impl, threads, problem fields: columns 5, 7, 8-20) exists. */
+bool bench_csv_has(const bench_csv *csv, const char *key);
+/* The resume key of a row's fields in column order impl, threads, name, C..op. */
+void bench_csv_key(char *buf, size_t size, const char *impl, int threads, const char *name,
+                   const char *problem_fields);
+/* Appends one formatted row and rewrites the file. */
+bool bench_csv_append(bench_csv *csv, const char *row, char *why, size_t why_size);
+void bench_csv_close(bench_csv *csv);
+
+/* Appends `field` to buf (at *len) with CSV quoting where needed, plus a comma unless last. */
+void csv_put(char *buf, size_t size, size_t *len, const char *field, bool last);
+/* Splits a CSV line into at most max fields (quotes handled), in place; returns the count or
+ * -1 for an unterminated quote. */
+int csv_split(char *line, char **fields, int max);
+
+#endif

@@ -1,0 +1,35 @@
+/* Problem sets: text files of one problem per line, `key=value` fields over the defaults
+ * (name= C=1 H= W=H N=1 groups=1 KH= KW=KH mode=same boundary=constant op=corr stride=1),
+ * `#` starting a comment.  H and KH are required; name defaults to a description of the
+ * problem. */
+#ifndef CONVBENCH_PROBLEM_SET_H
+#define CONVBENCH_PROBLEM_SET_H
+
+#include "convbench.h"
+
+#define PROBLEM_NAME_SIZE 64
+
+typedef struct {
+    char name[PROBLEM_NAME_SIZE];
+    cb_problem problem;
+} named_problem;
+
+typedef struct {
+    named_problem *items;
+    int count;
+} problem_list;
+
+/* Appends the problems of one file; on the first bad line returns false with
+ * "FILE:LINE: reason" in why (the list keeps what came before). */
+bool problem_set_load(const char *path, problem_list *list, char *why, size_t why_size);
+/* Parses one line's text (without the comment) into a problem; false with a reason.  Returns
+ * true with *empty set for a blank line. */
+bool problem_line_parse(const char *line, named_problem *out, bool *empty, char *why,
+                        size_t why_size);
+/* Appends one problem (copies it). */
+bool problem_list_add(problem_list *list, const named_problem *p);
+void problem_list_free(problem_list *list);
+/* A short default name such as "c3-1024x1024-k7-s2-same". */
+void problem_default_name(const cb_problem *p, char *buf, size_t size);
+
+#endif

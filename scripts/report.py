@@ -1,0 +1,847 @@
+#!/usr/bin/python3
+"""Turns one `convbench bench` CSV into a readable report: a Markdown summary and three plots.
+
+Usage: /usr/bin/python3 scripts/report.py CSV [--out-dir DIR]
+
+For results/host-2026-11-21.csv it writes, into DIR (default: the CSV's folder):
+  host-2026-11-21-summary.md   machine, measured peaks, one table per problem, the winners
+  host-2026-11-21-gflops.png   GFLOP/s against kernel size, one panel per image size
+                               (single-channel problems, C=1 and N=1)
+  host-2026-11-21-winner.png   the fastest implementation per image size x kernel size
+  host-2026-11-21-threads.png  median time against thread count
+A plot with nothing to show is skipped with a message (and an older file of that name removed,
+so the folder never mixes plots of different runs).
+
+Only the CSV is read (schema 1: exactly the columns of COLUMNS below).  The whole file is checked
+before anything is written: a malformed CSV gets one line on stderr naming the file and line,
+exit status 2, and no output.  Each output is written under a temporary name and renamed, so a
+final name never holds a half-written file.  A failure to write gives exit status 1.
+"""
+
+import argparse
+import csv
+import io
+import math
+import os
+import sys
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+SCHEMA_VERSION = 1
+COLUMNS = (
+    "schema", "when", "host", "cpu", "impl", "isa", "threads", "name",
+    "C", "H", "W", "N", "groups", "KH", "KW", "SY", "SX", "mode", "boundary", "op",
+    "status", "reason", "reps", "plan_s", "min_s", "median_s", "mad_s", "gflops",
+    "peak_gflops", "pct_peak", "bandwidth_gbs", "err_over_bound",
+)
+SIZE_COLUMNS = ("threads", "C", "H", "W", "N", "groups", "KH", "KW", "SY", "SX")
+TIMING_COLUMNS = ("plan_s", "min_s", "median_s", "mad_s", "gflops", "peak_gflops",
+                  "pct_peak", "bandwidth_gbs", "err_over_bound")
+ISAS = ("scalar", "avx2", "avx512")
+CHOICES = {
+    "isa": ISAS,
+    "mode": ("valid", "same", "full"),
+    "boundary": ("constant", "symmetric", "mirror", "replicate", "wrap"),
+    "op": ("corr", "conv"),
+    "status": ("ok", "unsupported", "skipped", "failed"),
+}
+REFERENCE_IMPL = "naive__scalar"
+# The CSV's gflops should equal the direct-method count over the median; a looser match than
+# this means the harness and this script disagree on the FLOP count, worth a warning.
+GFLOPS_TOLERANCE = 0.02
+
+
+class CsvError(Exception):
+    """A malformed input; line is the CSV line it was found on (None for the whole file)."""
+
+    def __init__(self, message, line=None):
+        super().__init__(message)
+        self.line = line
+
+
+# ---------------------------------------------------------------- the data model
+
+@dataclass(frozen=True)
+class Problem:
+    name: str
+    C: int
+    H: int
+    W: int
+    N: int
+    groups: int
+    KH: int
+    KW: int
+    SY: int
+    SX: int
+    mode: str
+    boundary: str
+    op: str
+
+    def output_size(self):
+        """(OH, OW) by DESIGN.md section 1: valid/same/full, then ceil(size / stride)."""
+        def one_axis(size, kernel, stride):
+            stride1 = {"valid": size - kernel + 1, "same": size, "full": size + kernel - 1}
+            return max(0, math.ceil(stride1[self.mode] / stride))
+        return one_axis(self.H, self.KH, self.SY), one_axis(self.W, self.KW, self.SX)
+
+    def flops(self):
+        """The direct method's count, used for every implementation (DESIGN.md section 5)."""
+        oh, ow = self.output_size()
+        return 2.0 * self.N * oh * ow * (self.C / self.groups) * self.KH * self.KW
+
+    def is_single_channel(self):
+        return self.C == 1 and self.N == 1
+
+    def variant(self):
+        """What, besides the sizes, distinguishes two single-channel problems."""
+        stride = "" if (self.SY, self.SX) == (1, 1) else f", stride {self.SY}×{self.SX}"
+        return f"{self.mode}, {self.boundary}, {self.op}{stride}"
+
+
+@dataclass
+class Row:
+    line: int
+    when: object          # datetime in UTC, or None when a non-ok row leaves it empty
+    host: str
+    cpu: str
+    impl: str
+    isa: str
+    threads: int
+    problem: Problem
+    status: str
+    reason: str
+    reps: object          # int for ok rows, else None
+    timing: dict          # column -> float, or None where a non-ok row leaves it empty
+
+    @property
+    def ok(self):
+        return self.status == "ok"
+
+    @property
+    def median_s(self):
+        return self.timing["median_s"]
+
+
+# ---------------------------------------------------------------- reading and checking
+
+def read_text(path):
+    """The file as text; decoding errors are reported with their line."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise CsvError(f"cannot read: {e.strerror}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise CsvError("not UTF-8 text", data.count(b"\n", 0, e.start) + 1) from None
+
+
+def check_header(header):
+    if header is None:
+        raise CsvError("empty file, expected the convbench CSV header", 1)
+    if tuple(header) == COLUMNS:
+        return
+    missing = [c for c in COLUMNS if c not in header]
+    unknown = [c for c in header if c not in COLUMNS]
+    if missing or unknown:
+        parts = []
+        if unknown:
+            parts.append("unknown column(s) " + ", ".join(unknown))
+        if missing:
+            parts.append("missing column(s) " + ", ".join(missing))
+        detail = "; ".join(parts)
+    else:
+        first = next(i for i, (a, b) in enumerate(zip(header, COLUMNS)) if a != b)
+        detail = f"column {first + 1} is '{header[first]}', expected '{COLUMNS[first]}'"
+    raise CsvError(f"header is not convbench CSV schema {SCHEMA_VERSION}: {detail}", 1)
+
+
+def parse_int(field, text, minimum=1):
+    try:
+        value = int(text)
+    except ValueError:
+        raise CsvError(f"{field} '{text}' is not an integer") from None
+    if value < minimum:
+        raise CsvError(f"{field} {value} is below {minimum}")
+    return value
+
+
+def parse_float(field, text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise CsvError(f"{field} '{text}' is not a number") from None
+    if not math.isfinite(value) or value < 0:
+        raise CsvError(f"{field} {text} is not a finite non-negative number")
+    return value
+
+
+def parse_when(text, required):
+    if not text and not required:
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise CsvError(f"when '{text}' is not an ISO-8601 time") from None
+    # The schema says UTC; a time without a zone is taken as UTC rather than local time.
+    return when.astimezone(timezone.utc) if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def parse_choice(field, text):
+    if text not in CHOICES[field]:
+        raise CsvError(f"{field} '{text}' is not one of {'|'.join(CHOICES[field])}")
+    return text
+
+
+def parse_timing(fields, ok):
+    """The numeric columns: all required in an ok row; a non-ok row may leave them empty."""
+    timing = {}
+    for column in TIMING_COLUMNS:
+        text = fields[column]
+        timing[column] = parse_float(column, text) if (ok or text) else None
+    if ok and timing["median_s"] == 0:
+        raise CsvError("median_s is 0 in an ok row")
+    reps = parse_int("reps", fields["reps"]) if (ok or fields["reps"]) else None
+    return reps, timing
+
+
+def parse_row(values, line):
+    if len(values) != len(COLUMNS):
+        raise CsvError(f"{len(values)} fields, expected {len(COLUMNS)}")
+    fields = dict(zip(COLUMNS, values))
+    schema = parse_int("schema", fields["schema"])
+    if schema != SCHEMA_VERSION:
+        raise CsvError(f"schema {schema}, this script reads schema {SCHEMA_VERSION}")
+    if not fields["name"] or not fields["impl"]:
+        raise CsvError("empty name or impl")
+    sizes = {c: parse_int(c, fields[c]) for c in SIZE_COLUMNS}
+    status = parse_choice("status", fields["status"])
+    ok = status == "ok"
+    problem = Problem(fields["name"], *(sizes[c] for c in SIZE_COLUMNS[1:]),
+                      parse_choice("mode", fields["mode"]),
+                      parse_choice("boundary", fields["boundary"]),
+                      parse_choice("op", fields["op"]))
+    reps, timing = parse_timing(fields, ok)
+    return Row(line, parse_when(fields["when"], ok), fields["host"], fields["cpu"],
+               fields["impl"], parse_choice("isa", fields["isa"]), sizes["threads"], problem,
+               status, fields["reason"], reps, timing)
+
+
+def load_rows(path):
+    """Every row of the CSV, checked; raises CsvError at the first problem."""
+    reader = csv.reader(io.StringIO(read_text(path), newline=""))
+    try:
+        check_header(next(reader, None))
+        rows = []
+        for values in reader:
+            if not values:     # a blank line carries no row
+                continue
+            try:
+                rows.append(parse_row(values, reader.line_num))
+            except CsvError as e:
+                raise CsvError(str(e), reader.line_num) from None
+    except csv.Error as e:
+        raise CsvError(f"bad CSV: {e}", reader.line_num) from None
+    return rows
+
+
+def warn_on_flop_mismatch(rows, path):
+    """One warning if the CSV's gflops disagree with the direct-method count."""
+    bad = [r for r in rows if r.ok and r.timing["gflops"] > 0 and
+           abs(r.problem.flops() / r.median_s / 1e9 / r.timing["gflops"] - 1) > GFLOPS_TOLERANCE]
+    if bad:
+        r = bad[0]
+        expected = r.problem.flops() / r.median_s / 1e9
+        print(f"report.py: warning: {path}:{r.line}: gflops {r.timing['gflops']:g} but the "
+              f"direct-method count gives {expected:.4g} ({len(bad)} row(s) differ)",
+              file=sys.stderr)
+
+
+# ---------------------------------------------------------------- grouping
+
+def first_appearance(items):
+    return list(OrderedDict.fromkeys(items))
+
+
+def rows_by_problem(rows):
+    groups = OrderedDict()
+    for r in rows:
+        groups.setdefault(r.problem, []).append(r)
+    return groups
+
+
+def fastest(rows):
+    ok = [r for r in rows if r.ok]
+    return min(ok, key=lambda r: r.median_s) if ok else None
+
+
+def runner_up(rows, winner):
+    """The fastest ok row of another implementation: the margin compares methods, not
+    thread counts of one method."""
+    return fastest([r for r in rows if r.impl != winner.impl])
+
+
+def speedup_reference(rows):
+    """naive__scalar at 1 thread if it ran, else the slowest ok row; (row, description)."""
+    for r in rows:
+        if r.ok and r.impl == REFERENCE_IMPL and r.threads == 1:
+            return r, f"`{REFERENCE_IMPL}` at 1 thread"
+    ok = [r for r in rows if r.ok]
+    if not ok:
+        return None, None
+    slowest = max(ok, key=lambda r: r.median_s)
+    return slowest, (f"the slowest, `{slowest.impl}` at {threads_text(slowest.threads)} "
+                     f"(no ok `{REFERENCE_IMPL}` 1-thread row)")
+
+
+def measured_peaks(rows):
+    """{(isa, threads): {values}} and {threads: {values}} as the rows report them (one value
+    each in a single run; several if runs were concatenated)."""
+    peaks, bandwidth = {}, {}
+    for r in rows:
+        if r.timing["peak_gflops"] is not None:
+            peaks.setdefault((r.isa, r.threads), set()).add(r.timing["peak_gflops"])
+        if r.timing["bandwidth_gbs"] is not None:
+            bandwidth.setdefault(r.threads, set()).add(r.timing["bandwidth_gbs"])
+    return peaks, bandwidth
+
+
+# ---------------------------------------------------------------- number formatting
+
+TIME_UNITS = {"ns": 1e-9, "µs": 1e-6, "ms": 1e-3, "s": 1.0}
+
+
+def seconds_text(seconds, unit=None, digits=3):
+    """Seconds in ns/µs/ms/s; unit forces one unit so a MAD reads in its median's unit."""
+    unit = unit or time_unit(seconds)
+    return f"{significant(seconds / TIME_UNITS[unit], digits)} {unit}"
+
+
+def time_unit(seconds):
+    for unit, limit in (("ns", 1e-6), ("µs", 1e-3), ("ms", 1.0)):
+        if seconds < limit:
+            return unit
+    return "s"
+
+
+def significant(value, digits=3):
+    """Plain (not scientific) notation with about `digits` significant figures."""
+    if value == 0:
+        return "0"
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
+    return f"{value:.{decimals}f}"
+
+
+def threads_text(threads):
+    return f"{threads} thread" + ("" if threads == 1 else "s")
+
+
+def value_range_text(values, digits=3):
+    low, high = min(values), max(values)
+    if low == high:
+        return significant(low, digits)
+    return f"{significant(low, digits)}–{significant(high, digits)}"
+
+
+def markdown_cell(text):
+    # A '|' would end the cell and a newline the row.
+    return str(text).replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
+def markdown_table(header, body, text_columns=1):
+    """The first text_columns columns align left, the numbers after them right; a last
+    column named 'status' (free text) aligns left too."""
+    rule = ["---" if i < text_columns or name == "status" else "---:"
+            for i, name in enumerate(header)]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(rule) + "|"]
+    lines += ["| " + " | ".join(markdown_cell(c) for c in cells) + " |" for cells in body]
+    return lines
+
+
+# ---------------------------------------------------------------- the summary
+
+def summary_markdown(rows, csv_name):
+    lines = title_section(rows, csv_name)
+    problems = rows_by_problem(rows)
+    impl_order = first_appearance(r.impl for r in rows)
+    if not problems:
+        return "\n".join(lines + ["", "No result rows in this CSV."]) + "\n"
+    lines += ["", "## Problems"]
+    for problem, problem_rows in problems.items():
+        lines += [""] + problem_section(problem, problem_rows, impl_order)
+    lines += ["", "## Winners", ""] + winners_section(problems)
+    return "\n".join(lines) + "\n"
+
+
+def title_section(rows, csv_name):
+    hosts = first_appearance(r.host for r in rows) or ["(no rows)"]
+    cpus = first_appearance(r.cpu for r in rows) or ["unknown"]
+    counts = OrderedDict((s, sum(r.status == s for r in rows)) for s in CHOICES["status"])
+    lines = [f"# convbench results: {', '.join(hosts)}", "",
+             f"- CPU: {'; '.join(cpus)}",
+             f"- Measured: {date_range_text(rows)}",
+             f"- Source: `{csv_name}`, {len(rows)} rows (" +
+             ", ".join(f"{n} {s}" for s, n in counts.items()) + ")"]
+    lines += peaks_lines(rows)
+    lines += ["",
+              "Times are the median of repeated runs after a warm-up, ± their median absolute "
+              "deviation (MAD). GFLOP/s counts the direct method's "
+              "2·N·OH·OW·(C/groups)·KH·KW operations for every implementation, so FFT-style "
+              "methods can exceed the peak. "
+              "Compare implementations by ratios within one run: the machine is shared and "
+              "absolute times vary between runs."]
+    return lines
+
+
+def date_range_text(rows):
+    times = sorted(r.when for r in rows if r.when is not None)
+    if not times:
+        return "unknown"
+    first, last = times[0], times[-1]
+    if first.date() == last.date():
+        return f"{first:%Y-%m-%d %H:%M:%S} – {last:%H:%M:%S} UTC"
+    return f"{first:%Y-%m-%d %H:%M:%S} – {last:%Y-%m-%d %H:%M:%S} UTC"
+
+
+def peaks_lines(rows):
+    peaks, bandwidth = measured_peaks(rows)
+    if not peaks and not bandwidth:
+        return ["- Measured peaks: none in this CSV"]
+    lines = []
+    if peaks:
+        threads = sorted({t for _, t in peaks})
+        isas = [i for i in ISAS if any((i, t) in peaks for t in threads)]
+        body = [[isa] + [value_range_text(peaks[(isa, t)]) if (isa, t) in peaks else "—"
+                         for t in threads] for isa in isas]
+        lines += ["", "Measured FP32 peak, GFLOP/s:", ""]
+        lines += markdown_table(["ISA"] + [threads_text(t) for t in threads], body)
+    if bandwidth:
+        lines += ["", "Measured streaming copy bandwidth (bytes read + written): " +
+                  ", ".join(f"{threads_text(t)} {value_range_text(bandwidth[t])} GB/s"
+                            for t in sorted(bandwidth)) + "."]
+    return lines
+
+
+def problem_shape_text(p):
+    oh, ow = p.output_size()
+    layout = ""
+    if p.groups > 1:
+        layout = " (depthwise)" if p.groups == p.C == p.N else " (grouped)"
+    op = {"corr": "correlation", "conv": "convolution"}[p.op]
+    return (f"C={p.C}, H×W={p.H}×{p.W}, N={p.N}, groups={p.groups}{layout}, "
+            f"kernel {p.KH}×{p.KW}, stride {p.SY}×{p.SX}, {p.mode} mode, {p.boundary} boundary, "
+            f"{op} (op {p.op}). Output {p.N}×{oh}×{ow}, "
+            f"{significant(p.flops() / 1e6)} MFLOP direct-equivalent.")
+
+
+def problem_section(problem, rows, impl_order):
+    reference, reference_text = speedup_reference(rows)
+    winner = fastest(rows)
+    ordered = sorted(rows, key=lambda r: (impl_order.index(r.impl), r.threads, r.line))
+    lines = [f"### {problem.name}", "", problem_shape_text(problem), ""]
+    if reference is not None:
+        lines += [f"Speed-up is relative to {reference_text}. The fastest is in bold.", ""]
+    header = ["implementation", "threads", "median", "± MAD", "GFLOP/s", "% peak",
+              "speed-up", "plan", "err/bound", "status"]
+    lines += markdown_table(header, [result_cells(r, reference, r is winner) for r in ordered],
+                            text_columns=1)
+    return lines
+
+
+def result_cells(row, reference, bold):
+    impl = f"`{row.impl}`"
+    if not row.ok:
+        return [impl, row.threads] + ["—"] * 7 + [f"{row.status}: {row.reason or '(no reason)'}"]
+    t = row.timing
+    unit = time_unit(t["median_s"])
+    speedup = reference.median_s / row.median_s
+    cells = [impl, str(row.threads), seconds_text(t["median_s"]),
+             "± " + seconds_text(t["mad_s"], unit, digits=2),
+             significant(t["gflops"]),
+             f"{significant(t['pct_peak'], 2)}%" if t["peak_gflops"] > 0 else "—",
+             f"×{significant(speedup)}" + (" (ref)" if row is reference else ""),
+             seconds_text(t["plan_s"]),
+             significant(t["err_over_bound"], 2),
+             "ok"]
+    if bold:
+        # The first cells carry the emphasis: enough to find the winner at a glance.
+        cells[:5] = [f"**{c}**" for c in cells[:5]]
+    return cells
+
+
+def winners_section(problems):
+    body = []
+    for problem, rows in problems.items():
+        winner = fastest(rows)
+        if winner is None:
+            body.append([problem.name, "none ran", "—", "—", "—"])
+            continue
+        second = runner_up(rows, winner)
+        margin = ("only implementation that ran" if second is None else
+                  f"×{significant(second.median_s / winner.median_s)} faster than "
+                  f"`{second.impl}` ({threads_text(second.threads)}, "
+                  f"{seconds_text(second.median_s)})")
+        body.append([problem.name, f"`{winner.impl}` ({threads_text(winner.threads)})",
+                     seconds_text(winner.median_s), significant(winner.timing["gflops"]),
+                     margin])
+    return markdown_table(["problem", "fastest", "median", "GFLOP/s", "margin over runner-up"],
+                          body, text_columns=2)
+
+
+# ---------------------------------------------------------------- plots
+
+def load_pyplot():
+    import matplotlib
+    matplotlib.use("Agg")     # no display on a benchmark machine
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def implementation_styles(rows, plt):
+    """One colour and marker per implementation, the same in every plot."""
+    impls = first_appearance(r.impl for r in rows)
+    palette = plt.get_cmap("tab10" if len(impls) <= 10 else "tab20").colors
+    markers = "osD^vP*Xhp<>"
+    return {impl: (palette[i % len(palette)], markers[i % len(markers)])
+            for i, impl in enumerate(impls)}
+
+
+def single_channel_rows(rows):
+    """The ok rows of C=1, N=1 problems at one thread count: 1 if it was run, else the
+    smallest, so the plots never mix thread counts."""
+    candidates = [r for r in rows if r.ok and r.problem.is_single_channel()]
+    if not candidates:
+        return [], None
+    threads = 1 if any(r.threads == 1 for r in candidates) else min(r.threads for r in candidates)
+    return [r for r in candidates if r.threads == threads], threads
+
+
+def image_panels(rows):
+    """Rows grouped by image size (and by mode/boundary/op/stride when those vary, so a panel
+    never mixes different problems at one kernel size); ordered by pixel count."""
+    variants = {r.problem.variant() for r in rows}
+    panels = {}
+    for r in rows:
+        key = (r.problem.H * r.problem.W, r.problem.H, r.problem.W,
+               r.problem.variant() if len(variants) > 1 else "")
+        panels.setdefault(key, []).append(r)
+    return [(f"{k[1]}×{k[2]}" + (f" ({k[3]})" if k[3] else ""), panels[k]) for k in sorted(panels)]
+
+
+def points_by_kernel(rows):
+    """{KH: row}, keeping the first row of a kernel size if a CSV repeats one."""
+    points = {}
+    for r in rows:
+        points.setdefault(r.problem.KH, r)
+    return dict(sorted(points.items()))
+
+
+def log2_x_axis(ax, values):
+    """A base-2 log x axis with a tick at each value present and no minor ticks."""
+    from matplotlib.ticker import NullLocator
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(values, [str(v) for v in values])
+    ax.xaxis.set_minor_locator(NullLocator())
+
+
+def readable_log_y_axis(ax, low, high):
+    """A log y axis labelled with plain numbers at 1, 2 and 5 x 10^k, at least a decade tall
+    so that a few labels always show (matplotlib's default would print 10^-5 or nothing)."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+    if high / low < 10:
+        centre = math.sqrt(low * high)
+        low, high = centre / math.sqrt(10), centre * math.sqrt(10)
+    ax.set_yscale("log")
+    ax.set_ylim(low, high)
+    labelled = (1.0, 2.0, 5.0) if high / low < 1e4 else (1.0,)
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=labelled))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.yaxis.set_minor_locator(LogLocator(base=10, subs=range(1, 10)))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+def panel_grid(plt, count, width, height, sharey=False):
+    columns = min(3, count)
+    rows = math.ceil(count / columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(width * columns, height * rows),
+                             squeeze=False, sharey=sharey)
+    for ax in axes.flat[count:]:
+        ax.set_visible(False)
+    return fig, list(axes.flat[:count])
+
+
+def draw_peak_lines(ax, peaks, isas, threads):
+    """A dashed line per ISA at its measured peak, labelled at its right end."""
+    styles = {"scalar": (0, (2, 2)), "avx2": (0, (6, 3)), "avx512": (0, (10, 3, 2, 3))}
+    for isa in isas:
+        values = peaks.get((isa, threads))
+        if not values:
+            continue
+        peak = max(values)
+        ax.axhline(peak, color="0.35", linestyle=styles[isa], linewidth=1, zorder=1)
+        ax.annotate(f"{isa} peak {significant(peak)}", xy=(1, peak), xycoords=("axes fraction",
+                    "data"), xytext=(-3, 2), textcoords="offset points", ha="right",
+                    va="bottom", fontsize=7, color="0.25")
+
+
+def plot_gflops(rows, path, plt, styles, host_text):
+    selected, threads = single_channel_rows(rows)
+    if not selected:
+        return "no ok rows of single-channel (C=1, N=1) problems"
+    peaks, _ = measured_peaks(rows)
+    isas = [i for i in ISAS if any(r.isa == i for r in selected)]
+    panels = image_panels(selected)
+    plotted_peaks = [max(peaks[(i, threads)]) for i in isas if (i, threads) in peaks]
+    # Zero GFLOP/s cannot sit on a log axis; 1 stands in if nothing else is left.
+    values = [r.timing["gflops"] for r in selected if r.timing["gflops"] > 0] + plotted_peaks
+    values = values or [1.0]
+    fig, axes = panel_grid(plt, len(panels), 4.6, 3.6, sharey=True)
+    for ax, (title, panel_rows) in zip(axes, panels):
+        for impl in first_appearance(r.impl for r in panel_rows):
+            points = points_by_kernel([r for r in panel_rows if r.impl == impl])
+            colour, marker = styles[impl]
+            ax.plot(list(points), [r.timing["gflops"] for r in points.values()], color=colour,
+                    marker=marker, label=impl, linewidth=1.5, markersize=5, zorder=3)
+        draw_peak_lines(ax, peaks, isas, threads)
+        kernels = sorted({r.problem.KH for r in panel_rows})
+        log2_x_axis(ax, kernels)
+        # Headroom above the highest line keeps the peak labels inside the frame.
+        readable_log_y_axis(ax, min(values) / 1.5, max(values) * 1.8)
+        ax.set_title(f"image {title}", fontsize=10)
+        ax.set_xlabel("kernel size KH (log scale)")
+        ax.grid(True, which="major", alpha=0.3)
+    axes[0].set_ylabel("GFLOP/s, direct-equivalent (log)")
+    for ax in axes[1:]:
+        ax.yaxis.set_tick_params(labelleft=True)
+    fig.suptitle(f"Single-channel convolution speed, {threads_text(threads)} — {host_text}\n"
+                 "dashed: measured FP32 peak per ISA", fontsize=11)
+    add_figure_legend(fig, axes)
+    save_figure(fig, path, plt)
+    return None
+
+
+def add_figure_legend(fig, axes):
+    """One legend to the right of all panels, so no panel's data is hidden under it."""
+    handles, labels = {}, []
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            if label not in handles:
+                handles[label] = handle
+                labels.append(label)
+    fig.tight_layout()
+    fig.legend([handles[l] for l in labels], labels, loc="center left",
+               bbox_to_anchor=(1.0, 0.5), fontsize=9, title="implementation", frameon=False)
+
+
+def save_figure(fig, path, plt):
+    # bbox_inches="tight" grows the canvas to take in the legend placed outside the axes.
+    fig.savefig(path, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+
+
+def short_name(impl):
+    return impl.replace("__", "\n", 1)
+
+
+def winner_label(row):
+    return f"{short_name(row.impl)}\n{significant(row.timing['gflops'])} GF/s"
+
+
+def text_colour_for(rgb):
+    luminance = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]
+    return "black" if luminance > 0.55 else "white"
+
+
+def plot_winner(rows, path, plt, styles, host_text):
+    import numpy as np
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+    selected, threads = single_channel_rows(rows)
+    if not selected:
+        return "no ok rows of single-channel (C=1, N=1) problems"
+    panels = image_panels(selected)
+    kernels = sorted({r.problem.KH for r in selected})
+    winners = [[fastest([r for r in panel_rows if r.problem.KH == k]) for k in kernels]
+               for _, panel_rows in panels]
+    impls = first_appearance(w.impl for line in winners for w in line if w is not None)
+    index = np.ma.masked_invalid([[impls.index(w.impl) if w else np.nan for w in line]
+                                  for line in winners])
+    colours = ListedColormap([styles[i][0] for i in impls])
+    colours.set_bad("0.92")   # a cell where nothing ran
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.25 * len(kernels) + 2.5),
+                                    max(2.6, 0.95 * len(panels) + 1.4)))
+    ax.imshow(index, cmap=colours, vmin=-0.5, vmax=len(impls) - 0.5, aspect="auto")
+    for y, line in enumerate(winners):
+        for x, w in enumerate(line):
+            label = "—" if w is None else winner_label(w)
+            colour = "0.3" if w is None else text_colour_for(styles[w.impl][0])
+            ax.text(x, y, label, ha="center", va="center", fontsize=8, color=colour)
+    ax.set_xticks(range(len(kernels)), [f"{k}" for k in kernels])
+    ax.set_yticks(range(len(panels)), [title for title, _ in panels])
+    ax.set_xlabel("kernel size KH")
+    ax.set_ylabel("image size H×W")
+    ax.set_title(f"Fastest implementation (single channel, {threads_text(threads)})\n{host_text}",
+                 fontsize=11)
+    ax.set_xticks([x - 0.5 for x in range(1, len(kernels))], minor=True)
+    ax.set_yticks([y - 0.5 for y in range(1, len(panels))], minor=True)
+    ax.grid(which="minor", color="white", linewidth=2)
+    ax.tick_params(which="both", length=0)
+    fig.tight_layout()
+    fig.legend([Patch(color=styles[i][0]) for i in impls], impls, loc="center left",
+               bbox_to_anchor=(1.0, 0.5), fontsize=9, title="winner", frameon=False)
+    save_figure(fig, path, plt)
+    return None
+
+
+def multi_thread_series(rows):
+    """{problem: {impl: [rows by thread count]}} where an implementation ran at more than one
+    thread count on a problem."""
+    series = OrderedDict()
+    for problem, problem_rows in rows_by_problem(rows).items():
+        per_impl = OrderedDict()
+        for impl in first_appearance(r.impl for r in problem_rows):
+            by_threads = {}
+            for r in problem_rows:
+                if r.ok and r.impl == impl:
+                    by_threads.setdefault(r.threads, r)
+            if len(by_threads) > 1:
+                per_impl[impl] = [by_threads[t] for t in sorted(by_threads)]
+        if per_impl:
+            series[problem] = per_impl
+    return series
+
+
+def plot_threads(rows, path, plt, styles, host_text):
+    series = multi_thread_series(rows)
+    if not series:
+        return "no implementation ran at more than one thread count"
+    fig, axes = panel_grid(plt, len(series), 4.4, 3.4)
+    for ax, (problem, per_impl) in zip(axes, series.items()):
+        draw_thread_panel(ax, problem, per_impl, styles)
+    fig.suptitle(f"Median time against thread count — {host_text}\n"
+                 "dotted: ideal scaling from each line's fewest threads", fontsize=11)
+    add_figure_legend(fig, axes)
+    save_figure(fig, path, plt)
+    return None
+
+
+def draw_thread_panel(ax, problem, per_impl, styles):
+    times = [r.median_s for line in per_impl.values() for r in line]
+    unit = time_unit(max(times))
+    scale = TIME_UNITS[unit]
+    thread_counts = sorted({r.threads for line in per_impl.values() for r in line})
+    low, high = min(times) / scale, max(times) / scale
+    for impl, line in per_impl.items():
+        colour, marker = styles[impl]
+        threads = [r.threads for r in line]
+        ax.plot(threads, [r.median_s / scale for r in line], color=colour, marker=marker,
+                label=impl, linewidth=1.5, markersize=5, zorder=3)
+        ideal = [line[0].median_s / scale * threads[0] / t for t in threads]
+        ax.plot(threads, ideal, color=colour, linestyle=":", linewidth=1, zorder=2)
+        low = min(low, ideal[-1])
+    log2_x_axis(ax, thread_counts)
+    readable_log_y_axis(ax, low / 1.3, high * 1.3)
+    ax.set_title(problem.name, fontsize=10)
+    ax.set_xlabel("threads (log scale)")
+    ax.set_ylabel(f"median time ({unit}, log)")
+    ax.grid(True, which="major", alpha=0.3)
+
+
+# ---------------------------------------------------------------- writing
+
+class StagedOutputs:
+    """Files written under temporary names and renamed only once all are complete."""
+
+    def __init__(self, directory):
+        self.directory = directory
+        self.pending = []    # (temporary path, final path)
+
+    def stage(self, final_name, render):
+        """render(temporary path) writes the file, or returns why it has nothing to write."""
+        final = os.path.join(self.directory, final_name)
+        temporary = os.path.join(self.directory, f".{final_name}.{os.getpid()}.tmp")
+        self.pending.append((temporary, final))
+        why = render(temporary)
+        if why:
+            self.pending.pop()
+        return why
+
+    def commit(self):
+        for temporary, final in self.pending:
+            os.replace(temporary, final)
+            print(f"wrote {final}")
+        self.pending = []
+
+    def discard(self):
+        for temporary, _ in self.pending:
+            if os.path.exists(temporary):
+                os.remove(temporary)
+        self.pending = []
+
+
+def write_text(path, text):
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+def write_outputs(rows, csv_path, out_dir):
+    stem = os.path.splitext(os.path.basename(csv_path))[0]
+    staged = StagedOutputs(out_dir)
+    try:
+        summary = summary_markdown(rows, os.path.basename(csv_path))
+        staged.stage(f"{stem}-summary.md", lambda path: write_text(path, summary))
+        stale = write_plots(rows, stem, staged)
+        staged.commit()
+    finally:
+        staged.discard()
+    for name, why in stale:
+        final = os.path.join(out_dir, name)
+        print(f"skipped {final}: {why}")
+        if os.path.exists(final):
+            # A plot of an earlier run beside this run's summary would mislead.
+            os.remove(final)
+            print(f"removed the older {final}")
+
+
+def write_plots(rows, stem, staged):
+    """Renders each plot to a staged file; returns [(name, why)] of the plots skipped."""
+    plt = load_pyplot()
+    styles = implementation_styles(rows, plt)
+    hosts = first_appearance(r.host for r in rows)
+    host_text = ", ".join(hosts)
+    skipped = []
+    for suffix, plot in (("gflops", plot_gflops), ("winner", plot_winner),
+                         ("threads", plot_threads)):
+        name = f"{stem}-{suffix}.png"
+        why = staged.stage(name, lambda path: plot(rows, path, plt, styles, host_text))
+        if why:
+            skipped.append((name, why))
+    return skipped
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("csv", help="a CSV written by `convbench bench`")
+    parser.add_argument("--out-dir", help="where to write (default: the CSV's folder)")
+    args = parser.parse_args(argv)
+    try:
+        rows = load_rows(args.csv)
+    except CsvError as e:
+        where = args.csv if e.line is None else f"{args.csv}:{e.line}"
+        print(f"report.py: {where}: {e}", file=sys.stderr)
+        return 2
+    warn_on_flop_mismatch(rows, args.csv)
+    out_dir = args.out_dir or os.path.dirname(os.path.abspath(args.csv))
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+        write_outputs(rows, args.csv, out_dir)
+    except OSError as e:
+        print(f"report.py: {e.filename or out_dir}: cannot write: {e.strerror}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

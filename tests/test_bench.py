@@ -1,0 +1,149 @@
+"""End-to-end test of `convbench bench`: the CSV's header and row shape, statuses with reasons,
+--resume adding no duplicates, an existing CSV refused without --resume or with another header,
+SIGINT leaving a valid CSV of whole rows, --sizes sweeps, and bad options.
+usage: test_bench.py build/convbench.  Ends with "test_bench: N passed, M failed"."""
+import csv
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+CONVBENCH = sys.argv[1]
+HEADER = ("schema,when,host,cpu,impl,isa,threads,name,C,H,W,N,groups,KH,KW,SY,SX,mode,boundary,"
+          "op,status,reason,reps,plan_s,min_s,median_s,mad_s,gflops,peak_gflops,pct_peak,"
+          "bandwidth_gbs,err_over_bound").split(",")
+passed = failed = 0
+
+
+def expect(ok, what):
+    global passed, failed
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL {what}")
+
+
+def bench(*args, **kw):
+    return subprocess.run([CONVBENCH, "bench", *args], capture_output=True, text=True, **kw)
+
+
+def read_rows(path):
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    return rows[0], rows[1:]
+
+
+def check_rows(header, rows, what):
+    expect(header == HEADER, f"{what}: header {header}")
+    for row in rows:
+        expect(len(row) == len(HEADER), f"{what}: row of {len(row)} columns")
+        r = dict(zip(HEADER, row))
+        expect(r["status"] in ("ok", "unsupported", "skipped", "failed"), f"{what}: status {r['status']}")
+        if r["status"] == "ok":
+            expect(r["reason"] == "" and int(r["reps"]) >= 5 and float(r["median_s"]) > 0 and
+                   float(r["min_s"]) <= float(r["median_s"]) and float(r["gflops"]) > 0 and
+                   float(r["peak_gflops"]) > 0 and float(r["bandwidth_gbs"]) > 0 and
+                   float(r["err_over_bound"]) <= 1, f"{what}: ok row {row}")
+            flops = direct_flops(r)
+            expect(abs(flops / float(r["median_s"]) / 1e9 / float(r["gflops"]) - 1) < 0.01,
+                   f"{what}: gflops agrees with the FLOP count")
+        else:
+            expect(r["reason"] != "" and r["median_s"] == "", f"{what}: non-ok row {row}")
+
+
+def direct_flops(r):
+    n, c, g = int(r["N"]), int(r["C"]), int(r["groups"])
+    h, w, kh, kw = int(r["H"]), int(r["W"]), int(r["KH"]), int(r["KW"])
+    sy, sx = int(r["SY"]), int(r["SX"])
+    size1 = {"valid": (h - kh + 1, w - kw + 1), "same": (h, w), "full": (h + kh - 1, w + kw - 1)}
+    oh1, ow1 = size1[r["mode"]]
+    oh, ow = -(-oh1 // sy), -(-ow1 // sx)
+    return 2 * n * oh * ow * (c // g) * kh * kw
+
+
+def main(tmp):
+    problems = os.path.join(tmp, "p.txt")
+    with open(problems, "w") as f:
+        f.write("# test set\nname=a H=24 K=3\nname=b C=3 N=3 groups=3 H=20 K=4 mode=full "
+                "boundary=wrap op=conv stride=2\nname=big H=512 K=15\n")
+    out = os.path.join(tmp, "r.csv")
+    res = bench("--problems", problems, "--out", out, "--min-time", "0.01",
+                "--max-cell-time", "0.05")
+    expect(res.returncode == 0, f"bench exit {res.returncode}: {res.stderr}")
+    header, rows = read_rows(out)
+    check_rows(header, rows, "first run")
+    names = [(r[4], r[7]) for r in rows]
+    expect(len(names) == len(set(names)) and len(rows) >= 6, f"one row per cell: {names}")
+    skipped = [r for r in rows if r[7] == "big" and r[20] == "skipped"]
+    expect(skipped and "predicted" in skipped[0][21], "a slow cell is skipped with its prediction")
+
+    # --resume adds nothing; without it an existing file is refused
+    before = open(out).read()
+    res = bench("--problems", problems, "--out", out, "--min-time", "0.01", "--max-cell-time",
+                "0.05", "--resume")
+    expect(res.returncode == 0 and open(out).read() == before, "--resume adds no duplicates")
+    res = bench("--problems", problems, "--out", out)
+    expect(res.returncode == 2 and "--resume" in res.stderr and open(out).read() == before,
+           "existing CSV refused without --resume")
+    other = os.path.join(tmp, "other.csv")
+    with open(other, "w") as f:
+        f.write("a,b,c\n1,2,3\n")
+    res = bench("--problems", problems, "--out", other, "--resume")
+    expect(res.returncode == 2 and len(res.stderr.splitlines()) == 1 and
+           open(other).read() == "a,b,c\n1,2,3\n", "a CSV with another header is refused")
+
+    # SIGINT: stops after the current run, leaves whole rows only
+    slow = os.path.join(tmp, "slow.txt")
+    with open(slow, "w") as f:
+        f.write("".join(f"name=s{i} H=64 K=3\n" for i in range(20)))
+    out2 = os.path.join(tmp, "interrupted.csv")
+    proc = subprocess.Popen([CONVBENCH, "bench", "--problems", slow, "--out", out2,
+                             "--min-time", "0.3"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    time.sleep(2.0)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    expect(proc.returncode == 130, f"SIGINT exit status {proc.returncode}")
+    header, rows = read_rows(out2)
+    check_rows(header, rows, "interrupted")
+    expect(0 < len(rows) < 40 and "interrupted" in err, f"interrupted run kept {len(rows)} rows")
+    expect(not [n for n in os.listdir(tmp) if ".tmp." in n], "no temporary file left")
+    res = bench("--problems", slow, "--out", out2, "--min-time", "0", "--resume")
+    header, rows2 = read_rows(out2)
+    expect(res.returncode == 0 and len(rows2) == 40 and rows2[:len(rows)] == rows,
+           "--resume completes the interrupted run")
+
+    # a --sizes sweep with shape options
+    out3 = os.path.join(tmp, "sweep.csv")
+    res = bench("--sizes", "16,20", "--ksizes", "3,2", "--channels", "2", "--filters", "4",
+                "--stride", "2", "--mode", "valid", "--impl", "views__scalar", "--out", out3,
+                "--min-time", "0")
+    header, rows = read_rows(out3)
+    check_rows(header, rows, "sweep")
+    expect(res.returncode == 0 and len(rows) == 4 and
+           all(r[8] == "2" and r[11] == "4" and r[15] == "2" and r[17] == "valid" for r in rows),
+           "sweep rows carry the shape options")
+
+    # bad options: one line, exit 2, nothing written
+    for args in (["--problems", os.path.join(tmp, "none.txt")], ["--sizes", "8"],
+                 ["--threads", "0"], ["--impl", "nosuch"], ["--min-time", "x"],
+                 ["--sizes", "8", "--ksizes", "9", "--mode", "valid"],
+                 ["--max-cell-time", "0"], ["--problems", problems, "--sizes", "8"]):
+        target = os.path.join(tmp, "bad.csv")
+        res = bench(*args, "--out", target)
+        expect(res.returncode == 2 and len(res.stderr.splitlines()) == 1 and
+               not os.path.exists(target), f"bad options {args}: {res.returncode} {res.stderr}")
+    bad_set = os.path.join(tmp, "bad.txt")
+    with open(bad_set, "w") as f:
+        f.write("name=ok H=8 K=3\nname=bad H=8 K=3 mode=sideways\n")
+    res = bench("--problems", bad_set, "--out", os.path.join(tmp, "bad.csv"))
+    expect(res.returncode == 2 and f"{bad_set}:2:" in res.stderr, "bad problem line names file:line")
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    main(tmp)
+print(f"test_bench: {passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)

@@ -1,0 +1,113 @@
+/* Unit tests of the machine peaks (harness/peak.c): each ISA's figure is positive, finite and
+ * physically possible where the CPU has the ISA and 0 where it lacks it; wider vectors are not
+ * slower; two threads do at most about twice one thread's work; a second call is served from
+ * the cache; the copy bandwidth is plausible.  The machine is shared and noisy, so the
+ * comparisons have wide margins: they catch a loop the compiler deleted, a miscounted flop or
+ * a broken thread team, not a few percent of jitter. */
+#include "convbench.h"
+#include "peak.h"
+#include "timing.h"
+#include "unit.h"
+
+#include <math.h>
+
+/* No x86 core does more FP32 operations per cycle with these instruction sets (two 128-bit
+ * multiplies + two adds; two FMA units of 8 or 16 lanes), nor runs faster than this. */
+#define FASTEST_CLOCK_GHZ 6.5
+static const double max_flops_per_cycle[] = {
+    [CB_ISA_SCALAR] = 4 * 4,
+    [CB_ISA_AVX2] = 2 * 8 * 2,
+    [CB_ISA_AVX512] = 2 * 16 * 2,
+};
+
+static void test_each_isa_on(int threads)
+{
+    for (int isa = CB_ISA_SCALAR; isa <= CB_ISA_AVX512; isa++) {
+        double gflops = peak_gflops((cb_isa)isa, threads);
+        double ceiling = max_flops_per_cycle[isa] * FASTEST_CLOCK_GHZ * threads;
+        if (cb_cpu_has((cb_isa)isa)) {
+            EXPECT_MSG(isfinite(gflops) && gflops > 0 && gflops < ceiling,
+                       "%s on %d thread(s): %g GFLOP/s (ceiling %g)", cb_isa_name((cb_isa)isa),
+                       threads, gflops, ceiling);
+        } else {
+            EXPECT_MSG(gflops == 0, "%s is missing but measured %g GFLOP/s",
+                       cb_isa_name((cb_isa)isa), gflops);
+        }
+    }
+}
+
+static void test_wider_is_not_slower(void)
+{
+    double sse = peak_gflops(CB_ISA_SCALAR, 1);
+    double avx2 = peak_gflops(CB_ISA_AVX2, 1);
+    double avx512 = peak_gflops(CB_ISA_AVX512, 1);
+    /* FMA does a multiply and an add in one instruction over 2x or 4x the lanes; even a core
+     * with one FMA unit is well above 1.3x the SSE multiply + add rate. */
+    if (cb_cpu_has(CB_ISA_AVX2))
+        EXPECT_MSG(avx2 > 1.3 * sse, "avx2 %g vs sse %g GFLOP/s", avx2, sse);
+    if (cb_cpu_has(CB_ISA_AVX512)) {
+        EXPECT_MSG(avx512 > 1.3 * sse, "avx512 %g vs sse %g GFLOP/s", avx512, sse);
+        /* Cores that split 512-bit FMAs in halves (Zen 4) or slow the clock for them can tie
+         * AVX2 or fall a little behind, never far. */
+        if (cb_cpu_has(CB_ISA_AVX2))
+            EXPECT_MSG(avx512 > 0.75 * avx2, "avx512 %g vs avx2 %g GFLOP/s", avx512, avx2);
+    }
+}
+
+/* Two threads cannot do more than twice one thread's work: more means the team counts
+ * operations twice or times too short a span.  No lower bound: on a shared host the second
+ * core may be busy, and the slowest of two threads then takes longer than one thread alone
+ * (measured: 0.45x for SSE while another process held one of the two cores).  The margin
+ * above 2x allows for noise slowing the one-thread probe. */
+static void test_two_threads_not_inflated(void)
+{
+    for (int isa = CB_ISA_SCALAR; isa <= CB_ISA_AVX512; isa++) {
+        if (!cb_cpu_has((cb_isa)isa)) continue;
+        double one = peak_gflops((cb_isa)isa, 1), two = peak_gflops((cb_isa)isa, 2);
+        EXPECT_MSG(two < 3 * one, "%s: 2 threads %g vs 1 thread %g GFLOP/s",
+                   cb_isa_name((cb_isa)isa), two, one);
+    }
+}
+
+static void test_cached(void)
+{
+    double first = peak_gflops(CB_ISA_SCALAR, 1);
+    double t0 = timing_now();
+    double again = peak_gflops(CB_ISA_SCALAR, 1);
+    double elapsed = timing_now() - t0;
+    EXPECT_MSG(again == first, "second call %g, first %g", again, first);
+    EXPECT_MSG(elapsed < 1e-3, "second call took %g s", elapsed);
+}
+
+static void test_out_of_range(void)
+{
+    EXPECT(peak_gflops(CB_ISA_SCALAR, 0) == 0);
+    EXPECT(peak_gflops(CB_ISA_SCALAR, -3) == 0);
+    EXPECT(peak_gflops(CB_ISA_SCALAR, PEAK_MAX_THREADS + 1) == 0);
+    EXPECT(peak_gflops((cb_isa)(CB_ISA_AVX512 + 1), 1) == 0);
+    EXPECT(peak_bandwidth_gbs(0) == 0);
+    EXPECT(peak_bandwidth_gbs(PEAK_MAX_THREADS + 1) == 0);
+}
+
+static void test_bandwidth(void)
+{
+    double gbs = peak_bandwidth_gbs(1);
+    /* A memory copy is far from free and far below this on any current machine. */
+    EXPECT_MSG(isfinite(gbs) && gbs > 0.1 && gbs < 2000, "copy bandwidth %g GB/s", gbs);
+    double t0 = timing_now();
+    double again = peak_bandwidth_gbs(1);
+    EXPECT_MSG(again == gbs && timing_now() - t0 < 1e-3, "second call %g, first %g", again, gbs);
+}
+
+int main(void)
+{
+    EXPECT(peak_cpu_count() >= 1);
+    test_out_of_range();
+    test_each_isa_on(1);
+    test_each_isa_on(2);
+    test_wider_is_not_slower();
+    test_two_threads_not_inflated();
+    test_cached();
+    test_bandwidth();
+    return UNIT_REPORT("unit_peak");
+}
