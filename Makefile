@@ -15,7 +15,9 @@ PYTHON ?= $(shell for p in python3 /usr/bin/python3 python; do \
 
 CPPFLAGS = -Iinclude -Icore -Iharness -MMD -MP
 CFLAGS = -std=c11 $(OPT) -g -Wall -Wextra -fPIC -pthread $(WERROR)
-LDLIBS = -lstb -lm -pthread
+# The library's own dependencies (BLAS, FFTW, OpenMP), then the program's (stb).
+LIB_LDLIBS = -lopenblas -lfftw3f_threads -lfftw3f -fopenmp -lm -pthread
+LDLIBS = -lstb $(LIB_LDLIBS)
 CXX ?= c++
 CXXFLAGS = -std=c++17 $(OPT) -g -Wall -Wextra $(WERROR)
 ifeq ($(SANITIZE),1)
@@ -51,13 +53,17 @@ AVX2_FLAGS = -mavx2 -mfma
 AVX512_FLAGS = -mavx512f -mavx512bw -mavx512dq -mavx512vl -mfma
 $(BUILD)/obj/%_avx2.o: CFLAGS += $(AVX2_FLAGS)
 $(BUILD)/obj/%_avx512.o: CFLAGS += $(AVX512_FLAGS)
+# OpenMP only where a file asks for it by name (*_omp.c), with its ISA's flags.
+$(BUILD)/obj/%_omp.o: CFLAGS += -fopenmp
+$(BUILD)/obj/%_avx2_omp.o: CFLAGS += $(AVX2_FLAGS) -fopenmp
+$(BUILD)/obj/%_avx512_omp.o: CFLAGS += $(AVX512_FLAGS) -fopenmp
 
 $(LIB): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
 $(SHARED_LIB): $(LIB_OBJS)
-	$(CC) -shared $(LDFLAGS) $^ -lm -o $@
+	$(CC) -shared $(LDFLAGS) $^ $(LIB_LDLIBS) -o $@
 
 $(PROGRAM): $(BUILD)/obj/harness/main.o $(HARNESS_OBJS) $(LIB)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@

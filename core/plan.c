@@ -27,7 +27,7 @@ cb_status cb_plan_create(const char *impl_name, const cb_problem *p, const float
     if (st != CB_OK) return st;
     if (!cb_impl_available(impl, why, why_size)) return CB_ERR_CPU;
     if (!impl->supports(p, why, why_size)) return CB_ERR_UNSUPPORTED;
-    cb_options defaults = {.threads = 1};
+    cb_options defaults = cb_options_default();
     if (!opt) opt = &defaults;
     cb_plan *made = calloc(1, sizeof *made);
     if (!made) {

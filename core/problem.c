@@ -101,6 +101,12 @@ cb_problem cb_problem_default(void)
     return p;
 }
 
+cb_options cb_options_default(void)
+{
+    cb_options o = {.threads = 1, .fftw_planner = CB_FFTW_MEASURE};
+    return o;
+}
+
 /* a * b * ... into *out, false on int64 overflow. */
 static bool mul_all(int64_t *out, int count, ...)
 {

@@ -134,7 +134,8 @@ void bench_cell_run(bench_problem *bp, const cb_impl *impl, int threads,
         snprintf(out->reason, sizeof out->reason, "%s", why);
         return;
     }
-    cb_options opt = {.threads = threads};
+    cb_options opt = cb_options_default();
+    opt.threads = threads;
     double check_s = check_cell(bp, impl, &opt, out);
     if (check_s < 0) return;
     /* The check copy's time, scaled by the work, predicts one run of the full problem. */

@@ -44,6 +44,12 @@ typedef enum { CB_OP_CORR, CB_OP_CONV } cb_op;
 
 typedef enum { CB_ISA_SCALAR, CB_ISA_AVX2, CB_ISA_AVX512 } cb_isa;
 
+/* How an implementation's results are checked (DESIGN.md section 4).  A direct method sums
+ * the products themselves: equal results on exact-integer data, and per-output error within
+ * (n+1) * 2^-24 * sum|x*w|.  A transform method (FFT) rounds in the transform: it is held to
+ * the bound of harness/verify.c for its kind instead. */
+typedef enum { CB_ACCURACY_DIRECT = 0, CB_ACCURACY_FFT } cb_accuracy;
+
 typedef enum {
     CB_OK = 0,
     CB_ERR_INVALID,          /* a field is out of range or fields contradict each other */
@@ -83,9 +89,15 @@ typedef struct cb_shape {
     int64_t input_elems, weight_elems, output_elems;
 } cb_shape;
 
-/* Options a plan may use; fields an implementation has no use for are ignored. */
+/* How hard FFTW searches for a fast transform when planning (FFTW_ESTIMATE, _MEASURE,
+ * _PATIENT); plans found are kept as FFTW wisdom so later runs plan at once. */
+typedef enum { CB_FFTW_ESTIMATE, CB_FFTW_MEASURE, CB_FFTW_PATIENT } cb_fftw_planner;
+
+/* Options a plan may use; fields an implementation has no use for are ignored.  Start from
+ * cb_options_default() so fields added later get their defaults. */
 typedef struct cb_options {
-    int threads;          /* 1 by default */
+    int threads;                  /* 1 by default */
+    cb_fftw_planner fftw_planner; /* CB_FFTW_MEASURE by default */
 } cb_options;
 
 /* One implementation: a row of the table (DESIGN.md section 3). */
@@ -94,6 +106,7 @@ typedef struct cb_impl {
     const char *summary;  /* one line */
     cb_isa isa;
     bool threaded;
+    cb_accuracy accuracy; /* CB_ACCURACY_DIRECT unless set */
     /* Whether this implementation computes the (valid) problem; if not, a reason in why. */
     bool (*supports)(const cb_problem *p, char *why, size_t why_size);
     /* Everything that does not depend on the pixels: workspace, packed weights, transforms.
@@ -107,6 +120,7 @@ typedef struct cb_impl {
 
 /* ---- the problem ---- */
 cb_problem cb_problem_default(void);
+cb_options cb_options_default(void);
 /* Validates p and fills shape (may be NULL); on error a reason in why. */
 cb_status cb_problem_shape(const cb_problem *p, cb_shape *shape, char *why, size_t why_size);
 /* Direct-method FLOP count 2 * N * OH * OW * (C/groups) * KH * KW (valid problem). */

@@ -5,10 +5,14 @@
 #   oracle, sample data python3-numpy python3-scipy python3-pil
 #   plots               python3-matplotlib
 #   Google Benchmark    libbenchmark-dev (and g++ from build-essential for the shim)
+#   implementations     libopenblas-dev (SGEMM), libfftw3-dev (fftwf), GCC's libgomp (OpenMP,
+#                       with build-essential)
+#   peers compared      python3-opencv (OpenCV filter2D, scripts/compare_peers.py)
 set -euo pipefail
 
 packages=(build-essential libstb-dev python3 python3-numpy python3-scipy python3-pil
-          python3-matplotlib libbenchmark-dev)
+          python3-matplotlib libbenchmark-dev
+          libopenblas-dev libfftw3-dev python3-opencv)
 
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then
