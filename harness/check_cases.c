@@ -2,7 +2,9 @@
  * crossed with a rotation of shapes, channel layouts and strides chosen so that the whole set
  * covers: odd and even kernels, 1x1, 1xK and Kx1 kernels, kernels larger than the image
  * (same/full), one-pixel images, strides 1-3 (equal and unequal per axis), and single-channel,
- * depthwise colour, one-filter-over-channels, filter-bank, dense and grouped channel layouts.
+ * depthwise colour, one-filter-over-channels, filter-bank, dense and grouped channel layouts;
+ * then widths 1..17, 1023 and 1025 for vector tails.  (`convbench check` also runs every
+ * other case on input and output buffers that are not vector-aligned.)
  * Sizes stay small so the double-accumulating reference is quick and integer data stays
  * exact in float. */
 #include "check_cases.h"
@@ -21,6 +23,33 @@ static const struct { int64_t SY, SX; } strides[] = {
 static const float fills[] = {0.0f, -2.0f, 3.0f};
 
 #define COUNT_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* Vector tails: widths around every vector length (1..17 and 1023, 1025) under small and
+ * one-sided kernels, so a SIMD kernel's remainder columns are exercised in every mode. */
+static const int64_t tail_widths[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+                                      13, 14, 15, 16, 17, 1023, 1025};
+static const struct { int64_t KH, KW; } tail_kernels[] = {{3, 3}, {1, 1}, {1, 5}, {4, 1}, {5, 5}};
+
+static int add_tail_cases(bool quick, cb_problem *cases, int count, int max)
+{
+    const int step = quick ? 4 : 1;
+    for (int i = 0; i < COUNT_OF(tail_widths) && count < max; i += step) {
+        cb_problem p = cb_problem_default();
+        p.W = tail_widths[i];
+        p.H = 4 + i % 3;
+        p.KH = tail_kernels[i % COUNT_OF(tail_kernels)].KH;
+        p.KW = tail_kernels[i % COUNT_OF(tail_kernels)].KW;
+        p.mode = (cb_mode)(i % 3);
+        if (p.mode == CB_MODE_VALID && (p.KW > p.W || p.KH > p.H)) p.mode = CB_MODE_SAME;
+        p.boundary = (cb_boundary)(i % 5);
+        p.op = (cb_op)(i % 2);
+        p.SX = i % 4 == 3 ? 2 : 1;
+        p.fill_value = fills[i % COUNT_OF(fills)];
+        if (i % 3 == 1) p.C = p.N = p.groups = 3;
+        cases[count++] = p;
+    }
+    return count;
+}
 
 int check_cases_build(bool quick, cb_problem *cases, int max)
 {
@@ -52,5 +81,5 @@ int check_cases_build(bool quick, cb_problem *cases, int max)
             }
         }
     }
-    return count;
+    return add_tail_cases(quick, cases, count, max);
 }
