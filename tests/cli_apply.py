@@ -10,17 +10,9 @@ import numpy as np
 from PIL import Image
 from scipy import signal
 
+from tally import expect, report
+
 CONVBENCH = sys.argv[1]
-passed = failed = 0
-
-
-def expect(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {what}")
 
 
 def apply(*args):
@@ -116,5 +108,4 @@ def main(tmp):
 
 with tempfile.TemporaryDirectory() as tmp:
     main(tmp)
-print(f"cli_apply: {passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+sys.exit(report("cli_apply"))

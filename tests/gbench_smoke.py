@@ -17,23 +17,14 @@ import subprocess
 import sys
 import tempfile
 
+from tally import expect, report
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SMOKE = os.path.join(HERE, "..", "data", "smoke.txt")
 MIN_TIME = "0.01"  # Google Benchmark 1.7: plain seconds
 PROGRAM_PREFIX = "convbench-gbench: "
 SECONDS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 
-passed = failed = 0
-
-
-def expect(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {what}")
-    return ok
 
 
 def run(args):
@@ -204,8 +195,7 @@ def main():
         check_filter(program, impls, problems, tmp)
         check_errors(program, tmp)
     check_help(program)
-    print(f"gbench_smoke: {passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    sys.exit(report("gbench_smoke"))
 
 
 if __name__ == "__main__":

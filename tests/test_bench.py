@@ -10,20 +10,12 @@ import sys
 import tempfile
 import time
 
+from tally import expect, report
+
 CONVBENCH = sys.argv[1]
 HEADER = ("schema,when,host,cpu,impl,isa,threads,name,C,H,W,N,groups,KH,KW,SY,SX,mode,boundary,"
           "op,status,reason,reps,plan_s,min_s,median_s,mad_s,gflops,peak_gflops,pct_peak,"
           "bandwidth_gbs,err_over_bound").split(",")
-passed = failed = 0
-
-
-def expect(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {what}")
 
 
 def bench(*args, **kw):
@@ -145,5 +137,4 @@ def main(tmp):
 
 with tempfile.TemporaryDirectory() as tmp:
     main(tmp)
-print(f"test_bench: {passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+sys.exit(report("test_bench"))

@@ -27,6 +27,8 @@ import subprocess
 import sys
 import tempfile
 
+from tally import expect, report
+
 COLUMNS = ("schema,when,host,cpu,impl,isa,threads,name,C,H,W,N,groups,KH,KW,SY,SX,mode,"
            "boundary,op,status,reason,reps,plan_s,min_s,median_s,mad_s,gflops,peak_gflops,"
            "pct_peak,bandwidth_gbs,err_over_bound").split(",")
@@ -36,16 +38,6 @@ PEAKS = {("scalar", 1): 6.0, ("scalar", 2): 12.0, ("avx2", 1): 96.0, ("avx2", 2)
 BANDWIDTH = {1: 12.5, 2: 21.0}
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
-passed = failed = 0
-
-
-def expect(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {what}")
 
 
 # ---------------------------------------------------------------- the synthetic CSV
@@ -351,8 +343,7 @@ def main():
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
-    print(f"test_report: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return report("test_report")
 
 
 if __name__ == "__main__":
