@@ -91,6 +91,7 @@ int cmd_peak(int argc, char **argv)
                      "x");
         printf("\n");
     }
-    printf("sse: packed multiply + add (baseline x86-64); avx2, avx512: FMA; n/a: CPU lacks it\n");
+    printf("sse: packed multiply + add (baseline x86-64); avx2, avx512: FMA; copy: streaming "
+           "stores\nn/a: the CPU lacks the ISA, or the threads or buffers could not be had\n");
     return 0;
 }

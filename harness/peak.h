@@ -25,8 +25,10 @@ double peak_gflops(cb_isa isa, int threads);
 
 /* Streaming bandwidth in GB/s (bytes read + bytes written per second, 1e9) of a copy between
  * two 256 MiB buffers, far larger than the last-level cache and touched before timing, on
- * `threads` threads each copying its own slice; cached per thread count.  0 if the buffers
- * cannot be allocated or threads is outside 1..PEAK_MAX_THREADS. */
+ * `threads` threads each copying its own slice with non-temporal (cache-bypassing) stores;
+ * cached per thread count.  Code with ordinary stores also reads each destination line first,
+ * so it sees less (memcpy: about 60% of this figure on the Zen 4 it was written on).  0 if the
+ * buffers cannot be allocated or threads is outside 1..PEAK_MAX_THREADS. */
 double peak_bandwidth_gbs(int threads);
 
 /* Online CPUs (at least 1). */
