@@ -98,6 +98,7 @@ test-bench: $(PROGRAM)
 	@test -n "$(PYTHON)" || { echo "no Python with numpy and scipy: run 'make deps'" >&2; exit 1; }
 	$(PYTHON) tests/test_bench.py $(PROGRAM)
 	$(PYTHON) tests/test_report.py
+	$(PYTHON) tests/test_compare_peers.py
 
 test-suite: test-unit test-check test-oracle test-cli test-bench test-gbench
 

@@ -1,0 +1,850 @@
+#!/usr/bin/python3
+"""Times what users would pick instead of convbench, and sets it beside a convbench bench CSV.
+
+Usage: /usr/bin/python3 scripts/compare_peers.py --bench CSV [--problems data/grid.txt]
+           [--out results/peers-<stem>.md] [--csv results/peers-<stem>.csv]
+           [--min-time 0.3] [--max-cell-time 10]
+
+The peers, on the same float32 arrays (uniform in [-1, 1), a fixed seed per problem shape):
+  opencv.filter2D           cv2.filter2D(img, -1, kernel, anchor, borderType), cv2.setNumThreads(1)
+  scipy.signal.fftconvolve  fftconvolve(img, kernel[::-1, ::-1], mode='same') (flipped, so a
+                            correlation)
+  scipy.ndimage.correlate   correlate(img, kernel, mode='constant', cval=0)
+Peers run single-channel, stride-1, 'same'-mode problems; other problems are marked unsupported.
+Before timing, each peer's result on a shrunk copy of each problem (same kernel) is compared with
+scipy.signal.correlate2d in float64, so a wrong border or anchor is caught and the peer marked
+failed on that problem; the full-size outputs of the peers are then compared with one another.
+
+Timing follows convbench: a warm-up run, then runs until --min-time seconds and at least 5
+runs; the median is reported.  A peer whose predicted cell time (from a run on a smaller image,
+then from the warm-up) exceeds --max-cell-time is skipped, with the prediction as its reason.
+
+From the bench CSV (schema 1, results/README.md) each problem takes the fastest `ok` row at
+threads=1 whose problem fields (C, H, W, N, groups, KH, KW, stride, mode, boundary, op) equal the
+problem's; names are not compared.  The Markdown (also printed) has one row per problem: the
+convbench best, each peer's time and peer_time / convbench_time (> 1: convbench is faster), and a
+headline: the cells where convbench is at least 2x faster than OpenCV (the goal: every cell),
+the geometric-mean speed-up over each peer, and the worst cell.  The CSV holds the raw peer
+timings.  Both are written under temporary names and renamed.
+
+A missing or malformed bench CSV or problem file, no matching rows, or a bad option: one line on
+stderr, exit status 2, nothing written.  A failure to write: exit status 1.
+"""
+
+import argparse
+import csv
+import io
+import math
+import os
+import platform
+import socket
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import numpy as np
+
+SCRIPT_DIR = os.path.dirname(os.path.abspath(__file__))
+PROJECT_DIR = os.path.dirname(SCRIPT_DIR)
+sys.path.insert(0, SCRIPT_DIR)
+import report as bench_csv  # noqa: E402  (the schema and its checks live in one place)
+
+PROG = "compare_peers.py"
+DEFAULT_PROBLEMS = os.path.join(PROJECT_DIR, "data", "grid.txt")
+SEED = 20261121
+MIN_RUNS = 5                # as convbench's MIN_REPS
+GOAL_SPEEDUP = 2.0          # issue 4: convbench at least 2x faster than OpenCV in every cell
+# Multiply-adds of the smaller image that predicts a peer's time: a few ms to tens of ms.
+PROBE_MACS = 2e7
+# Errors are measured as a fraction of max|x| * sum|w|, the largest any output can be.
+# Float32 rounding (direct or FFT) stays near 1e-7..1e-5 of it; a border off by one pixel or
+# a misplaced anchor gives about 1e-2 or more, so this separates the two with room to spare.
+ERROR_TOLERANCE = 1e-4
+PEER_CSV_COLUMNS = ("name", "H", "W", "KH", "KW", "peer", "median_s", "runs", "status",
+                    "reason")
+
+
+class UsageError(Exception):
+    """Bad input or option: one line on stderr, exit status 2, nothing written."""
+
+
+# ---------------------------------------------------------------- problem files
+
+@dataclass(frozen=True)
+class Problem:
+    name: str
+    C: int = 1
+    H: int = 1
+    W: int = 1
+    N: int = 1
+    groups: int = 1
+    KH: int = 1
+    KW: int = 1
+    SY: int = 1
+    SX: int = 1
+    mode: str = "same"
+    boundary: str = "constant"
+    op: str = "corr"
+    fill: float = 0.0
+
+    def match_key(self):
+        """What identifies the problem in a bench CSV (which has no fill column)."""
+        return (self.C, self.H, self.W, self.N, self.groups, self.KH, self.KW, self.SY,
+                self.SX, self.mode, self.boundary, self.op)
+
+    def multiply_adds(self):
+        return self.H * self.W * self.KH * self.KW * self.N * (self.C // self.groups)
+
+
+def bench_row_key(row):
+    p = row.problem
+    return (p.C, p.H, p.W, p.N, p.groups, p.KH, p.KW, p.SY, p.SX, p.mode, p.boundary, p.op)
+
+
+INT_FIELDS = ("C", "H", "W", "N", "groups", "KH", "KW", "SY", "SX")
+
+
+def parse_positive(key, text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise UsageError(f"{key}={text} is not an integer") from None
+    if value < 1:
+        raise UsageError(f"{key} must be at least 1, got {value}")
+    return value
+
+
+def parse_stride(text):
+    parts = text.split(",")
+    if len(parts) not in (1, 2):
+        raise UsageError(f"stride={text} is not S or SY,SX")
+    values = [parse_positive("stride", part) for part in parts]
+    return values[0], values[-1]
+
+
+def parse_fill(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise UsageError(f"fill={text} is not a finite number")
+    return value
+
+
+def parse_choice(key, text):
+    choices = bench_csv.CHOICES[key]
+    if text not in choices:
+        raise UsageError(f"unknown {key} '{text}' ({', '.join(choices)})")
+    return text
+
+
+def parse_problem_line(text):
+    """One line of a problem file (comment removed) as a Problem, or None if it is blank.
+    The rules are the harness's (harness/problem_set.c): key=value fields over the defaults,
+    H and KH (or K) required, W defaults to H and KW to KH."""
+    fields, name = {}, None
+    for token in text.split():
+        key, eq, value = token.partition("=")
+        if not eq or not key:
+            raise UsageError(f"'{token}' is not key=value")
+        if key == "name":
+            if not value or "," in value or '"' in value:
+                raise UsageError(f"name '{value}' must be non-empty, without commas or quotes")
+            name = value
+        elif key in INT_FIELDS:
+            fields[key] = parse_positive(key, value)
+        elif key == "K":
+            fields["KH"] = fields["KW"] = parse_positive(key, value)
+        elif key == "stride":
+            fields["SY"], fields["SX"] = parse_stride(value)
+        elif key in ("mode", "boundary", "op"):
+            fields[key] = parse_choice(key, value)
+        elif key == "fill":
+            fields["fill"] = parse_fill(value)
+        else:
+            raise UsageError(f"unknown field '{key}'")
+    if not fields and name is None:
+        return None
+    if "H" not in fields:
+        raise UsageError("H= is required")
+    if "KH" not in fields:
+        raise UsageError("KH= (or K=) is required")
+    fields.setdefault("W", fields["H"])
+    fields.setdefault("KW", fields["KH"])
+    problem = Problem(name="", **fields)
+    check_problem(problem)
+    return Problem(name=name or default_problem_name(problem), **fields)
+
+
+def check_problem(p):
+    if p.C % p.groups or p.N % p.groups:
+        raise UsageError(f"groups={p.groups} must divide both C={p.C} and N={p.N}")
+    if p.mode == "valid" and (p.KH > p.H or p.KW > p.W):
+        raise UsageError(f"valid mode needs the kernel ({p.KH}x{p.KW}) to fit in the image "
+                         f"({p.H}x{p.W})")
+
+
+def default_problem_name(p):
+    """The name the harness gives an unnamed problem, so both print the same."""
+    kernel = f"k{p.KH}" if p.KH == p.KW else f"k{p.KH}x{p.KW}"
+    stride = "" if (p.SY, p.SX) == (1, 1) else (
+        f"-s{p.SY}" if p.SY == p.SX else f"-s{p.SY}x{p.SX}")
+    return f"c{p.C}-n{p.N}-{p.H}x{p.W}-{kernel}{stride}-{p.mode}"
+
+
+def load_problems(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        reason = e.strerror if isinstance(e, OSError) else "not UTF-8 text"
+        raise UsageError(f"{path}: cannot read problem file: {reason}") from None
+    problems = []
+    for number, line in enumerate(lines, 1):
+        try:
+            problem = parse_problem_line(line.split("#", 1)[0])
+        except UsageError as e:
+            raise UsageError(f"{path}:{number}: {e}") from None
+        if problem is not None:
+            problems.append(problem)
+    if not problems:
+        raise UsageError(f"{path}: holds no problems")
+    return problems
+
+
+# ---------------------------------------------------------------- the bench CSV
+
+@dataclass
+class ConvbenchBest:
+    row: object            # the fastest ok 1-thread report.Row, or None
+    why_none: str = ""     # when row is None: what the CSV holds for the problem instead
+
+
+def load_bench_rows(path):
+    try:
+        return bench_csv.load_rows(path)
+    except bench_csv.CsvError as e:
+        where = path if e.line is None else f"{path}:{e.line}"
+        raise UsageError(f"{where}: {e}") from None
+
+
+def convbench_best(problems, rows):
+    """{problem: ConvbenchBest}; a UsageError if no problem has an ok 1-thread row."""
+    by_key = {}
+    for r in rows:
+        by_key.setdefault(bench_row_key(r), []).append(r)
+    best = {p: best_of(by_key.get(p.match_key(), [])) for p in problems}
+    if all(b.row is None for b in best.values()):
+        raise UsageError(f"no ok threads=1 row matches a problem (by C, H, W, N, groups, KH, "
+                         f"KW, stride, mode, boundary, op) of {len(problems)} problem(s)")
+    return best
+
+
+def best_of(rows):
+    ok = [r for r in rows if r.ok and r.threads == 1]
+    if ok:
+        return ConvbenchBest(min(ok, key=lambda r: r.median_s))
+    if not rows:
+        return ConvbenchBest(None, "no row in the bench CSV")
+    statuses = sorted({f"{r.impl} {r.status}" + ("" if r.threads == 1 else f" ({r.threads}t)")
+                       for r in rows})
+    return ConvbenchBest(None, "no ok 1-thread row: " + ", ".join(statuses))
+
+
+# ---------------------------------------------------------------- the peers
+
+def correlation_form(problem, kernel):
+    """(kernel, top, left) with output[i, j] = sum kernel[m, n] * extended[i - top + m,
+    j - left + n]: scipy.signal's placement of 'same' (DESIGN.md section 1).  A correlation
+    anchors at ((K-1)//2); a convolution is a correlation with the flipped kernel anchored at
+    K//2.  The two differ only for even kernels."""
+    if problem.op == "corr":
+        return kernel, (problem.KH - 1) // 2, (problem.KW - 1) // 2
+    return np.ascontiguousarray(kernel[::-1, ::-1]), problem.KH // 2, problem.KW // 2
+
+
+def prepare_opencv(problem, kernel):
+    import cv2
+    corr_kernel, top, left = correlation_form(problem, kernel)
+    border = OPENCV_BORDERS[problem.boundary]
+    # filter2D's default anchor is the kernel centre (K//2); scipy's 'same' wants (K-1)//2.
+    # They agree for odd kernels; passing the anchor keeps even kernels right too.
+    anchor = (left, top)
+    return lambda image: cv2.filter2D(image, -1, corr_kernel, anchor=anchor, borderType=border)
+
+
+def prepare_fftconvolve(problem, kernel):
+    from scipy.signal import fftconvolve
+    corr_kernel, top, left = correlation_form(problem, kernel)
+    flipped = np.ascontiguousarray(corr_kernel[::-1, ::-1])
+    if (top, left) == (problem.KH // 2, problem.KW // 2):
+        # fftconvolve's 'same' window starts at (K-1)//2 of the full output: right here.
+        return lambda image: fftconvolve(image, flipped, mode="same")
+    # An even-kernel correlation sits one row/column later: slice the full output.
+    row0, col0 = problem.KH - 1 - top, problem.KW - 1 - left
+    return lambda image: fftconvolve(image, flipped, mode="full")[
+        row0:row0 + image.shape[0], col0:col0 + image.shape[1]]
+
+
+def prepare_ndimage(problem, kernel):
+    from scipy.ndimage import correlate
+    corr_kernel, top, left = correlation_form(problem, kernel)
+    mode = NDIMAGE_BORDERS[problem.boundary]
+    # ndimage centres the kernel at K//2; origin moves it to scipy.signal's anchor.
+    origin = (top - problem.KH // 2, left - problem.KW // 2)
+    return lambda image: correlate(image, corr_kernel, mode=mode, cval=problem.fill,
+                                   origin=origin)
+
+
+def opencv_borders():
+    import cv2
+    # filter2D refuses BORDER_WRAP (an assertion in OpenCV 4.6), so wrap has no entry.
+    return {"constant": cv2.BORDER_CONSTANT, "symmetric": cv2.BORDER_REFLECT,
+            "mirror": cv2.BORDER_REFLECT_101, "replicate": cv2.BORDER_REPLICATE}
+
+
+OPENCV_BORDERS = {}   # filled once cv2 is imported
+NDIMAGE_BORDERS = {"constant": "constant", "symmetric": "reflect", "mirror": "mirror",
+                   "replicate": "nearest", "wrap": "grid-wrap"}
+FFT_BORDERS = {"constant": None}
+
+
+@dataclass(frozen=True)
+class Peer:
+    name: str            # as in the peers CSV
+    label: str           # for sentences
+    column: str          # short, for the Markdown table
+    call: str            # how it is called, for the Markdown
+    prepare: object      # (problem, kernel) -> function(image) -> output
+    borders: dict        # boundaries it has
+    any_fill: bool       # whether a constant boundary may be non-zero
+
+
+PEERS = (
+    Peer("opencv.filter2D", "OpenCV filter2D", "filter2D",
+         "`cv2.filter2D(img, -1, kernel, anchor=((KW-1)//2, (KH-1)//2), "
+         "borderType=cv2.BORDER_CONSTANT)`, `cv2.setNumThreads(1)`",
+         prepare_opencv, OPENCV_BORDERS, any_fill=False),
+    Peer("scipy.signal.fftconvolve", "SciPy fftconvolve", "fftconvolve",
+         "`scipy.signal.fftconvolve(img, kernel[::-1, ::-1], mode='same')`",
+         prepare_fftconvolve, FFT_BORDERS, any_fill=False),
+    Peer("scipy.ndimage.correlate", "SciPy ndimage.correlate", "ndimage",
+         "`scipy.ndimage.correlate(img, kernel, mode='constant', cval=0)`",
+         prepare_ndimage, NDIMAGE_BORDERS, any_fill=True),
+)
+
+
+def unsupported_reason(peer, p):
+    """Why a peer cannot run the problem as convbench defines it, or None."""
+    if (p.C, p.N, p.groups) != (1, 1, 1):
+        return "single-channel problems only (C=N=groups=1)"
+    if (p.SY, p.SX) != (1, 1):
+        return "stride 1 only"
+    if p.mode != "same":
+        return "'same' mode only"
+    if p.boundary not in peer.borders:
+        return f"no {p.boundary} boundary"
+    if p.boundary == "constant" and p.fill != 0 and not peer.any_fill:
+        return "constant boundary with fill 0 only"
+    return None
+
+
+def load_peer_libraries():
+    """Imports cv2 and SciPy (after the inputs are checked, so errors come quickly);
+    returns their versions."""
+    try:
+        import cv2
+        import scipy
+        import scipy.ndimage  # noqa: F401
+        import scipy.signal   # noqa: F401
+    except ImportError as e:
+        raise UsageError(f"cannot import {e.name} (apt-get install python3-opencv "
+                         "python3-scipy)") from None
+    cv2.setNumThreads(1)
+    OPENCV_BORDERS.update(opencv_borders())
+    return {"OpenCV": cv2.__version__, "SciPy": scipy.__version__, "NumPy": np.__version__,
+            "Python": platform.python_version()}
+
+
+# ---------------------------------------------------------------- the reference check
+
+def problem_arrays(problem):
+    """The same float32 image and kernel for a given shape whatever the file's order."""
+    rng = np.random.default_rng([SEED, problem.H, problem.W, problem.KH, problem.KW])
+    image = rng.uniform(-1, 1, (problem.H, problem.W)).astype(np.float32)
+    kernel = rng.uniform(-1, 1, (problem.KH, problem.KW)).astype(np.float32)
+    return image, kernel
+
+
+def check_image(image, problem):
+    """A shrunk, non-square corner of the image (so a transposition shows), wide enough that
+    the kernel's borders on both sides and a middle are all in it."""
+    rows = min(problem.H, 2 * problem.KH + 9)
+    cols = min(problem.W, 2 * problem.KW + 4)
+    return np.ascontiguousarray(image[:rows, :cols])
+
+
+SIGNAL_BOUNDARIES = {"constant": "fill", "symmetric": "symm", "wrap": "wrap"}
+NUMPY_PAD_MODES = {"mirror": "reflect", "replicate": "edge"}
+
+
+def reference_output(image, kernel, problem):
+    """The problem's 'same' output in float64: scipy.signal.correlate2d / convolve2d where
+    scipy.signal has the boundary, else numpy.pad and a 'valid' correlation (DESIGN.md
+    section 1, which defines the result that way)."""
+    from scipy.signal import convolve2d, correlate2d
+    image, kernel = image.astype(np.float64), kernel.astype(np.float64)
+    if problem.boundary in SIGNAL_BOUNDARIES:
+        function = correlate2d if problem.op == "corr" else convolve2d
+        return function(image, kernel, mode="same", boundary=SIGNAL_BOUNDARIES[problem.boundary],
+                        fillvalue=problem.fill)
+    corr_kernel, top, left = correlation_form(problem, kernel)
+    # Equal pads on both sides, then a crop: numpy.pad with unequal pads wider than the image
+    # does not repeat the pattern periodically (see README.md).
+    pad_y = max(top, problem.KH - 1 - top)
+    pad_x = max(left, problem.KW - 1 - left)
+    padded = np.pad(image, ((pad_y, pad_y), (pad_x, pad_x)),
+                    mode=NUMPY_PAD_MODES[problem.boundary])
+    cropped = padded[pad_y - top:, pad_x - left:][:image.shape[0] + problem.KH - 1,
+                                                  :image.shape[1] + problem.KW - 1]
+    return correlate2d(cropped, corr_kernel, mode="valid")
+
+
+def error_fraction(output, expected, image, kernel, fill):
+    """Worst |output - expected| over max|x| * sum|w|."""
+    scale = max(float(np.abs(image).max()), abs(fill)) * float(np.abs(kernel).sum())
+    if output.shape != expected.shape:
+        return math.inf
+    worst = float(np.abs(output.astype(np.float64) - expected).max())
+    return worst / scale if scale > 0 else worst
+
+
+# ---------------------------------------------------------------- timing
+
+@dataclass
+class PeerResult:
+    peer: Peer
+    status: str                    # ok, skipped, unsupported, failed
+    reason: str = ""
+    median_s: float = None
+    runs: int = None
+    check_error: float = None      # vs the float64 reference on the shrunk copy
+    predicted_run_s: float = None  # for skipped peers
+    output: object = field(default=None, repr=False)   # the full-size warm-up output
+
+    @property
+    def ok(self):
+        return self.status == "ok"
+
+
+def predicted_cell_s(run_s, min_time):
+    """The cell's time as convbench predicts it: a warm-up plus MIN_RUNS runs, or a warm-up
+    plus --min-time, whichever is longer."""
+    return max(run_s * (1 + MIN_RUNS), run_s + min_time)
+
+
+def skip_reason(run_s, min_time, max_cell_time, source):
+    cell = predicted_cell_s(run_s, min_time)
+    if cell <= max_cell_time:
+        return None
+    return (f"predicted {bench_csv.significant(run_s)} s per run ({source}), "
+            f"{bench_csv.significant(cell)} s for the cell > --max-cell-time {max_cell_time:g} s")
+
+
+def probe_run_seconds(run, image, problem):
+    """One run's time on the full image, predicted from a run on a smaller one (the best of
+    two, so a first call's setup does not count) scaled by the pixel count; None when the full
+    problem is small enough that its warm-up is the probe."""
+    shrink = math.sqrt(PROBE_MACS / problem.multiply_adds())
+    if shrink >= 1:
+        return None
+    rows, cols = max(1, round(problem.H * shrink)), max(1, round(problem.W * shrink))
+    small = np.ascontiguousarray(image[:rows, :cols])
+    best = min(timed(run, small)[1] for _ in range(2))
+    return best * (problem.H * problem.W) / (rows * cols)
+
+
+def timed(run, image):
+    start = time.perf_counter()
+    output = run(image)
+    return output, time.perf_counter() - start
+
+
+@dataclass
+class Measured:
+    median_s: float
+    runs: int
+    output: object         # the warm-up's output, for the full-size comparison
+
+
+@dataclass
+class Skipped:
+    predicted_run_s: float
+    reason: str
+
+
+def measure(run, image, problem, args):
+    """Measured: a warm-up, then at least MIN_RUNS runs lasting at least --min-time in all;
+    or Skipped when the predicted cell time is over --max-cell-time."""
+    predicted = probe_run_seconds(run, image, problem)
+    if predicted is not None:
+        why = skip_reason(predicted, args.min_time, args.max_cell_time, "from a smaller image")
+        if why:
+            return Skipped(predicted, why)
+    output, warm_up_s = timed(run, image)
+    # The smaller image may under-predict (FFT costs grow faster than the pixel count).
+    why = skip_reason(warm_up_s, args.min_time, args.max_cell_time, "the warm-up run")
+    if why:
+        return Skipped(warm_up_s, why)
+    times = []
+    while len(times) < MIN_RUNS or sum(times) < args.min_time:
+        times.append(timed(run, image)[1])
+    return Measured(statistics.median(times), len(times), output)
+
+
+def run_peer(peer, problem, image, kernel, args):
+    why = unsupported_reason(peer, problem)
+    if why:
+        return PeerResult(peer, "unsupported", why)
+    run = peer.prepare(problem, kernel)
+    small = check_image(image, problem)
+    try:
+        error = error_fraction(run(small), reference_output(small, kernel, problem), small,
+                               kernel, problem.fill)
+    except Exception as e:      # a library refusing the call is a result, not a crash
+        return PeerResult(peer, "failed", f"{type(e).__name__}: {str(e).splitlines()[-1]}")
+    if not error <= ERROR_TOLERANCE:
+        return PeerResult(peer, "failed",
+                          f"disagrees with scipy.signal.correlate2d (float64) on a "
+                          f"{small.shape[0]}x{small.shape[1]} copy: error {error:.2g} of "
+                          f"max|x|·Σ|w| > {ERROR_TOLERANCE:g}", check_error=error)
+    outcome = measure(run, image, problem, args)
+    if isinstance(outcome, Skipped):
+        return PeerResult(peer, "skipped", outcome.reason, check_error=error,
+                          predicted_run_s=outcome.predicted_run_s)
+    return PeerResult(peer, "ok", "", outcome.median_s, outcome.runs, error,
+                      output=outcome.output)
+
+
+def full_size_disagreement(results, image, kernel, fill):
+    """Worst error between any two ok peers' full-size outputs (fraction as in
+    error_fraction), or None with fewer than two."""
+    outputs = [r.output for r in results if r.ok]
+    if len(outputs) < 2:
+        return None
+    worst = 0.0
+    for i, a in enumerate(outputs):
+        for b in outputs[i + 1:]:
+            worst = max(worst, error_fraction(a, b.astype(np.float64), image, kernel, fill))
+    return worst
+
+
+@dataclass
+class Cell:
+    problem: Problem
+    convbench: ConvbenchBest
+    results: list          # PeerResult per PEERS entry
+    disagreement: float    # full-size, among the peers; None if fewer than two ran
+
+    def ratio(self, result):
+        """peer time / convbench time, or None where either is missing."""
+        if self.convbench.row is None or not result.ok:
+            return None
+        return result.median_s / self.convbench.row.median_s
+
+
+def run_problem(problem, best, args):
+    image, kernel = problem_arrays(problem)
+    results = [run_peer(peer, problem, image, kernel, args) for peer in PEERS]
+    disagreement = full_size_disagreement(results, image, kernel, problem.fill)
+    for r in results:
+        r.output = None      # 16 MB each at 2048x2048: not kept past the problem
+    return Cell(problem, best, results, disagreement)
+
+
+def progress_line(index, count, cell):
+    parts = []
+    for r in cell.results:
+        text = bench_csv.seconds_text(r.median_s) if r.ok else r.status
+        parts.append(f"{r.peer.column} {text}")
+    return f"[{index}/{count}] {cell.problem.name}: " + ", ".join(parts)
+
+
+# ---------------------------------------------------------------- the Markdown
+
+def ratio_text(ratio):
+    return "—" if ratio is None else bench_csv.significant(ratio)
+
+
+def peer_time_text(result):
+    if result.ok:
+        return bench_csv.seconds_text(result.median_s)
+    if result.status == "skipped":
+        return f"skipped (~{bench_csv.seconds_text(result.predicted_run_s, digits=2)} " \
+               "per run predicted)"
+    return f"{result.status}: {result.reason}"
+
+
+def cells_table(cells):
+    header = ["problem", "convbench best", "time"]
+    for peer in PEERS:
+        header += [peer.column, f"{peer.column} / convbench"]
+    body = []
+    for cell in cells:
+        row = cell.convbench.row
+        line = [cell.problem.name] + (
+            [f"`{row.impl}`", bench_csv.seconds_text(row.median_s)] if row is not None
+            else [f"— ({cell.convbench.why_none})", "—"])
+        for result in cell.results:
+            line += [peer_time_text(result), ratio_text(cell.ratio(result))]
+        body.append(line)
+    return bench_csv.markdown_table(header, body, text_columns=2)
+
+
+def geometric_mean(values):
+    return math.exp(sum(math.log(v) for v in values) / len(values))
+
+
+def headline_lines(cells):
+    opencv = PEERS[0]
+    ratios = [c.ratio(c.results[0]) for c in cells]
+    met = sum(r is not None and r >= GOAL_SPEEDUP for r in ratios)
+    unmeasured = sum(r is None for r in ratios)
+    lines = [f"- convbench's best is at least {GOAL_SPEEDUP:g}x faster than {opencv.label} in "
+             f"**{met} of {len(cells)} cells** (the goal: all {len(cells)})" +
+             (f"; {unmeasured} cell(s) lack a convbench or {opencv.label} time"
+              if unmeasured else "") + "."]
+    lines.append("- Geometric-mean speed-up of convbench's best (peer time / convbench time, "
+                 "over the cells where both ran): " +
+                 "; ".join(geomean_text(cells, i) for i in range(len(PEERS))) + ".")
+    lines.append("- Worst cell: " + worst_cell_text(cells) + ".")
+    return lines
+
+
+def geomean_text(cells, peer_index):
+    ratios = [c.ratio(c.results[peer_index]) for c in cells]
+    ratios = [r for r in ratios if r is not None]
+    name = PEERS[peer_index].label
+    if not ratios:
+        return f"{name} — (no cell)"
+    return f"{name} ×{bench_csv.significant(geometric_mean(ratios))} ({len(ratios)} cells)"
+
+
+def worst_cell_text(cells):
+    """The cell and peer with the smallest peer / convbench ratio."""
+    pairs = [(c.ratio(r), c, r) for c in cells for r in c.results if c.ratio(r) is not None]
+    if not pairs:
+        return "— (no cell has both a convbench and a peer time)"
+    ratio, cell, result = min(pairs, key=lambda pair: pair[0])
+    row = cell.convbench.row
+    return (f"{cell.problem.name}: {result.peer.label} "
+            f"{bench_csv.seconds_text(result.median_s)} against `{row.impl}` "
+            f"{bench_csv.seconds_text(row.median_s)}, ratio {ratio_text(ratio)}" +
+            (" (convbench slower)" if ratio < 1 else ""))
+
+
+def context_lines(args, rows, versions, peers_started):
+    bench_hosts = bench_csv.first_appearance(r.host for r in rows)
+    bench_cpus = bench_csv.first_appearance(r.cpu for r in rows)
+    lines = [f"- Bench CSV: `{os.path.basename(args.bench)}`, host {', '.join(bench_hosts)}, "
+             f"CPU {'; '.join(bench_cpus)}, measured {bench_csv.date_range_text(rows)}",
+             f"- Peers: host {socket.gethostname()}, CPU {cpu_model()} "
+             f"({os.cpu_count()} logical CPUs), measured {peers_started:%Y-%m-%d %H:%M:%S} UTC",
+             "- Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
+             f"- Problems: `{os.path.relpath(args.problems)}`",
+             f"- Timing: a warm-up run, then runs until {args.min_time:g} s and at least "
+             f"{MIN_RUNS} runs; median. Peers predicted to need more than "
+             f"{args.max_cell_time:g} s for the cell are skipped. One thread everywhere: "
+             "convbench rows at threads=1, `cv2.setNumThreads(1)`, SciPy single-threaded.",
+             f"- Data: float32, uniform in [-1, 1), seed {SEED} with the problem's shape; the "
+             "same image and kernel for every peer."]
+    if any(h != socket.gethostname() for h in bench_hosts):
+        lines.append("- **Warning**: the bench CSV comes from another host; ratios across "
+                     "machines mean little.")
+    return lines
+
+
+def verification_lines(cells):
+    lines = [f"Before timing, each peer ran on a shrunk copy of each problem (the image's "
+             f"top-left corner, at most (2·KH+9)×(2·KW+4), the same kernel) and was compared "
+             f"with `scipy.signal.correlate2d` in float64 (`convolve2d` for op conv; "
+             f"numpy.pad + 'valid' for mirror/replicate). Errors are the worst |difference| "
+             f"as a fraction of max|x|·Σ|w|; above {ERROR_TOLERANCE:g} the peer is marked "
+             "failed on that problem (a border or anchor mistake gives about 1e-2). The last "
+             "column compares the peers' full-size outputs with one another.", ""]
+    header = ["problem"] + [p.column for p in PEERS] + ["full size, peers vs each other"]
+    body = [[c.problem.name] + [error_text(r.check_error) for r in c.results] +
+            [error_text(c.disagreement)] for c in cells]
+    lines += bench_csv.markdown_table(header, body)
+    return lines
+
+
+def error_text(value):
+    if value is None:
+        return "—"
+    flag = "" if value <= ERROR_TOLERANCE else " ⚠"
+    return f"{value:.1e}{flag}"
+
+
+NOTES = [
+    "- OpenCV's `filter2D` computes a correlation, like convbench's `corr`. Its default "
+    "anchor is the kernel centre (K//2); scipy.signal's 'same' (convbench's definition) "
+    "anchors at (K-1)//2. The two agree for odd kernels (all of grid.txt) and are one pixel "
+    "apart for even ones, so the anchor is always passed explicitly; likewise `origin` for "
+    "ndimage, and for an even-kernel correlation the fftconvolve column slices the 'full' "
+    "output, because its 'same' window is then one row and column early. For op conv each "
+    "peer gets the flipped kernel (flipped before timing).",
+    "- OpenCV's documentation says `filter2D` uses a DFT-based algorithm for kernels of "
+    "about 11×11 and larger and the direct one below that.",
+    "- Ratios compare times measured in one sitting on a shared machine; read them, not "
+    "the absolute times.",
+]
+
+
+def markdown_text(cells, args, rows, versions, peers_started):
+    lines = [f"# convbench against OpenCV and SciPy: `{os.path.basename(args.problems)}`", ""]
+    lines += context_lines(args, rows, versions, peers_started)
+    lines += ["", "## Peers", ""] + [f"- {p.label} (`{p.name}`): {p.call}" for p in PEERS]
+    lines += ["", "## Headline", ""] + headline_lines(cells)
+    lines += ["", "## Cells", "",
+              "Time is the median; peer / convbench is the peer's time over convbench's best "
+              "(> 1: convbench is faster). convbench's best is its fastest `ok` row at "
+              "threads=1 for the problem's fields.", ""]
+    lines += cells_table(cells)
+    lines += ["", "## Verification", ""] + verification_lines(cells)
+    lines += ["", "## Notes", ""] + NOTES
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- the CSV
+
+def peers_csv_text(cells):
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(PEER_CSV_COLUMNS)
+    for cell in cells:
+        p = cell.problem
+        for r in cell.results:
+            writer.writerow([p.name, p.H, p.W, p.KH, p.KW, r.peer.name,
+                             "" if r.median_s is None else f"{r.median_s:.9g}",
+                             "" if r.runs is None else r.runs, r.status, r.reason])
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------- files and the command line
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def write_atomically(outputs):
+    """{path: text}: each written to a temporary name beside it, then all renamed."""
+    staged = []
+    try:
+        for path, text in outputs.items():
+            temporary = os.path.join(os.path.dirname(os.path.abspath(path)),
+                                     f".{os.path.basename(path)}.{os.getpid()}.tmp")
+            staged.append(temporary)
+            with open(temporary, "w", encoding="utf-8", newline="") as f:
+                f.write(text)
+        for temporary, path in zip(staged, outputs):
+            os.replace(temporary, path)
+    finally:
+        for temporary in staged:
+            if os.path.exists(temporary):
+                os.remove(temporary)
+
+
+def check_writable(path):
+    """Before minutes of timing, not after."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory) or not os.access(directory, os.W_OK):
+        raise UsageError(f"{path}: cannot write into {directory}")
+
+
+class OneLineParser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(message)
+
+
+def positive_seconds(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds > 0")
+    return value
+
+
+def parse_args(argv):
+    parser = OneLineParser(prog=PROG, description=__doc__.split("\n")[0])
+    parser.add_argument("--bench", required=True, help="a CSV written by `convbench bench`")
+    parser.add_argument("--problems", default=DEFAULT_PROBLEMS, help="problem file")
+    parser.add_argument("--out", help="Markdown (default results/peers-<stem>.md)")
+    parser.add_argument("--csv", help="peer timings CSV (default results/peers-<stem>.csv)")
+    parser.add_argument("--min-time", type=positive_seconds, default=0.3)
+    parser.add_argument("--max-cell-time", type=positive_seconds, default=10.0)
+    args = parser.parse_args(argv)
+    stem = os.path.splitext(os.path.basename(args.bench))[0]
+    results = os.path.join(PROJECT_DIR, "results")
+    args.out = args.out or os.path.join(results, f"peers-{stem}.md")
+    args.csv = args.csv or os.path.join(results, f"peers-{stem}.csv")
+    if os.path.abspath(args.out) == os.path.abspath(args.csv):
+        raise UsageError("--out and --csv name the same file")
+    return args
+
+
+def compare(args):
+    """Checks every input, times the peers, returns (markdown, csv text)."""
+    problems = load_problems(args.problems)
+    rows = load_bench_rows(args.bench)
+    best = convbench_best(problems, rows)
+    check_writable(args.out)
+    check_writable(args.csv)
+    versions = load_peer_libraries()
+    started = datetime.now(timezone.utc)
+    cells = []
+    for index, problem in enumerate(problems, 1):
+        cells.append(run_problem(problem, best[problem], args))
+        print(progress_line(index, len(problems), cells[-1]), file=sys.stderr, flush=True)
+        warn_on_disagreement(cells[-1])
+    matched = [b.row for b in best.values() if b.row is not None]
+    return markdown_text(cells, args, matched, versions, started), peers_csv_text(cells)
+
+
+def warn_on_disagreement(cell):
+    if cell.disagreement is not None and cell.disagreement > ERROR_TOLERANCE:
+        print(f"{PROG}: warning: {cell.problem.name}: peers' full-size outputs differ by "
+              f"{cell.disagreement:.2g} of max|x|·Σ|w|", file=sys.stderr)
+
+
+def main(argv):
+    try:
+        args = parse_args(argv)
+        markdown, peers_csv = compare(args)
+    except UsageError as e:
+        print(f"{PROG}: {e}", file=sys.stderr)
+        return 2
+    print(markdown, end="")
+    try:
+        write_atomically({args.out: markdown, args.csv: peers_csv})
+    except OSError as e:
+        print(f"{PROG}: {e.filename}: cannot write: {e.strerror}", file=sys.stderr)
+        return 1
+    print(f"wrote {args.out}\nwrote {args.csv}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,352 @@
+#!/usr/bin/python3
+"""Test of scripts/compare_peers.py on a tiny problem file and a synthetic bench CSV.
+
+The CSV gives each of two small problems several rows, of which exactly one must be chosen:
+the fastest ok row at threads=1 whose problem fields match.  Decoys: a faster row at 2 threads,
+a skipped row, a much faster row with the same name but another boundary, and (for the second
+problem) the winning row under a different name, so matching by name alone would fail.
+convbench's time is made tiny on the first problem and huge on the second, so the headline
+count (convbench at least 2x faster than OpenCV) must be exactly 1 of 2.
+
+Checked: the peers CSV (columns, one ok row per problem and peer with at least 5 runs); every
+ratio in the Markdown equals peer median / convbench median from the two CSVs; the chosen
+implementation; the headline count, geometric means and worst cell; versions and CPU recorded;
+with --max-cell-time below --min-time every peer is skipped with its prediction and marked so;
+and bad inputs (missing or malformed CSV, wrong header, missing or malformed problem file, no
+matching rows, bad options) exit 2 with one stderr line and leave no output behind (an existing
+output is left untouched).
+
+Usage: /usr/bin/python3 tests/test_compare_peers.py [--script scripts/compare_peers.py]
+           [--keep DIR]
+Ends with "test_compare_peers: N passed, M failed"; exit status 1 if any failed.
+"""
+import argparse
+import csv
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_SCRIPT = os.path.join(os.path.dirname(HERE), "scripts", "compare_peers.py")
+COLUMNS = ("schema,when,host,cpu,impl,isa,threads,name,C,H,W,N,groups,KH,KW,SY,SX,mode,"
+           "boundary,op,status,reason,reps,plan_s,min_s,median_s,mad_s,gflops,peak_gflops,"
+           "pct_peak,bandwidth_gbs,err_over_bound").split(",")
+PEER_COLUMNS = ["name", "H", "W", "KH", "KW", "peer", "median_s", "runs", "status", "reason"]
+PEER_LABELS = {"opencv.filter2D": "OpenCV filter2D",
+               "scipy.signal.fftconvolve": "SciPy fftconvolve",
+               "scipy.ndimage.correlate": "SciPy ndimage.correlate"}
+PEER_COLUMN_TITLES = {"opencv.filter2D": "filter2D", "scipy.signal.fftconvolve": "fftconvolve",
+                      "scipy.ndimage.correlate": "ndimage"}
+PROBLEM_FILE = """# two small problems the peers run, and a colour one they do not
+name=tiny-32-k3 H=32 K=3
+name=tiny-64-k5 H=64 K=5   # W and KW default to H and K
+name=tiny-rgb C=3 N=3 groups=3 H=16 K=3
+"""
+UNSUPPORTED = "tiny-rgb"
+# The convbench time each problem must be joined with: tiny, so every peer is slower, and huge,
+# so every peer is faster.
+EXPECTED_BEST = {"tiny-32-k3": ("views__scalar", 2e-9), "tiny-64-k5": ("views__scalar", 20.0)}
+
+passed = failed = 0
+
+
+def expect(ok, what):
+    global passed, failed
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL {what}")
+
+
+# ---------------------------------------------------------------- synthetic inputs
+
+def bench_row(name, H, K, impl, threads, median, status="ok", boundary="constant", C=1):
+    row = dict(schema=1, when="2026-11-21T10:00:00Z", host="testbox", cpu="Fake CPU, 4 cores",
+               impl=impl, isa="scalar", threads=threads, name=name, C=C, H=H, W=H, N=C,
+               groups=C, KH=K, KW=K, SY=1, SX=1, mode="same", boundary=boundary, op="corr",
+               status=status, reason="" if status == "ok" else "predicted 99 s > 60 s")
+    if status == "ok":
+        gflops = 2 * C * H * H * K * K / median / 1e9
+        row.update(reps=5, plan_s="1e-06", min_s=f"{median * 0.99:.9g}", median_s=f"{median:.9g}",
+                   mad_s=f"{median * 0.01:.9g}", gflops=f"{gflops:.9g}", peak_gflops=50,
+                   pct_peak=f"{2 * gflops:.9g}", bandwidth_gbs=20, err_over_bound=0.1)
+    return [row.get(c, "") for c in COLUMNS]
+
+
+def synthetic_rows():
+    return [
+        bench_row("tiny-32-k3", 32, 3, "naive__scalar", 1, 5e-9),
+        bench_row("tiny-32-k3", 32, 3, "views__scalar", 1, 2e-9),
+        bench_row("tiny-32-k3", 32, 3, "direct__avx2_omp", 2, 1e-10),          # 2 threads
+        bench_row("tiny-32-k3", 32, 3, "fft__fftw", 1, None, status="skipped"),
+        bench_row("tiny-32-k3", 32, 3, "direct__avx2", 1, 1e-11, boundary="mirror"),
+        bench_row("tiny-64-k5", 64, 5, "naive__scalar", 1, 50.0),
+        bench_row("c1-n1-64x64-k5-same", 64, 5, "views__scalar", 1, 20.0),      # other name
+        bench_row("tiny-64-k5", 64, 5, "direct__avx2", 1, 1e-11, boundary="wrap"),
+        bench_row("tiny-rgb", 16, 3, "naive__scalar", 1, 1e-6, C=3),
+    ]
+
+
+def write_csv(path, rows, header=COLUMNS):
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def write_text(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+
+
+# ---------------------------------------------------------------- running the script
+
+def run_script(script, args):
+    return subprocess.run([sys.executable, script] + args, capture_output=True, text=True,
+                          timeout=120)
+
+
+def outputs_in(directory):
+    return sorted(os.listdir(directory))
+
+
+def read_peer_csv(path):
+    with open(path, newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        return header, [dict(zip(header, values)) for values in reader]
+
+
+def markdown_table_after(text, first_header_cell):
+    """The rows of the Markdown table whose header starts with first_header_cell, as dicts."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines)
+                 if line.startswith(f"| {first_header_cell} |"))
+    header = [c.strip() for c in lines[start].strip("|").split("|")]
+    rows = []
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
+        rows.append(dict(zip(header, (c.strip() for c in line.strip("|").split("|")))))
+    return rows
+
+
+def close(a, b, tolerance):
+    return math.isfinite(a) and abs(a - b) <= tolerance * abs(b)
+
+
+# ---------------------------------------------------------------- the checks
+
+def check_normal_run(script, work):
+    bench, problems = os.path.join(work, "bench.csv"), os.path.join(work, "tiny.txt")
+    out_dir = os.path.join(work, "out")
+    os.mkdir(out_dir)
+    md, peers_csv = os.path.join(out_dir, "peers.md"), os.path.join(out_dir, "peers.csv")
+    result = run_script(script, ["--bench", bench, "--problems", problems, "--out", md,
+                                 "--csv", peers_csv, "--min-time", "0.01"])
+    expect(result.returncode == 0, f"normal run exits 0 (got {result.returncode}: "
+                                   f"{result.stderr.strip()[-300:]})")
+    if result.returncode != 0:
+        return
+    expect(outputs_in(out_dir) == ["peers.csv", "peers.md"],
+           f"exactly the two outputs, no temporary left: {outputs_in(out_dir)}")
+    text = open(md).read()
+    expect("| problem | convbench best |" in result.stdout, "the table is printed")
+    header, rows = read_peer_csv(peers_csv)
+    expect(header == PEER_COLUMNS, f"peers CSV columns: {header}")
+    check_peer_rows(rows)
+    ratios = check_cells_table(text, rows)
+    check_headline(text, ratios)
+    for needle in ("OpenCV 4.", "SciPy 1.", "NumPy ", "CPU ", "Fake CPU, 4 cores"):
+        expect(needle in text, f"Markdown records '{needle}'")
+    expect("⚠" not in text, "no verification warning on correct peers")
+    check_verification_table(text)
+
+
+def check_verification_table(text):
+    """Each peer's error on the shrunk copy, and the full-size disagreement, are small
+    numbers where the peers ran."""
+    for row in markdown_table_after(text, "problem | filter2D"):
+        values = list(row.values())[1:]
+        if row["problem"] == UNSUPPORTED:
+            expect(values == ["—"] * len(values), f"no check for {UNSUPPORTED}: {values}")
+            continue
+        numbers = [float(v) if re.fullmatch(r"[0-9.]+e[-+][0-9]+", v) else math.nan
+                   for v in values]
+        expect(len(numbers) == 4 and all(0 <= n < 1e-4 for n in numbers),
+               f"{row['problem']}: verification errors {values}")
+
+
+def check_peer_rows(rows):
+    names = list(EXPECTED_BEST) + [UNSUPPORTED]
+    expected_keys = {(name, peer) for name in names for peer in PEER_LABELS}
+    keys = [(r["name"], r["peer"]) for r in rows]
+    expect(sorted(keys) == sorted(expected_keys), f"one CSV row per problem and peer: {keys}")
+    for r in rows:
+        if r["name"] == UNSUPPORTED:
+            expect(r["status"] == "unsupported" and r["reason"] and r["median_s"] == "",
+                   f"{r['name']} {r['peer']} unsupported with a reason: {r}")
+            continue
+        size = ("32", "32", "3", "3") if r["name"] == "tiny-32-k3" else ("64", "64", "5", "5")
+        expect((r["H"], r["W"], r["KH"], r["KW"]) == size, f"sizes of {r['name']}: {r}")
+        expect(r["status"] == "ok" and r["reason"] == "", f"{r['name']} {r['peer']} ok: {r}")
+        expect(r["runs"].isdigit() and int(r["runs"]) >= 5, f"at least 5 runs: {r}")
+        expect(float(r["median_s"] or "nan") > 0, f"a positive median: {r}")
+
+
+def check_cells_table(text, rows):
+    """Each ratio against peer / convbench from the CSVs; returns {(name, peer): ratio}."""
+    table = {r["problem"]: r for r in markdown_table_after(text, "problem")}
+    expect(sorted(table) == sorted(list(EXPECTED_BEST) + [UNSUPPORTED]),
+           f"one table row per problem: {list(table)}")
+    for title in PEER_COLUMN_TITLES.values():
+        cells = table.get(UNSUPPORTED, {})
+        expect(cells.get(title, "").startswith("unsupported: ") and
+               cells.get(f"{title} / convbench") == "—",
+               f"{UNSUPPORTED} {title} marked unsupported: {cells.get(title)}")
+    ratios = {}
+    for r in rows:
+        if r["name"] == UNSUPPORTED:
+            continue
+        impl, convbench_s = EXPECTED_BEST[r["name"]]
+        ratio = float(r["median_s"]) / convbench_s
+        ratios[(r["name"], r["peer"])] = ratio
+        cells = table.get(r["name"], {})
+        expect(cells.get("convbench best") == f"`{impl}`",
+               f"{r['name']}: convbench best {cells.get('convbench best')}, expected {impl}")
+        title = PEER_COLUMN_TITLES[r["peer"]]
+        shown = float(cells.get(f"{title} / convbench", "nan").replace("—", "nan"))
+        # Three significant figures: within half a unit of the third.
+        expect(close(shown, ratio, 0.006),
+               f"{r['name']} {r['peer']}: ratio shown {shown}, CSVs give {ratio:.4g}")
+    return ratios
+
+
+def check_headline(text, ratios):
+    expect("**1 of 3 cells**" in text and "1 cell(s) lack" in text,
+           "headline: 2x faster than OpenCV in 1 of 3 cells, 1 without a time")
+    for peer, label in PEER_LABELS.items():
+        values = [v for (name, p), v in ratios.items() if p == peer]
+        geomean = math.exp(sum(math.log(v) for v in values) / len(values))
+        found = re.search(re.escape(label) + r" ×([0-9.]+) \(2 cells\)", text)
+        expect(found is not None and close(float(found.group(1)), geomean, 0.006),
+               f"geometric mean over {label}: {found and found.group(0)}, expected "
+               f"{geomean:.4g}")
+    (name, peer), _ = min(ratios.items(), key=lambda item: item[1])
+    expect(f"Worst cell: {name}: {PEER_LABELS[peer]} " in text,
+           f"worst cell is {name} with {PEER_LABELS[peer]}")
+
+
+def check_skipped_run(script, work):
+    """--max-cell-time below --min-time: every prediction is over, every peer skipped."""
+    out_dir = os.path.join(work, "skipped")
+    os.mkdir(out_dir)
+    md, peers_csv = os.path.join(out_dir, "p.md"), os.path.join(out_dir, "p.csv")
+    result = run_script(script, ["--bench", os.path.join(work, "bench.csv"), "--problems",
+                                 os.path.join(work, "tiny.txt"), "--out", md, "--csv",
+                                 peers_csv, "--min-time", "0.01", "--max-cell-time", "0.005"])
+    expect(result.returncode == 0, f"skipped run exits 0 ({result.stderr.strip()[-300:]})")
+    if result.returncode != 0:
+        return
+    _, rows = read_peer_csv(peers_csv)
+    expect(len(rows) == 9, f"9 CSV rows when skipped, got {len(rows)}")
+    for r in rows:
+        if r["name"] == UNSUPPORTED:
+            continue
+        expect(r["status"] == "skipped" and r["median_s"] == "" and r["runs"] == "",
+               f"skipped row has no timing: {r}")
+        expect("predicted" in r["reason"] and "--max-cell-time 0.005 s" in r["reason"],
+               f"skip reason gives the prediction: {r['reason']}")
+    text = open(md).read()
+    for cells in markdown_table_after(text, "problem"):
+        if cells["problem"] == UNSUPPORTED:
+            continue
+        for title in PEER_COLUMN_TITLES.values():
+            expect(cells.get(title, "").startswith("skipped (~") and
+                   cells.get(f"{title} / convbench") == "—",
+                   f"{cells.get('problem')} {title} marked skipped: {cells.get(title)}")
+    expect("**0 of 3 cells**" in text and "3 cell(s) lack" in text,
+           "headline counts no cell when OpenCV was skipped")
+
+
+def error_cases(work):
+    """(what, extra files to write, arguments)."""
+    bench, problems = os.path.join(work, "bench.csv"), os.path.join(work, "tiny.txt")
+    bad = os.path.join(work, "bad")
+    os.mkdir(bad)
+    short_header = os.path.join(bad, "short-header.csv")
+    write_csv(short_header, [row[:-1] for row in synthetic_rows()], COLUMNS[:-1])
+    bad_number = os.path.join(bad, "bad-number.csv")
+    rows = synthetic_rows()
+    rows[1][COLUMNS.index("median_s")] = "fast"
+    write_csv(bad_number, rows)
+    empty = os.path.join(bad, "empty.csv")
+    write_text(empty, "")
+    other = os.path.join(bad, "other-problems.csv")
+    write_csv(other, [bench_row("big", 128, 7, "naive__scalar", 1, 0.1),
+                      bench_row("tiny-32-k3", 32, 3, "naive__scalar", 2, 0.1)])
+    no_h = os.path.join(bad, "no-h.txt")
+    write_text(no_h, "name=x K=3\n")
+    bad_mode = os.path.join(bad, "bad-mode.txt")
+    write_text(bad_mode, "name=x H=32 K=3 mode=sideways\n")
+    comments = os.path.join(bad, "comments.txt")
+    write_text(comments, "# nothing here\n\n")
+    return [
+        ("missing bench CSV", ["--bench", os.path.join(work, "nope.csv"), "--problems", problems]),
+        ("empty bench CSV", ["--bench", empty, "--problems", problems]),
+        ("header missing a column", ["--bench", short_header, "--problems", problems]),
+        ("non-numeric median", ["--bench", bad_number, "--problems", problems]),
+        ("missing problem file", ["--bench", bench, "--problems", os.path.join(work, "no.txt")]),
+        ("problem without H", ["--bench", bench, "--problems", no_h]),
+        ("unknown mode", ["--bench", bench, "--problems", bad_mode]),
+        ("problem file of comments only", ["--bench", bench, "--problems", comments]),
+        ("no matching rows", ["--bench", other, "--problems", problems]),
+        ("negative --min-time", ["--bench", bench, "--problems", problems, "--min-time", "-1"]),
+        ("no --bench", ["--problems", problems]),
+        ("unknown option", ["--bench", bench, "--problems", problems, "--fast"]),
+    ]
+
+
+def check_errors(script, work):
+    out_dir = os.path.join(work, "errors")
+    os.mkdir(out_dir)
+    md, peers_csv = os.path.join(out_dir, "e.md"), os.path.join(out_dir, "e.csv")
+    write_text(md, "old\n")     # an existing output must survive a failed run
+    for what, args in error_cases(work):
+        result = run_script(script, args + ["--out", md, "--csv", peers_csv])
+        lines = result.stderr.splitlines()
+        expect(result.returncode == 2, f"{what}: exit 2, got {result.returncode}")
+        expect(len(lines) == 1 and lines[0].startswith("compare_peers.py: "),
+               f"{what}: one stderr line, got {lines}")
+        expect(result.stdout == "", f"{what}: nothing on stdout, got {result.stdout[:200]!r}")
+        expect(outputs_in(out_dir) == ["e.md"] and open(md).read() == "old\n",
+               f"{what}: no output written: {outputs_in(out_dir)}")
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--script", default=DEFAULT_SCRIPT)
+    parser.add_argument("--keep", help="leave the files in this folder")
+    args = parser.parse_args(argv)
+    work = args.keep or tempfile.mkdtemp(prefix="test_compare_peers.")
+    os.makedirs(work, exist_ok=True)
+    try:
+        write_text(os.path.join(work, "tiny.txt"), PROBLEM_FILE)
+        write_csv(os.path.join(work, "bench.csv"), synthetic_rows())
+        check_normal_run(args.script, work)
+        check_skipped_run(args.script, work)
+        check_errors(args.script, work)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    print(f"test_compare_peers: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
