@@ -7,10 +7,20 @@
 
 extern const cb_impl cb_impl_naive__scalar;
 extern const cb_impl cb_impl_views__scalar;
+extern const cb_impl cb_impl_fft__fftw;
+extern const cb_impl cb_impl_im2col__openblas;
+extern const cb_impl cb_impl_direct__avx2;
+extern const cb_impl cb_impl_direct__avx512;
+extern const cb_impl cb_impl_direct__avx2_omp;
 
 static const cb_impl *const table[] = {
     &cb_impl_naive__scalar,
     &cb_impl_views__scalar,
+    &cb_impl_fft__fftw,
+    &cb_impl_im2col__openblas,
+    &cb_impl_direct__avx2,
+    &cb_impl_direct__avx512,
+    &cb_impl_direct__avx2_omp,
 };
 
 size_t cb_impl_count(void) { return sizeof table / sizeof table[0]; }
@@ -37,6 +47,14 @@ bool cb_cpu_has(cb_isa isa)
                __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
     }
     return false;
+}
+
+cb_isa cb_impl_peak_isa(const cb_impl *impl)
+{
+    if (!impl->dispatches_at_run_time) return impl->isa;
+    if (cb_cpu_has(CB_ISA_AVX512)) return CB_ISA_AVX512;
+    if (cb_cpu_has(CB_ISA_AVX2)) return CB_ISA_AVX2;
+    return CB_ISA_SCALAR;
 }
 
 bool cb_impl_available(const cb_impl *impl, char *why, size_t why_size)

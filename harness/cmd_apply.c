@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "convbench.h"
+#include "fftw_planner_option.h"
 #include "float_array.h"
 #include "kernel_spec.h"
 #include "npy.h"
@@ -16,12 +17,14 @@ typedef struct {
     const char *impl, *kernel, *input, *output;
     bool normalize;
     cb_problem problem;  /* mode, boundary, fill, op, stride from the options */
+    cb_options plan_options;
 } apply_options;
 
 static const char usage[] =
     "usage: convbench apply [--impl NAME] --kernel SPEC [--mode valid|same|full]\n"
     "         [--boundary constant|symmetric|mirror|replicate|wrap] [--fill-value V]\n"
-    "         [--op corr|conv] [--stride S|SY,SX] [--normalize] INPUT OUTPUT\n"
+    "         [--op corr|conv] [--stride S|SY,SX] [--normalize]\n"
+    "         [--fftw-planner estimate|measure|patient] INPUT OUTPUT\n"
     "  INPUT   .npy (H,W) or (H,W,C) of any real dtype, or .png .jpg .pgm .ppm\n"
     "  SPEC    identity, box:K, gaussian:K:SIGMA, binomial:K, sharpen, laplacian, sobel-x,\n"
     "          sobel-y, prewitt-x, prewitt-y, or .npy (KH,KW) | (KH,KW,C) | (N,KH,KW,C)\n"
@@ -45,6 +48,7 @@ static int parse_options(int argc, char **argv, apply_options *o)
     bool missing = false;
     o->impl = "naive__scalar";
     o->problem = cb_problem_default();
+    o->plan_options = cb_options_default();
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         if (strcmp(argv[i], "--help") == 0) {
@@ -73,6 +77,10 @@ static int parse_options(int argc, char **argv, apply_options *o)
             if (v && (fill > 3.4028234663852886e38 || fill < -3.4028234663852886e38))
                 return cli_error("apply: --fill-value %s does not fit in a float", v);
             o->problem.fill_value = (float)fill;
+        } else if (cli_take(argc, argv, &i, "--fftw-planner", &v, &missing)) {
+            if (v && !fftw_planner_from_name(v, &o->plan_options.fftw_planner))
+                return cli_error("apply: --fftw-planner must be one of %s, not '%s'",
+                                 FFTW_PLANNER_CHOICES, v);
         } else if (cli_take(argc, argv, &i, "--stride", &v, &missing)) {
             char text[96];
             snprintf(text, sizeof text, "stride=%s", v ? v : "");
@@ -151,11 +159,15 @@ static int convolve_and_write(const apply_options *o, const float *planar, const
         return cli_error("apply: %s", why);
     float *out_planar = malloc((size_t)s.output_elems * sizeof(float));
     if (!out_planar) return cli_error("apply: out of memory for the output");
-    cb_status st = cb_convolve(o->impl, &o->problem, planar, bank->weights, out_planar, why, sizeof why);
+    cb_plan *plan;
+    cb_status st = cb_plan_create(o->impl, &o->problem, bank->weights, &o->plan_options, &plan,
+                                  why, sizeof why);
     if (st != CB_OK) {
         free(out_planar);
         return cli_error("apply: %s: %s", o->impl, why);
     }
+    cb_plan_run(plan, planar, out_planar);
+    cb_plan_destroy(plan);
     float_array result;
     bool ok = planar_to_image(out_planar, o->problem.N, s.OH, s.OW, &result);
     free(out_planar);

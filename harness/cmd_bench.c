@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "convbench.h"
+#include "fftw_planner_option.h"
 #include "peak.h"
 #include "problem_set.h"
 #include "timing.h"
@@ -37,9 +38,11 @@ static const char usage[] =
     "         [--channels C] [--filters N] [--groups G] [--mode M] [--boundary B] [--op O]\n"
     "         [--stride S|SY,SX]]\n"
     "       [--impl LIST] [--threads LIST] [--min-time S] [--max-cell-time S] [--out FILE]\n"
-    "       [--resume]\n"
+    "       [--resume] [--fftw-planner estimate|measure|patient]\n"
     "  Without --problems or --sizes: data/smoke.txt.  --out defaults to\n"
-    "  results/<host>-<date>.csv.  An existing --out is continued only with --resume.\n";
+    "  results/<host>-<date>.csv.  An existing --out is continued only with --resume.\n"
+    "  --fftw-planner: how hard FFTW plans (default measure); plans found are kept as wisdom\n"
+    "  in $XDG_CACHE_HOME/convbench or ~/.cache/convbench, so later runs plan at once.\n";
 
 /* ---- options ---- */
 
@@ -182,6 +185,12 @@ static int parse_options(int argc, char **argv, bench_options *o)
             if (v && (!cli_double("--max-cell-time", v, &o->limits.max_cell_time, why, sizeof why) ||
                       o->limits.max_cell_time <= 0))
                 return cli_error("bench: --max-cell-time must be a number > 0, not '%s'", v);
+        } else if (cli_take(argc, argv, &i, "--fftw-planner", &v, &missing)) {
+            cb_fftw_planner planner;
+            if (v && !fftw_planner_from_name(v, &planner))
+                return cli_error("bench: --fftw-planner must be one of %s, not '%s'",
+                                 FFTW_PLANNER_CHOICES, v);
+            if (v) bench_set_fftw_planner(planner);
         } else if (cli_take(argc, argv, &i, "--out", &v, &missing)) {
             if (v) snprintf(o->out, sizeof o->out, "%s", v);
         } else {
@@ -259,7 +268,7 @@ static void format_row(char *row, size_t size, const machine_identity *m, const 
     csv_put(row, size, &len, m->host, false);
     csv_put(row, size, &len, m->cpu, false);
     csv_put(row, size, &len, impl->name, false);
-    csv_put(row, size, &len, cb_isa_name(impl->isa), false);
+    csv_put(row, size, &len, cb_isa_name(cb_impl_peak_isa(impl)), false);
     snprintf(number, sizeof number, "%d", threads);
     csv_put(row, size, &len, number, false);
     csv_put(row, size, &len, np->name, false);
@@ -268,7 +277,7 @@ static void format_row(char *row, size_t size, const machine_identity *m, const 
     len = strlen(row);
     csv_put(row, size, &len, cell_status_name(r->status), false);
     csv_put(row, size, &len, r->reason, false);
-    double peak = peak_gflops(impl->isa, threads);
+    double peak = peak_gflops(cb_impl_peak_isa(impl), threads);
     double timed[9] = {r->reps, r->plan_s, r->min_s, r->median_s, r->mad_s, r->gflops, peak,
                        peak > 0 ? 100.0 * r->gflops / peak : 0, peak_bandwidth_gbs(threads)};
     static const char *const formats[9] = {"%.0f", "%.4g", "%.6g", "%.6g", "%.3g",
@@ -342,7 +351,7 @@ static void measure_peaks(const bench_options *o)
         int counts[MAX_LIST];
         int n = thread_counts_for(o->impls[i], o, counts);
         for (int t = 0; t < n; t++) {
-            peak_gflops(o->impls[i]->isa, counts[t]);
+            peak_gflops(cb_impl_peak_isa(o->impls[i]), counts[t]);
             peak_bandwidth_gbs(counts[t]);
         }
     }
@@ -414,7 +423,7 @@ int cmd_bench(int argc, char **argv)
                 char row[4096];
                 format_row(row, sizeof row, &m, impl, counts[ti], np, &r);
                 if (progress) fputs("\r\033[K", stderr);
-                print_result(impl, counts[ti], np, &r, peak_gflops(impl->isa, counts[ti]));
+                print_result(impl, counts[ti], np, &r, peak_gflops(cb_impl_peak_isa(impl), counts[ti]));
                 if (!bench_csv_append(&csv, row, why, sizeof why)) {
                     status = cli_error("bench: %s", why);
                     break;

@@ -643,6 +643,13 @@ bool npy_read(const char *path, float_array *out, char *why, size_t why_size)
     if (!path)
         path = "(null)";
     npy_source src = {path, why, why_size};
+    /* Checked before opening, because opening a FIFO for reading blocks until a writer comes. */
+    struct stat st;
+    bool exists = stat(path, &st) == 0;
+    if (exists && S_ISDIR(st.st_mode))
+        return REJECT(&src, "%s", strerror(EISDIR));
+    if (exists && !S_ISREG(st.st_mode))
+        return REJECT(&src, "not a regular file (pipes and devices cannot be checked for size)");
     FILE *fp = fopen(path, "rb");
     if (!fp) {
         if (why && why_size)

@@ -192,25 +192,25 @@ bool picture_read(const char *path, float_array *out, char *why, size_t why_size
     memset(out, 0, sizeof *out);
     if (!path)
         path = "(null)";
+    /* Checked before opening, because opening a FIFO for reading blocks until a writer comes. */
+    struct stat st;
+    bool exists = stat(path, &st) == 0;
+    if (exists && S_ISDIR(st.st_mode))
+        return fail_read(path, strerror(EISDIR), why, why_size);
+    if (exists && !S_ISREG(st.st_mode))
+        return fail_read(path, "not a regular file", why, why_size);
     FILE *fp = fopen(path, "rb");
     if (!fp)
         return fail_read(path, strerror(errno), why, why_size);
-    struct stat st;
     bool ok;
-    if (fstat(fileno(fp), &st) != 0)
+    pnm_header pnm;
+    if (fstat(fileno(fp), &st) != 0) {
         ok = fail_read(path, strerror(errno), why, why_size);
-    else if (S_ISDIR(st.st_mode))
-        ok = fail_read(path, strerror(EISDIR), why, why_size);
-    else if (!S_ISREG(st.st_mode)) /* the decoders seek back and forth */
-        ok = fail_read(path, "not a regular file", why, why_size);
-    else {
-        pnm_header pnm;
-        if (read_pnm_header(fp, &pnm) && pnm.maxval > 255) {
-            ok = read_pnm16_raster(fp, path, (int64_t)st.st_size, &pnm, out, why, why_size);
-        } else {
-            rewind(fp);
-            ok = read_with_stb(fp, path, out, why, why_size);
-        }
+    } else if (read_pnm_header(fp, &pnm) && pnm.maxval > 255) {
+        ok = read_pnm16_raster(fp, path, (int64_t)st.st_size, &pnm, out, why, why_size);
+    } else {
+        rewind(fp);
+        ok = read_with_stb(fp, path, out, why, why_size);
     }
     fclose(fp);
     return ok;

@@ -13,18 +13,26 @@ typedef enum { DATA_INTEGER, DATA_REAL } data_kind;
 void verify_fill_data(const cb_problem *p, data_kind kind, uint64_t seed, float *input,
                       float *weights);
 
-/* The reference output and, per element, the bound on an implementation's error:
- * (n + 1) * 2^-24 * sum|x*w| with n = (C/groups)*KH*KW products, the +1 covering the
- * reference's own final rounding. */
+/* The reference output and, per element, the bound on an implementation's error, which
+ * depends on how the implementation computes (cb_impl.accuracy):
+ *   CB_ACCURACY_DIRECT: (n + 1) * 2^-24 * sum|x*w| with n = (C/groups)*KH*KW products, the +1
+ *     covering the reference's own final rounding; on integer data, equal values.
+ *   CB_ACCURACY_FFT: (20 log2(L) + C/groups + 5) * 2^-24 * sum_c ||x_c||_2 ||w_nc||_2 for every
+ *     output of map n, the sum over the channels of n's group, x_c the extended channel
+ *     (ext_h x ext_w of cb_shape), L = (2 ext_h)(2 ext_w), more than any transform size a
+ *     method picks (the derivation is in algorithms/fft__fftw.c); on integer data too, as
+ *     transforms round whatever the inputs. */
 typedef struct {
     float *expected;
     double *bound;
     int64_t count;
-    bool exact;  /* integer data: demand equal values */
+    bool exact;  /* integer data and a direct method: demand equal values */
+    cb_accuracy accuracy;
 } verify_reference;
 
 cb_status verify_reference_make(const cb_problem *p, const float *input, const float *weights,
-                                bool exact, verify_reference *ref, char *why, size_t why_size);
+                                bool integer_data, cb_accuracy accuracy, verify_reference *ref,
+                                char *why, size_t why_size);
 void verify_reference_free(verify_reference *ref);
 
 typedef struct {

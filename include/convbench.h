@@ -107,6 +107,10 @@ typedef struct cb_impl {
     cb_isa isa;
     bool threaded;
     cb_accuracy accuracy; /* CB_ACCURACY_DIRECT unless set */
+    /* The implementation leaves its vector code to a library that picks it at run time (a
+     * BLAS, FFTW): it runs on any CPU, so isa stays scalar, but it is measured against the
+     * peak of the widest ISA the CPU has (see cb_impl_peak_isa). */
+    bool dispatches_at_run_time;
     /* Whether this implementation computes the (valid) problem; if not, a reason in why. */
     bool (*supports)(const cb_problem *p, char *why, size_t why_size);
     /* Everything that does not depend on the pixels: workspace, packed weights, transforms.
@@ -164,6 +168,9 @@ const cb_impl *cb_impl_find(const char *name);
 /* Whether this CPU runs the implementation's instructions; if not, why. */
 bool cb_impl_available(const cb_impl *impl, char *why, size_t why_size);
 bool cb_cpu_has(cb_isa isa);
+/* The ISA whose peak an implementation is measured against on this CPU: its own isa, or for
+ * one that dispatches at run time the widest this CPU has. */
+cb_isa cb_impl_peak_isa(const cb_impl *impl);
 
 /* ---- plans: the checked way to call an implementation ---- */
 typedef struct cb_plan cb_plan;

@@ -16,7 +16,11 @@ implementation runs.
 
 Accuracy: each output may differ from the exact value by (n + 1) * 2^-24 * sum|x*w| (n products
 summed in single precision, then stored).  Small-integer inputs make every partial sum exact, so
-there the output must be exact.  Outputs start as NaN so that an unwritten one fails.
+there the output must be exact.  Transform methods (cb_impl.accuracy == CB_ACCURACY_FFT) round in
+the transform whatever the inputs: every output of map n may differ by
+(20 log2(L) + C/groups + 5) * 2^-24 * sum_c ||x_c||_2 ||w_nc||_2, integer inputs included (x_c the
+extended channel, L = (2 EH)(2 EW) for its extent EH x EW; derived in algorithms/fft__fftw.c).
+Outputs start as NaN so that an unwritten one fails.
 
 Usage: /usr/bin/python3 tests/oracle.py --lib build/libconvbench.so [--cases 600] [--seed 1]
        [--impl a,b] [--case I,J]        (--case reruns single cases of a failure report)
@@ -61,6 +65,8 @@ MAX_IMAGE = 40
 MAX_KERNEL = 12
 MAX_STRIDE = 3
 UNIT_ROUNDOFF = 2.0 ** -24
+FFT_ROUNDOFF_PER_LEVEL = 20.0  # three transforms of about 6.7 u per level (Higham, Thm 24.2)
+ACCURACY_DIRECT, ACCURACY_FFT = 0, 1  # cb_accuracy
 CB_OK = 0
 CB_ERR_UNSUPPORTED = 5
 CB_WHY_SIZE = 256
@@ -81,8 +87,9 @@ class Problem(ctypes.Structure):
 
 
 class ImplPrefix(ctypes.Structure):
-    """The leading fields of cb_impl; nothing after them is read from Python."""
-    _fields_ = [("name", ctypes.c_char_p), ("summary", ctypes.c_char_p)]
+    """The leading fields of cb_impl, field for field; nothing after them is read from Python."""
+    _fields_ = [("name", ctypes.c_char_p), ("summary", ctypes.c_char_p), ("isa", ctypes.c_int),
+                ("threaded", ctypes.c_bool), ("accuracy", ctypes.c_int)]
 
 
 FLOAT_POINTER = ctypes.POINTER(ctypes.c_float)
@@ -119,6 +126,7 @@ class Implementation:
     summary: str
     available: bool
     why_not: str
+    accuracy: int
 
 
 def list_implementations(library):
@@ -129,7 +137,8 @@ def list_implementations(library):
         available = library.cb_impl_available(impl, why, CB_WHY_SIZE)
         found.append(Implementation(impl.contents.name.decode(),
                                     (impl.contents.summary or b"").decode(),
-                                    bool(available), why.value.decode(errors="replace")))
+                                    bool(available), why.value.decode(errors="replace"),
+                                    impl.contents.accuracy))
     return found
 
 
@@ -325,6 +334,28 @@ def expected_output(case):
     return np.array(expected), bound
 
 
+def fft_bound(case):
+    """N x OH x OW: the bound of transform methods, the same for every output of a map.  The
+    norms are over each channel extended for a stride-1 'valid' pass; with a stride the
+    implementation reads a part of that extension, so this bound is at least its own."""
+    channels_per_group, filters_per_group = case.C // case.groups, case.N // case.groups
+    row_pads = extension_pads(case.mode, case.op, case.KH)
+    col_pads = extension_pads(case.mode, case.op, case.KW)
+    norms = []
+    for plane in case.image.astype(np.float64):
+        extended = extend(plane, row_pads, col_pads, case.boundary, float(case.fill))
+        norms.append(np.linalg.norm(extended))
+    levels = math.log2(4 * extended.shape[0] * extended.shape[1])
+    factor = (FFT_ROUNDOFF_PER_LEVEL * levels + channels_per_group + 5) * UNIT_ROUNDOFF
+    bound = np.empty(case.output_shape())
+    for n in range(case.N):
+        first_channel = n // filters_per_group * channels_per_group
+        bound[n] = factor * sum(
+            norms[first_channel + c] * np.linalg.norm(case.weights[n, c].astype(np.float64))
+            for c in range(channels_per_group))
+    return bound + 1e-30
+
+
 # ---------------------------------------------------------------- start-up self-checks
 
 class SelfCheckFailure(Exception):
@@ -413,14 +444,14 @@ class Outcome:
     reason: str = ""
 
 
-def judge_output(case, got, expected, bound):
+def judge_output(case, got, expected, bound, exact):
     if not np.all(np.isfinite(got)):
         unwritten = int(np.count_nonzero(~np.isfinite(got)))
         return Outcome("fail", math.inf, math.inf,
                        "%d of %d outputs not finite (NaN = never written)" % (unwritten, got.size))
     error = np.abs(got.astype(np.float64) - expected)
     ratio, worst = float(np.max(error / bound)), float(np.max(error))
-    if case.integer_inputs and worst != 0:
+    if exact and worst != 0:
         return Outcome("fail", ratio, worst, "integer inputs must give the exact result")
     if ratio > 1:
         return Outcome("fail", ratio, worst, "error exceeds its bound")
@@ -441,7 +472,7 @@ def check_refusal(library, impl_name, case):
     return Outcome("pass")
 
 
-def check_run(library, impl_name, case, expected, bound):
+def check_run(library, impl_name, case, expected, bound, exact):
     output = np.full(case.output_shape(), np.nan, np.float32)
     status, why = call_convolve(library, impl_name, case, output)
     if status == CB_ERR_UNSUPPORTED:
@@ -449,7 +480,7 @@ def check_run(library, impl_name, case, expected, bound):
     if status != CB_OK:
         return Outcome("fail", math.inf, math.inf,
                        "status %s: %s" % (status_text(library, status), why))
-    return judge_output(case, output, expected, bound)
+    return judge_output(case, output, expected, bound, exact)
 
 
 # ---------------------------------------------------------------- reporting
@@ -539,12 +570,17 @@ def check_all(library, implementations, indices, seed):
     for index in indices:
         case = make_case(seed, index)
         if not case.expect_error:
-            expected, bound = expected_output(case)
+            expected, direct_bound = expected_output(case)
+            bounds = {ACCURACY_DIRECT: direct_bound}
         for impl in implementations:
             if case.expect_error:
                 outcome = check_refusal(library, impl.name, case)
             else:
-                outcome = check_run(library, impl.name, case, expected, bound)
+                if impl.accuracy not in bounds:  # the one other accuracy: ACCURACY_FFT
+                    bounds[impl.accuracy] = fft_bound(case)
+                exact = case.integer_inputs and impl.accuracy == ACCURACY_DIRECT
+                outcome = check_run(library, impl.name, case, expected, bounds[impl.accuracy],
+                                    exact)
             tallies[impl.name].add(case, outcome)
             if outcome.verdict == "fail":
                 print(failure_line(impl.name, case, seed, outcome), flush=True)

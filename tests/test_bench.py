@@ -93,7 +93,7 @@ def main(tmp):
         f.write("".join(f"name=s{i} H=64 K=3\n" for i in range(20)))
     out2 = os.path.join(tmp, "interrupted.csv")
     proc = subprocess.Popen([CONVBENCH, "bench", "--problems", slow, "--out", out2,
-                             "--min-time", "0.3"], stdout=subprocess.DEVNULL,
+                             "--impl", "naive__scalar,views__scalar", "--min-time", "0.3"], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
     time.sleep(2.0)
     proc.send_signal(signal.SIGINT)
@@ -103,7 +103,8 @@ def main(tmp):
     check_rows(header, rows, "interrupted")
     expect(0 < len(rows) < 40 and "interrupted" in err, f"interrupted run kept {len(rows)} rows")
     expect(not [n for n in os.listdir(tmp) if ".tmp." in n], "no temporary file left")
-    res = bench("--problems", slow, "--out", out2, "--min-time", "0", "--resume")
+    res = bench("--problems", slow, "--out", out2, "--impl", "naive__scalar,views__scalar",
+                "--min-time", "0", "--resume")
     header, rows2 = read_rows(out2)
     expect(res.returncode == 0 and len(rows2) == 40 and rows2[:len(rows)] == rows,
            "--resume completes the interrupted run")

@@ -139,7 +139,7 @@ static bool same_float(float a, float b)
     return a == b && signbit(a) == signbit(b);
 }
 
-/* Reads `name` and compares shape and values; reports the first difference. */
+/* Compares shape and values (NaN equals NaN, -0 differs from +0); reports the first difference. */
 static void expect_array(const char *name, const float_array *got, int ndim, const int64_t *shape,
                          const float *values, int64_t count)
 {
@@ -1057,6 +1057,16 @@ static void test_picture_read_failures(void)
 
     EXPECT(!picture_read(test_dir, &got, why, sizeof why));
     EXPECT_MSG(contains(why, test_dir) && contains(why, "directory"), "dir: %s", why);
+
+    /* A FIFO is refused without being opened (opening it would wait for a writer forever). */
+    const char *fifo = test_path("fifo.png");
+    if (mkfifo(fifo, 0600) == 0) {
+        EXPECT(!picture_read(fifo, &got, why, sizeof why));
+        EXPECT_MSG(contains(why, fifo) && contains(why, "not a regular file"), "fifo: %s", why);
+        EXPECT(!npy_read(fifo, &got, why, sizeof why));
+        EXPECT_MSG(contains(why, fifo) && contains(why, "not a regular file"), "fifo: %s", why);
+        remove(fifo);
+    }
 }
 
 static void test_path_has_extension(void)

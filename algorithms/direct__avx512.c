@@ -1,0 +1,75 @@
+/* direct__avx512: the direct sum, register-blocked with AVX-512 (16 lanes) + FMA.
+ *
+ * Math: out[n][oy][ox] = sum over channels c of n's group, ky < KH, kx < KW of
+ *       ext[c][oy*SY + ky][ox*SX + kx] * w'[n][c][ky][kx], with ext the image extended by the
+ *       boundary rule (cb_extend_plane) and w' the weights as a correlation
+ *       (cb_weights_as_correlation, the conv flip); strides become unit strides by splitting
+ *       rows and columns into phases (direct_simd.h).
+ * Layout: the same kernel as direct__avx2 (direct_simd.h) with 16-lane vectors: a band of
+ *       output rows at a time, the band's extended input rows of every channel of the group
+ *       copied into a zero-padded workspace made in plan; register blocks of 4 output rows x
+ *       64 columns (16 zmm accumulators of 32 registers), each input vector loaded once per
+ *       kernel column and multiplied into all 4 rows with broadcast weights; 3x3 kernels keep
+ *       their 9 weights in registers (4 rows x 64 columns, 16 + 9 registers).  Remainder
+ *       columns are computed over the workspace padding and stored with a lane mask.
+ * Applies to every problem (all modes, boundaries, ops, groups, channel counts, strides);
+ *       stride 1 is the fast path, other strides run the same kernel on phases.
+ * Cost: N*OH*OW*(C/groups)*KH*KW multiply-adds (up to 15 extra columns per row at the right
+ *       edge); per kernel column and input row 4 vector loads for 4 x 4 FMAs, one broadcast
+ *       per 4 FMAs.  Memory: packed weights (N*(C/groups)*KH*KW floats) and one band
+ *       workspace; the input is copied once per band (plus KH-1 overlap rows). */
+#include <immintrin.h>
+
+#define SIMD_LANES 16
+/* 4 rows x 4 vectors = 16 accumulators, 4 loaded vectors and 1 broadcast weight: 21 of the 32
+ * zmm registers. */
+#define BLOCK_VECS 4
+/* 3x3 with its 9 weights held in registers: 16 accumulators + 9 + 1. */
+#define HELD_ROWS 4
+#define HELD_VECS 4
+
+typedef __m512 simd_vec;
+
+static inline simd_vec simd_zero(void) { return _mm512_setzero_ps(); }
+static inline simd_vec simd_loadu(const float *p) { return _mm512_loadu_ps(p); }
+static inline simd_vec simd_broadcast(const float *p) { return _mm512_set1_ps(*p); }
+static inline simd_vec simd_fmadd(simd_vec a, simd_vec b, simd_vec acc)
+{
+    return _mm512_fmadd_ps(a, b, acc);
+}
+static inline void simd_storeu(float *p, simd_vec v) { _mm512_storeu_ps(p, v); }
+/* Non-temporal: p 64-byte aligned; simd_store_fence() orders these stores before later ones. */
+static inline void simd_stream(float *p, simd_vec v) { _mm512_stream_ps(p, v); }
+static inline void simd_store_fence(void) { _mm_sfence(); }
+/* Lanes 0..count-1 only: nothing is written past them. */
+static inline void simd_store_first(float *p, simd_vec v, int count)
+{
+    _mm512_mask_storeu_ps(p, (__mmask16)((1u << count) - 1), v);
+}
+
+#include "direct_simd.h"
+
+static cb_status avx512_plan(const cb_problem *p, const float *weights, const cb_options *opt,
+                             void **plan, char *why, size_t why_size)
+{
+    (void)opt;
+    return direct_plan_create(p, weights, 1, plan, why, why_size);
+}
+
+static void avx512_run(void *plan, const float *input, float *output)
+{
+    const direct_plan *dp = plan;
+    const int64_t tasks = direct_task_count(dp);
+    for (int64_t t = 0; t < tasks; t++) direct_run_task(dp, 0, t, input, output);
+}
+
+const cb_impl cb_impl_direct__avx512 = {
+    .name = "direct__avx512",
+    .summary = "direct sum, AVX-512 register blocks of 4 rows x 64 columns, banded",
+    .isa = CB_ISA_AVX512,
+    .threaded = false,
+    .supports = direct_supports,
+    .plan = avx512_plan,
+    .run = avx512_run,
+    .destroy = direct_destroy,
+};

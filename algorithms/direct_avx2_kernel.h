@@ -1,0 +1,39 @@
+/* The AVX2 + FMA vocabulary of the direct kernel (direct_simd.h), shared by direct__avx2 and
+ * direct__avx2_omp: a header, so each includes it under its own file's -mavx2 -mfma. */
+#ifndef DIRECT_AVX2_KERNEL_H
+#define DIRECT_AVX2_KERNEL_H
+
+#include <immintrin.h>
+
+#define SIMD_LANES 8
+/* 4 rows x 3 vectors = 12 accumulators, 3 loaded vectors and 1 broadcast weight: all 16 ymm
+ * registers. */
+#define BLOCK_VECS 3
+/* 3x3 with its 9 weights held in registers: 3 rows x 2 vectors = 6 accumulators + 9 + 1. */
+#define HELD_ROWS 3
+#define HELD_VECS 2
+
+typedef __m256 simd_vec;
+
+static inline simd_vec simd_zero(void) { return _mm256_setzero_ps(); }
+static inline simd_vec simd_loadu(const float *p) { return _mm256_loadu_ps(p); }
+static inline simd_vec simd_broadcast(const float *p) { return _mm256_broadcast_ss(p); }
+static inline simd_vec simd_fmadd(simd_vec a, simd_vec b, simd_vec acc)
+{
+    return _mm256_fmadd_ps(a, b, acc);
+}
+static inline void simd_storeu(float *p, simd_vec v) { _mm256_storeu_ps(p, v); }
+/* Non-temporal: p 32-byte aligned; simd_store_fence() orders these stores before later ones. */
+static inline void simd_stream(float *p, simd_vec v) { _mm256_stream_ps(p, v); }
+static inline void simd_store_fence(void) { _mm_sfence(); }
+/* Lanes 0..count-1 only: nothing is written past them. */
+static inline void simd_store_first(float *p, simd_vec v, int count)
+{
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(count), lane);
+    _mm256_maskstore_ps(p, mask, v);
+}
+
+#include "direct_simd.h"
+
+#endif

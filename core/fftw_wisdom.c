@@ -1,0 +1,113 @@
+/* FFTW's planner behind one lock, and the wisdom file; see fftw_wisdom.h. */
+#define _POSIX_C_SOURCE 200809L
+#include "fftw_wisdom.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static pthread_mutex_t planner_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Everything below is touched only with planner_lock held. */
+static bool threads_initialised;
+static bool file_known;           /* file_seen describes the file as last read or written */
+static struct stat file_seen;
+
+static const unsigned rigor_flags[] = {
+    [CB_FFTW_ESTIMATE] = FFTW_ESTIMATE,
+    [CB_FFTW_MEASURE] = FFTW_MEASURE,
+    [CB_FFTW_PATIENT] = FFTW_PATIENT,
+};
+
+bool wisdom_file_path(char *path, size_t size)
+{
+    /* The XDG base-directory rules ignore a relative XDG_CACHE_HOME. */
+    const char *xdg = getenv("XDG_CACHE_HOME");
+    const char *home = getenv("HOME");
+    int n;
+    if (xdg && xdg[0] == '/')
+        n = snprintf(path, size, "%s/convbench/fftwf.wisdom", xdg);
+    else if (home && home[0])
+        n = snprintf(path, size, "%s/.cache/convbench/fftwf.wisdom", home);
+    else
+        return false;
+    return n > 0 && (size_t)n < size;
+}
+
+/* mkdir -p of the directory part of path; failures show up when the file is written. */
+static void make_parent_directories(const char *path)
+{
+    char dir[4096];
+    if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir) return;
+    for (char *slash = strchr(dir + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+        *slash = '\0';
+        mkdir(dir, 0700); /* EEXIST for the parts that are there */
+        *slash = '/';
+    }
+}
+
+static bool same_file_state(const struct stat *a, const struct stat *b)
+{
+    return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* Merges the file's wisdom into FFTW's unless it is the file last read or written.  FFTW's
+ * import adds entries, and leaves its wisdom as it was when the file is corrupt. */
+static void import_if_changed(const char *path)
+{
+    struct stat now;
+    if (stat(path, &now) != 0) return;
+    if (file_known && same_file_state(&now, &file_seen)) return;
+    fftwf_import_wisdom_from_filename(path);
+    file_seen = now;
+    file_known = true;
+}
+
+/* Writes all of FFTW's wisdom to a temporary name and renames it over the file. */
+static void export_to(const char *path)
+{
+    char temp[4200];
+    if (snprintf(temp, sizeof temp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof temp)
+        return;
+    make_parent_directories(path);
+    if (!fftwf_export_wisdom_to_filename(temp) || rename(temp, path) != 0) {
+        unlink(temp);
+        return;
+    }
+    file_known = stat(path, &file_seen) == 0;
+}
+
+unsigned wisdom_planning_begin(cb_fftw_planner rigor, int threads)
+{
+    pthread_mutex_lock(&planner_lock);
+    if (!threads_initialised) threads_initialised = fftwf_init_threads() != 0;
+    char path[4096];
+    if (wisdom_file_path(path, sizeof path)) import_if_changed(path);
+    if (threads_initialised) fftwf_plan_with_nthreads(threads > 1 ? threads : 1);
+    if ((unsigned)rigor >= sizeof rigor_flags / sizeof rigor_flags[0]) rigor = CB_FFTW_MEASURE;
+    return rigor_flags[rigor];
+}
+
+void wisdom_planning_end(bool learned)
+{
+    char path[4096];
+    if (learned && wisdom_file_path(path, sizeof path)) {
+        /* Another process may have saved wisdom while we planned: keep theirs too. */
+        import_if_changed(path);
+        export_to(path);
+    }
+    pthread_mutex_unlock(&planner_lock);
+}
+
+void wisdom_plan_destroy(fftwf_plan plan)
+{
+    if (!plan) return;
+    pthread_mutex_lock(&planner_lock);
+    fftwf_destroy_plan(plan);
+    pthread_mutex_unlock(&planner_lock);
+}
