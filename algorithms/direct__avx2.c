@@ -3,20 +3,21 @@
  * Math: out[n][oy][ox] = sum over channels c of n's group, ky < KH, kx < KW of
  *       ext[c][oy*SY + ky][ox*SX + kx] * w'[n][c][ky][kx], with ext the image extended by the
  *       boundary rule (cb_extend_plane) and w' the weights as a correlation
- *       (cb_weights_as_correlation, the conv flip); strides become unit strides by splitting
- *       rows and columns into phases (direct_simd.h).
- * Layout: a band of output rows at a time, the band's extended input rows of every channel of
- *       the group are copied into a zero-padded workspace (made in plan, about 512 KiB) so
- *       they stay in L2.  Register blocks of 4 output rows x 24 columns (12 ymm accumulators)
- *       are summed over every channel and tap: each input vector is loaded once per kernel
- *       column and multiplied into all 4 rows with broadcast weights.  Remainder columns are
- *       computed in whole vectors over the workspace padding and stored masked.
+ *       (cb_weights_as_correlation, the conv flip, at plan time); strides become unit strides
+ *       by splitting rows and columns into phases.
+ * Layout: register blocks of 4 output rows x 24 columns (12 ymm accumulators) summed over
+ *       every channel and tap and stored once; each input vector is loaded once per kernel
+ *       column and multiplied into all 4 rows with broadcast weights.  3x3 kernels hold their
+ *       9 weights in registers (blocks of 3 rows x 16 columns).  Blocks inside the image read
+ *       it directly; blocks at the borders read a zero-padded band workspace (made in plan)
+ *       of extended rows, computed in whole vectors and stored masked.  All of it is the
+ *       template in direct_simd.h.
  * Applies to every problem (all modes, boundaries, ops, groups, channel counts, strides);
  *       stride 1 is the fast path, other strides run the same kernel on phases.
- * Cost: N*OH*OW*(C/groups)*KH*KW multiply-adds (up to 7 extra columns per row at the right
- *       edge); per kernel column and input row 3 vector loads for 4 x 3 FMAs, one broadcast
- *       per 3 FMAs.  Memory: packed weights (N*(C/groups)*KH*KW floats) and one band
- *       workspace; the input is copied once per band (plus KH-1 overlap rows). */
+ * Cost: N*OH*OW*(C/groups)*KH*KW multiply-adds (up to 7 wasted columns per row at the right
+ *       edge); per kernel column and input row, 3 vector loads and up to 4 broadcasts feed
+ *       up to 12 FMAs.  Memory: packed weights (N*(C/groups)*KH*KW floats) and a band
+ *       workspace of about 256 KiB (more for many channels per group). */
 #include "direct_avx2_kernel.h"
 
 static cb_status avx2_plan(const cb_problem *p, const float *weights, const cb_options *opt,

@@ -3,21 +3,21 @@
  * Math: out[n][oy][ox] = sum over channels c of n's group, ky < KH, kx < KW of
  *       ext[c][oy*SY + ky][ox*SX + kx] * w'[n][c][ky][kx], with ext the image extended by the
  *       boundary rule (cb_extend_plane) and w' the weights as a correlation
- *       (cb_weights_as_correlation, the conv flip); strides become unit strides by splitting
- *       rows and columns into phases (direct_simd.h).
- * Layout: the same kernel as direct__avx2 (direct_simd.h) with 16-lane vectors: a band of
- *       output rows at a time, the band's extended input rows of every channel of the group
- *       copied into a zero-padded workspace made in plan; register blocks of 4 output rows x
- *       64 columns (16 zmm accumulators of 32 registers), each input vector loaded once per
- *       kernel column and multiplied into all 4 rows with broadcast weights; 3x3 kernels keep
- *       their 9 weights in registers (4 rows x 64 columns, 16 + 9 registers).  Remainder
- *       columns are computed over the workspace padding and stored with a lane mask.
+ *       (cb_weights_as_correlation, the conv flip, at plan time); strides become unit strides
+ *       by splitting rows and columns into phases.
+ * Layout: direct__avx2's kernel (the template in direct_simd.h) with 16-lane vectors: register
+ *       blocks of 4 output rows x 64 columns (16 of the 32 zmm registers as accumulators),
+ *       each input vector loaded once per kernel column and multiplied into all 4 rows with
+ *       broadcast weights; 3x3 kernels hold their 9 weights in registers (same blocks).
+ *       Blocks inside the image read it directly; blocks at the borders read a zero-padded
+ *       band workspace (made in plan) of extended rows; the last vector of a row is stored
+ *       with a lane mask.
  * Applies to every problem (all modes, boundaries, ops, groups, channel counts, strides);
  *       stride 1 is the fast path, other strides run the same kernel on phases.
- * Cost: N*OH*OW*(C/groups)*KH*KW multiply-adds (up to 15 extra columns per row at the right
- *       edge); per kernel column and input row 4 vector loads for 4 x 4 FMAs, one broadcast
- *       per 4 FMAs.  Memory: packed weights (N*(C/groups)*KH*KW floats) and one band
- *       workspace; the input is copied once per band (plus KH-1 overlap rows). */
+ * Cost: N*OH*OW*(C/groups)*KH*KW multiply-adds (up to 15 wasted columns per row at the right
+ *       edge); per kernel column and input row, 4 vector loads and up to 4 broadcasts feed
+ *       up to 16 FMAs.  Memory: packed weights (N*(C/groups)*KH*KW floats) and a band
+ *       workspace of about 256 KiB (more for many channels per group). */
 #include <immintrin.h>
 
 #define SIMD_LANES 16

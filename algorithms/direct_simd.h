@@ -78,6 +78,9 @@
  * vectors.  The head and tail input rows of phase_taps are written out for up to 4 rows. */
 #define BLOCK_ROWS 4
 #define MAX_VECS 4
+_Static_assert(BLOCK_ROWS == 4, "phase_taps and short_phase_taps are written out for 4 rows");
+_Static_assert(BLOCK_VECS <= MAX_VECS && HELD_VECS <= MAX_VECS && HELD_ROWS <= BLOCK_ROWS,
+               "block shapes beyond the instantiated runs");
 /* Workspace of one band (all channels of a group): well inside a 1 MiB L2. */
 #define BAND_BUDGET_BYTES ((int64_t)256 * 1024)
 /* Outputs at least this large are written with non-temporal stores: they will not stay in
@@ -162,7 +165,8 @@ static void choose_bands(direct_plan *dp)
 {
     const cb_shape *s = &dp->s;
     const int64_t extra_rows = dp->phase_rows[0] - 1;
-    const int64_t row_bytes = s->c_per_group * dp->row_phases * dp->row_len * (int64_t)sizeof(float);
+    const int64_t row_bytes =
+        s->c_per_group * dp->row_phases * dp->row_len * (int64_t)sizeof(float);
     int64_t rows = BAND_BUDGET_BYTES / row_bytes - extra_rows;
     rows = max64(BLOCK_ROWS, rows / BLOCK_ROWS * BLOCK_ROWS);
     const int64_t wanted_tasks = dp->threads > 1 ? (int64_t)dp->threads * TASKS_PER_THREAD : 1;
@@ -333,6 +337,12 @@ ALWAYS_INLINE void phase_taps(simd_vec acc[BLOCK_ROWS][MAX_VECS], const float *i
                               int64_t row_stride, const float *w, int64_t krows, int64_t kcols,
                               const int rows, const int vecs)
 {
+    if (krows == 1) {
+        /* 1 x kcols: input row r feeds output row r only (1xK and 1x1 kernels) */
+#pragma GCC unroll 4
+        for (int r = 0; r < rows; r++) row_taps(acc, in + r * row_stride, w, kcols, r, r, vecs);
+        return;
+    }
     if (krows < rows) {
         short_phase_taps(acc, in, row_stride, w, krows, kcols, rows, vecs);
         return;
@@ -347,11 +357,13 @@ ALWAYS_INLINE void phase_taps(simd_vec acc[BLOCK_ROWS][MAX_VECS], const float *i
         row_taps(acc, in + iy * row_stride, w + iy * kcols, kcols, 0, last, vecs);
     /* tail: input row krows + t reaches output rows t+1..last, the lowest with the last
      * kernel row */
-    const float *tail = in + krows * row_stride;
-    const float *w_last = w + (krows - 1) * kcols;
-    if (last > 0) row_taps(acc, tail, w_last, kcols, 1, last, vecs);
-    if (last > 1) row_taps(acc, tail + row_stride, w_last, kcols, 2, last, vecs);
-    if (last > 2) row_taps(acc, tail + 2 * row_stride, w_last, kcols, 3, last, vecs);
+    if (last > 0) {
+        const float *tail = in + krows * row_stride;
+        const float *w_last = w + (krows - 1) * kcols;
+        row_taps(acc, tail, w_last, kcols, 1, last, vecs);
+        if (last > 1) row_taps(acc, tail + row_stride, w_last, kcols, 2, last, vecs);
+        if (last > 2) row_taps(acc, tail + 2 * row_stride, w_last, kcols, 3, last, vecs);
+    }
 }
 
 /* A 3x3 kernel at stride 1 with its 9 weights held in registers as broadcast vectors: every
@@ -430,14 +442,15 @@ ALWAYS_INLINE void block_kernel(const block_source *src, const float *in, const 
 }
 
 /* A run of blocks of one shape along a row of blocks: columns [x_begin, x_end), each block
- * vecs vectors wide, the last one cut at x_end.  Even blocks first, then odd ones: a block's
- * window reaches (KW-1)/2 columns back into the previous block's output, and when input and
- * output rows sit at the same offset in their 4 KiB pages (two large buffers from malloc,
- * rows a power of two wide) the CPU takes those loads for reads of the stores just made
- * (4K aliasing) and waits for them; at 2048 x 2048, 3x3, that doubled the time. */
+ * vecs vectors wide, the last one cut at x_end. */
 typedef void block_run_fn(const block_source *src, const float *w, float *out, int64_t x_begin,
                           int64_t x_end);
 
+/* Even blocks first, then odd ones: a block's window reaches (KW-1)/2 columns back into the
+ * previous block's output, and when input and output rows sit at the same offset in their
+ * 4 KiB pages (two large buffers from malloc, rows a power of two wide) the CPU takes those
+ * loads for reads of the stores just made (4K aliasing) and waits for the stores; at 2048 x
+ * 2048, 3x3, that doubled the time. */
 ALWAYS_INLINE void block_run(const block_source *src, const float *w, float *out,
                              int64_t x_begin, int64_t x_end, const int rows, const int vecs,
                              const bool held_3x3)
@@ -481,7 +494,8 @@ typedef struct {
     block_run_fn *run[MAX_VECS][BLOCK_ROWS];
 } kernel_variant;
 
-#define VARIANT_ROW(V, SUFFIX) {run_1x##V##SUFFIX, run_2x##V##SUFFIX, run_3x##V##SUFFIX, run_4x##V##SUFFIX}
+#define VARIANT_ROW(V, SUFFIX)                                                                \
+    {run_1x##V##SUFFIX, run_2x##V##SUFFIX, run_3x##V##SUFFIX, run_4x##V##SUFFIX}
 static const kernel_variant any_kernel = {
     BLOCK_ROWS, BLOCK_VECS,
     {VARIANT_ROW(1, ), VARIANT_ROW(2, ), VARIANT_ROW(3, ), VARIANT_ROW(4, )},
@@ -529,18 +543,18 @@ static bool rows_inside(const direct_plan *dp, int64_t oy, int64_t rows)
 /* ---- the band workspace: extended rows of every channel of a group, split into phases ---- */
 
 /* Extended row `ext_row` (counted from row0) of one channel into a workspace row, columns
- * [col_begin, col_end) of it: a plain copy of the extension when SX == 1, else the whole row
- * scattered into column phases. */
+ * [col_begin, col_end) of it: a plain copy of the extension when SX == 1; else (always all
+ * columns then) the extension scattered into column phases. */
 static void extend_row(const direct_plan *dp, const float *plane, int64_t ext_row,
                        int64_t col_begin, int64_t col_end, float *dst, float *scratch)
 {
     const cb_problem *p = &dp->p;
     const cb_shape *s = &dp->s;
     const int64_t row = s->row0 + ext_row;
+    if (col_end <= col_begin) return;
     if (p->SX == 1) {
-        if (col_end > col_begin)
-            cb_extend_plane(plane, p->H, p->W, p->boundary, p->fill_value, row,
-                            s->col0 + col_begin, 1, col_end - col_begin, dst + col_begin);
+        cb_extend_plane(plane, p->H, p->W, p->boundary, p->fill_value, row, s->col0 + col_begin,
+                        1, col_end - col_begin, dst + col_begin);
         return;
     }
     cb_extend_plane(plane, p->H, p->W, p->boundary, p->fill_value, row, s->col0, 1, s->ext_w,

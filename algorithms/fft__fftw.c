@@ -369,6 +369,7 @@ const cb_impl cb_impl_fft__fftw = {
     .isa = CB_ISA_SCALAR,
     .threaded = true,
     .accuracy = CB_ACCURACY_FFT,
+    .dispatches_at_run_time = true, /* FFTW picks its SIMD codelets when it plans */
     .supports = fft_supports,
     .plan = fft_plan_make,
     .run = fft_run,
