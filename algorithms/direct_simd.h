@@ -77,9 +77,11 @@
  * more rows would reuse each input load more but leave too few registers for the loaded
  * vectors.  The head and tail input rows of phase_taps are written out for up to 4 rows. */
 #define BLOCK_ROWS 4
+/* The largest block shape of any variant (the held 3x3 kernel has up to 6 rows). */
+#define MAX_ROWS 6
 #define MAX_VECS 4
 _Static_assert(BLOCK_ROWS == 4, "phase_taps and short_phase_taps are written out for 4 rows");
-_Static_assert(BLOCK_VECS <= MAX_VECS && HELD_VECS <= MAX_VECS && HELD_ROWS <= BLOCK_ROWS,
+_Static_assert(BLOCK_VECS <= MAX_VECS && HELD_VECS <= MAX_VECS && HELD_ROWS <= MAX_ROWS,
                "block shapes beyond the instantiated runs");
 /* Workspace of one band (all channels of a group): well inside a 1 MiB L2. */
 #define BAND_BUDGET_BYTES ((int64_t)256 * 1024)
@@ -135,6 +137,12 @@ static void direct_destroy(void *plan)
     free(dp);
 }
 
+/* Whether the 3x3 kernel with its weights held in registers applies (variant_for). */
+static bool held_3x3_applies(const cb_problem *p)
+{
+    return p->KH == 3 && p->KW == 3 && p->SY == 1 && p->SX == 1;
+}
+
 /* Kernel taps of phase `phase` of an axis with k taps and stride `stride`. */
 static int64_t taps_in_phase(int64_t k, int64_t stride, int64_t phase)
 {
@@ -160,20 +168,21 @@ static void pack_weights(const direct_plan *dp, const float *correlation)
 
 /* Band height and task split: the band's workspace within BAND_BUDGET_BYTES, and, when
  * threaded, enough (group, band, filter chunk) tasks to keep every thread busy.  Bands are a
- * whole number of BLOCK_ROWS rows. */
+ * whole number of register blocks high. */
 static void choose_bands(direct_plan *dp)
 {
     const cb_shape *s = &dp->s;
+    const int64_t block_rows = held_3x3_applies(&dp->p) ? HELD_ROWS : BLOCK_ROWS;
     const int64_t extra_rows = dp->phase_rows[0] - 1;
     const int64_t row_bytes =
         s->c_per_group * dp->row_phases * dp->row_len * (int64_t)sizeof(float);
     int64_t rows = BAND_BUDGET_BYTES / row_bytes - extra_rows;
-    rows = max64(BLOCK_ROWS, rows / BLOCK_ROWS * BLOCK_ROWS);
+    rows = max64(block_rows, rows / block_rows * block_rows);
     const int64_t wanted_tasks = dp->threads > 1 ? (int64_t)dp->threads * TASKS_PER_THREAD : 1;
     const int64_t groups = dp->p.groups;
     if (groups * ceil_div64(s->OH, rows) < wanted_tasks) {
         int64_t fewer = ceil_div64(s->OH * groups, wanted_tasks);
-        rows = max64(BLOCK_ROWS, ceil_div64(fewer, BLOCK_ROWS) * BLOCK_ROWS);
+        rows = max64(block_rows, ceil_div64(fewer, block_rows) * block_rows);
     }
     dp->band_rows = min64(rows, s->OH);
     dp->bands = ceil_div64(s->OH, dp->band_rows);
@@ -262,7 +271,7 @@ typedef struct {
  * rows lo..hi.  The weight of output row r is element m of kernel row (row of lo) - (r - lo):
  * w_lo points at the kernel row used by output row lo, rows kcols floats apart.  held_lo, when
  * not NULL, is the same kernel held in registers as broadcast vectors (held_kernel_taps). */
-ALWAYS_INLINE void tap_column(simd_vec acc[BLOCK_ROWS][MAX_VECS], const float *row,
+ALWAYS_INLINE void tap_column(simd_vec acc[MAX_ROWS][MAX_VECS], const float *row,
                               const float *w_lo, const simd_vec *held_lo, int64_t kcols,
                               int64_t m, const int lo, const int hi, const int vecs)
 {
@@ -294,7 +303,7 @@ ALWAYS_INLINE void tap_column(simd_vec acc[BLOCK_ROWS][MAX_VECS], const float *r
 }
 
 /* One input row against every kernel column, for output rows lo..hi. */
-ALWAYS_INLINE void row_taps(simd_vec acc[BLOCK_ROWS][MAX_VECS], const float *row,
+ALWAYS_INLINE void row_taps(simd_vec acc[MAX_ROWS][MAX_VECS], const float *row,
                             const float *w_lo, int64_t kcols, const int lo, const int hi,
                             const int vecs)
 {
@@ -304,7 +313,7 @@ ALWAYS_INLINE void row_taps(simd_vec acc[BLOCK_ROWS][MAX_VECS], const float *row
 
 /* Input rows of a sub-kernel with fewer rows than the block: each input row reaches a range of
  * output rows that moves down by one per row, selected by a switch per input row. */
-ALWAYS_INLINE void short_phase_taps(simd_vec acc[BLOCK_ROWS][MAX_VECS], const float *in,
+ALWAYS_INLINE void short_phase_taps(simd_vec acc[MAX_ROWS][MAX_VECS], const float *in,
                                     int64_t row_stride, const float *w, int64_t krows,
                                     int64_t kcols, const int rows, const int vecs)
 {
@@ -333,7 +342,7 @@ ALWAYS_INLINE void short_phase_taps(simd_vec acc[BLOCK_ROWS][MAX_VECS], const fl
  * as many rows as the block (the usual case), the first rows - 1 input rows reach output rows
  * 0..iy, the middle ones all rows, the last rows - 1 rows iy-krows+1..rows-1: three fixed
  * patterns, so no per-row selection is needed. */
-ALWAYS_INLINE void phase_taps(simd_vec acc[BLOCK_ROWS][MAX_VECS], const float *in,
+ALWAYS_INLINE void phase_taps(simd_vec acc[MAX_ROWS][MAX_VECS], const float *in,
                               int64_t row_stride, const float *w, int64_t krows, int64_t kcols,
                               const int rows, const int vecs)
 {
@@ -368,7 +377,7 @@ ALWAYS_INLINE void phase_taps(simd_vec acc[BLOCK_ROWS][MAX_VECS], const float *i
 
 /* A 3x3 kernel at stride 1 with its 9 weights held in registers as broadcast vectors: every
  * input row and tap unrolled, nothing but loads and FMAs. */
-ALWAYS_INLINE void held_3x3_taps(simd_vec acc[BLOCK_ROWS][MAX_VECS], const float *in,
+ALWAYS_INLINE void held_3x3_taps(simd_vec acc[MAX_ROWS][MAX_VECS], const float *in,
                                  int64_t row_stride, const float *w, const int rows,
                                  const int vecs)
 {
@@ -388,7 +397,7 @@ ALWAYS_INLINE void held_3x3_taps(simd_vec acc[BLOCK_ROWS][MAX_VECS], const float
 }
 
 /* Stores a block's rows; the last vector of each row only up to `cols` columns. */
-ALWAYS_INLINE void store_block(simd_vec acc[BLOCK_ROWS][MAX_VECS], float *out,
+ALWAYS_INLINE void store_block(simd_vec acc[MAX_ROWS][MAX_VECS], float *out,
                                int64_t out_row_stride, int64_t cols, bool stream,
                                const int rows, const int vecs)
 {
@@ -415,9 +424,9 @@ ALWAYS_INLINE void block_kernel(const block_source *src, const float *in, const 
                                 float *out, int64_t cols, const int rows, const int vecs,
                                 const bool held_3x3)
 {
-    simd_vec acc[BLOCK_ROWS][MAX_VECS];
+    simd_vec acc[MAX_ROWS][MAX_VECS];
 #pragma GCC unroll 8
-    for (int r = 0; r < BLOCK_ROWS; r++)
+    for (int r = 0; r < MAX_ROWS; r++)
 #pragma GCC unroll 4
         for (int v = 0; v < MAX_VECS; v++) acc[r][v] = simd_zero();
     for (int64_t c = 0; c < src->channels; c++) {
@@ -485,17 +494,20 @@ RUN_INSTANCES(1)
 RUN_INSTANCES(2)
 RUN_INSTANCES(3)
 RUN_INSTANCES(4)
+RUN_INSTANCES(5)
+RUN_INSTANCES(6)
 #undef RUN_INSTANCES
 #undef RUN_INSTANCE
 
 /* A kernel variant: its full block shape, and its runs by [vecs - 1][rows - 1]. */
 typedef struct {
     int rows, vecs;
-    block_run_fn *run[MAX_VECS][BLOCK_ROWS];
+    block_run_fn *run[MAX_VECS][MAX_ROWS];
 } kernel_variant;
 
 #define VARIANT_ROW(V, SUFFIX)                                                                \
-    {run_1x##V##SUFFIX, run_2x##V##SUFFIX, run_3x##V##SUFFIX, run_4x##V##SUFFIX}
+    {run_1x##V##SUFFIX, run_2x##V##SUFFIX, run_3x##V##SUFFIX,                                 \
+     run_4x##V##SUFFIX, run_5x##V##SUFFIX, run_6x##V##SUFFIX}
 static const kernel_variant any_kernel = {
     BLOCK_ROWS, BLOCK_VECS,
     {VARIANT_ROW(1, ), VARIANT_ROW(2, ), VARIANT_ROW(3, ), VARIANT_ROW(4, )},
@@ -508,7 +520,7 @@ static const kernel_variant held_3x3 = {
 
 static const kernel_variant *variant_for(const cb_problem *p)
 {
-    return p->KH == 3 && p->KW == 3 && p->SY == 1 && p->SX == 1 ? &held_3x3 : &any_kernel;
+    return held_3x3_applies(p) ? &held_3x3 : &any_kernel;
 }
 
 /* ---- where blocks read: the image window test ---- */

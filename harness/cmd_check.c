@@ -50,18 +50,15 @@ static void print_reproduction(const impl_tally *t, const check_case *c, const v
            data_name(c->kind), c->seed);
 }
 
-/* Runs one implementation on one case; returns false on failure. */
-static bool check_one(impl_tally *t, const check_case *c, const verify_reference *ref,
-                      const float *input, const float *weights, float *output)
+/* Runs one implementation on one case at a thread count; returns false on failure. */
+static bool check_at_threads(impl_tally *t, const check_case *c, const verify_reference *ref,
+                             const float *input, const float *weights, float *output, int threads)
 {
     char why[CB_WHY_SIZE];
-    if (!t->impl->supports(&c->problem, why, sizeof why)) {
-        t->skips++;
-        if (!t->skip_reason[0]) snprintf(t->skip_reason, sizeof t->skip_reason, "%s", why);
-        return true;
-    }
+    cb_options opt = cb_options_default();
+    opt.threads = threads;
     cb_plan *plan;
-    cb_status st = cb_plan_create(t->impl->name, &c->problem, weights, NULL, &plan, why, sizeof why);
+    cb_status st = cb_plan_create(t->impl->name, &c->problem, weights, &opt, &plan, why, sizeof why);
     t->runs++;
     if (st != CB_OK) {
         char line[512];
@@ -79,8 +76,25 @@ static bool check_one(impl_tally *t, const check_case *c, const verify_reference
     if (!ref->exact && r.worst_ratio > t->worst_ratio) t->worst_ratio = r.worst_ratio;
     if (r.failures == 0) return true;
     t->failures++;
+    if (threads > 1) printf("(at %d threads) ", threads);
     print_reproduction(t, c, &r);
     return false;
+}
+
+/* Runs one implementation on one case: at 1 thread, and a threaded one at 2 threads too, so
+ * that splitting the work is checked as well. */
+static bool check_one(impl_tally *t, const check_case *c, const verify_reference *ref,
+                      const float *input, const float *weights, float *output)
+{
+    char why[CB_WHY_SIZE];
+    if (!t->impl->supports(&c->problem, why, sizeof why)) {
+        t->skips++;
+        if (!t->skip_reason[0]) snprintf(t->skip_reason, sizeof t->skip_reason, "%s", why);
+        return true;
+    }
+    bool ok = check_at_threads(t, c, ref, input, weights, output, 1);
+    if (ok && t->impl->threaded) ok = check_at_threads(t, c, ref, input, weights, output, 2);
+    return ok;
 }
 
 /* Runs every tallied implementation on one case; false on a harness error.  With misalign,
