@@ -38,6 +38,12 @@ LIB := $(BUILD)/libconvbench.a
 SHARED_LIB := $(BUILD)/libconvbench.so
 PROGRAM := $(BUILD)/convbench
 
+# Fragments for separate concerns (Google Benchmark, fuzzing, hardening); a fragment adds its
+# test targets to EXTRA_TESTS, which `make test` runs with the others.
+.DEFAULT_GOAL := all
+EXTRA_TESTS :=
+include $(sort $(wildcard mk/*.mk))
+
 .PHONY: all test test-suite test-unit test-check test-oracle test-cli test-bench test-sanitized \
 	bench data examples deps clean
 
@@ -100,7 +106,7 @@ test-bench: $(PROGRAM)
 	$(PYTHON) tests/test_report.py
 	$(PYTHON) tests/test_compare_peers.py
 
-test-suite: test-unit test-check test-oracle test-cli test-bench test-gbench
+test-suite: test-unit test-check test-oracle test-cli test-bench $(EXTRA_TESTS)
 
 test-sanitized:
 	$(MAKE) --no-print-directory BUILD=$(BUILD)/sanitized SANITIZE=1 test-suite
@@ -140,7 +146,5 @@ deps:
 
 clean:
 	rm -rf $(BUILD)
-
-include mk/gbench.mk
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -22,6 +22,7 @@ endif
 endif
 
 .PHONY: gbench test-gbench
+EXTRA_TESTS += test-gbench
 
 $(BUILD)/obj/harness/gbench_shim.o: harness/gbench_shim.cc
 	@mkdir -p $(dir $@)
