@@ -8,7 +8,7 @@ For results/host-2026-11-21.csv it writes, into DIR (default: the CSV's folder):
   host-2026-11-21-gflops.png   GFLOP/s against kernel size, one panel per image size
                                (single-channel problems, C=1 and N=1)
   host-2026-11-21-winner.png   the fastest implementation per image size x kernel size
-  host-2026-11-21-threads.png  median time against thread count
+  host-2026-11-21-threads.png  speed-up against thread count, per threaded implementation
 A plot with nothing to show is skipped with a message (and an older file of that name removed,
 so the folder never mixes plots of different runs).
 
@@ -714,39 +714,54 @@ def multi_thread_series(rows):
 
 
 def plot_threads(rows, path, plt, styles, host_text):
+    """One panel per threaded implementation: its speed-up over its own fewest-thread time,
+    a faint line per problem and the median over problems in bold, against the ideal and
+    against what the machine's FMA peak itself gained with more threads in the same run."""
     series = multi_thread_series(rows)
     if not series:
         return "no implementation ran at more than one thread count"
-    fig, axes = panel_grid(plt, len(series), 4.4, 3.4)
-    for ax, (problem, per_impl) in zip(axes, series.items()):
-        draw_thread_panel(ax, problem, per_impl, styles)
-    fig.suptitle(f"Median time against thread count — {host_text}\n"
-                 "dotted: ideal scaling from each line's fewest threads", fontsize=11)
-    add_figure_legend(fig, axes)
+    per_impl = OrderedDict()
+    for problem, lines in series.items():
+        for impl, line in lines.items():
+            per_impl.setdefault(impl, []).append(line)
+    peaks, _ = measured_peaks(rows)
+    fig, axes = panel_grid(plt, len(per_impl), 4.6, 3.6)
+    for ax, (impl, lines) in zip(axes, per_impl.items()):
+        draw_speedup_panel(ax, impl, lines, styles, peaks)
+    fig.suptitle(f"Speed-up with threads — {host_text}\nfaint: one problem each; bold: median "
+                 "over problems; dashed: ideal; dotted: the FMA peak's own gain", fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1, 0.88))
     save_figure(fig, path, plt)
     return None
 
 
-def draw_thread_panel(ax, problem, per_impl, styles):
-    times = [r.median_s for line in per_impl.values() for r in line]
-    unit = time_unit(max(times))
-    scale = TIME_UNITS[unit]
-    thread_counts = sorted({r.threads for line in per_impl.values() for r in line})
-    low, high = min(times) / scale, max(times) / scale
-    for impl, line in per_impl.items():
-        colour, marker = styles[impl]
-        threads = [r.threads for r in line]
-        ax.plot(threads, [r.median_s / scale for r in line], color=colour, marker=marker,
-                label=impl, linewidth=1.5, markersize=5, zorder=3)
-        ideal = [line[0].median_s / scale * threads[0] / t for t in threads]
-        ax.plot(threads, ideal, color=colour, linestyle=":", linewidth=1, zorder=2)
-        low = min(low, ideal[-1])
-    log2_x_axis(ax, thread_counts)
-    readable_log_y_axis(ax, low / 1.3, high * 1.3)
-    ax.set_title(problem.name, fontsize=10)
-    ax.set_xlabel("threads (log scale)")
-    ax.set_ylabel(f"median time ({unit}, log)")
-    ax.grid(True, which="major", alpha=0.3)
+def draw_speedup_panel(ax, impl, lines, styles, peaks):
+    colour, marker = styles[impl]
+    counts = sorted({r.threads for line in lines for r in line})
+    by_count = {t: [] for t in counts}
+    for line in lines:
+        base = line[0]
+        for r in line:
+            speedup = base.median_s / r.median_s * 1.0
+            by_count[r.threads].append(speedup)
+        ax.plot([r.threads for r in line], [base.median_s / r.median_s for r in line],
+                color=colour, alpha=0.25, linewidth=0.8, zorder=2)
+    medians = [sorted(v)[len(v) // 2] for v in (by_count[t] for t in counts)]
+    ax.plot(counts, medians, color=colour, marker=marker, linewidth=2.2, markersize=6,
+            zorder=4, label="median")
+    ax.plot(counts, [t / counts[0] for t in counts], color="0.3", linestyle="--", linewidth=1)
+    isa = lines[0][0].isa
+    peak_gain = [min(peaks.get((isa, t), {0})) / max(min(peaks.get((isa, counts[0]), {1})), 1e-9)
+                 for t in counts]
+    if all(g > 0 for g in peak_gain):
+        ax.plot(counts, peak_gain, color="0.3", linestyle=":", linewidth=1.2)
+    for t, m in zip(counts, medians):
+        ax.annotate(f"×{m:.2f}", (t, m), textcoords="offset points", xytext=(4, -12), fontsize=8)
+    log2_x_axis(ax, counts)
+    ax.set_title(f"{impl} ({len(lines)} problems)", fontsize=10)
+    ax.set_xlabel("threads")
+    ax.set_ylabel("speed-up over fewest threads")
+    ax.grid(True, alpha=0.3)
 
 
 # ---------------------------------------------------------------- writing
