@@ -45,7 +45,7 @@ EXTRA_TESTS :=
 include $(sort $(wildcard mk/*.mk))
 
 .PHONY: all test test-suite test-unit test-check test-oracle test-cli test-bench test-sanitized \
-	bench data examples deps clean
+	bench peers data examples deps clean
 
 all: $(LIB) $(SHARED_LIB) $(PROGRAM)
 
@@ -105,6 +105,7 @@ test-bench: $(PROGRAM)
 	$(PYTHON) tests/test_bench.py $(PROGRAM)
 	$(PYTHON) tests/test_report.py
 	$(PYTHON) tests/test_compare_peers.py
+	$(PYTHON) tests/test_check_targets.py
 
 test-suite: test-unit test-check test-oracle test-cli test-bench $(EXTRA_TESTS)
 
@@ -140,6 +141,13 @@ data: all
 # The README's picture: ascent blurred, sharpened and edge-detected by `convbench apply`.
 examples: data
 	$(PYTHON) scripts/make_examples.py $(PROGRAM) data data/examples/apply-ascent.png
+
+# Issue 4's performance targets, measured: OpenCV and SciPy timed against the latest bench CSV,
+# then each target's measured ratio printed (both written to results/).
+peers: all
+	$(PYTHON) scripts/compare_peers.py --bench $(BENCH_CSV)
+	$(PYTHON) scripts/check_targets.py $(BENCH_CSV) --peers $(dir $(BENCH_CSV))peers-$(notdir $(BENCH_CSV)) \
+		| tee $(BENCH_CSV:.csv=-targets.txt)
 
 deps:
 	bash scripts/install-deps.sh

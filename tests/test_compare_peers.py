@@ -1,16 +1,20 @@
 #!/usr/bin/python3
 """Test of scripts/compare_peers.py on a tiny problem file and a synthetic bench CSV.
 
-The CSV gives each of two small problems several rows, of which exactly one must be chosen:
-the fastest ok row at threads=1 whose problem fields match.  Decoys: a faster row at 2 threads,
-a skipped row, a much faster row with the same name but another boundary, and (for the second
-problem) the winning row under a different name, so matching by name alone would fail.
-convbench's time is made tiny on the first problem and huge on the second, so the headline
-count (convbench at least 2x faster than OpenCV) must be exactly 1 of 2.
+The CSV gives each of two small problems several rows, of which exactly one must be chosen as
+the 1-thread best: the fastest ok row at threads=1 whose problem fields match.  Decoys: a faster
+row at 2 threads, a skipped row, a much faster row with the same name but another boundary, and
+(for the second problem) the winning row under a different name, so matching by name alone would
+fail.  convbench's 1-thread time is made tiny on the first problem and huge on the second, so the
+headline count (convbench at least 2x faster than OpenCV) must be exactly 1 of 2 with the
+1-thread best.  The faster 2-thread rows are each problem's any-threads best, tiny on both, so
+the same count with the any-threads best must be 2 of 2.
 
 Checked: the peers CSV (columns, one ok row per problem and peer with at least 5 runs); every
 ratio in the Markdown equals peer median / convbench median from the two CSVs; the chosen
-implementation; the headline count, geometric means and worst cell; versions and CPU recorded;
+implementation; both bests (the any-threads one with its thread count) and filter2D's ratio to
+each; the headline count with each best, geometric means and worst cells; versions and CPU
+recorded;
 with --max-cell-time below --min-time every peer is skipped with its prediction and marked so;
 and bad inputs (missing or malformed CSV, wrong header, missing or malformed problem file, no
 matching rows, bad options) exit 2 with one stderr line and leave no output behind (an existing
@@ -50,6 +54,10 @@ UNSUPPORTED = "tiny-rgb"
 # The convbench time each problem must be joined with: tiny, so every peer is slower, and huge,
 # so every peer is faster.
 EXPECTED_BEST = {"tiny-32-k3": ("views__scalar", 2e-9), "tiny-64-k5": ("views__scalar", 20.0)}
+# The same at any thread count: (implementation, threads, time).
+EXPECTED_BEST_ANY = {"tiny-32-k3": ("direct__avx2_omp", 2, 1e-10),
+                     "tiny-64-k5": ("direct__avx2_omp", 2, 1e-9)}
+BEST_1T, BEST_ANY = "convbench best, 1 thread", "convbench best, any threads"
 
 passed = failed = 0
 
@@ -88,6 +96,7 @@ def synthetic_rows():
         bench_row("tiny-64-k5", 64, 5, "naive__scalar", 1, 50.0),
         bench_row("c1-n1-64x64-k5-same", 64, 5, "views__scalar", 1, 20.0),      # other name
         bench_row("tiny-64-k5", 64, 5, "direct__avx2", 1, 1e-11, boundary="wrap"),
+        bench_row("tiny-64-k5", 64, 5, "direct__avx2_omp", 2, 1e-9),            # 2 threads
         bench_row("tiny-rgb", 16, 3, "naive__scalar", 1, 1e-6, C=3),
     ]
 
@@ -156,12 +165,12 @@ def check_normal_run(script, work):
     expect(outputs_in(out_dir) == ["peers.csv", "peers.md"],
            f"exactly the two outputs, no temporary left: {outputs_in(out_dir)}")
     text = open(md).read()
-    expect("| problem | convbench best |" in result.stdout, "the table is printed")
+    expect(f"| problem | {BEST_1T} | {BEST_ANY} |" in result.stdout, "the table is printed")
     header, rows = read_peer_csv(peers_csv)
     expect(header == PEER_COLUMNS, f"peers CSV columns: {header}")
     check_peer_rows(rows)
-    ratios = check_cells_table(text, rows)
-    check_headline(text, ratios)
+    ratios, ratios_any = check_cells_table(text, rows)
+    check_headline(text, ratios, ratios_any)
     for needle in ("OpenCV 4.", "SciPy 1.", "NumPy ", "CPU ", "Fake CPU, 4 cores"):
         expect(needle in text, f"Markdown records '{needle}'")
     expect("⚠" not in text, "no verification warning on correct peers")
@@ -199,17 +208,26 @@ def check_peer_rows(rows):
         expect(float(r["median_s"] or "nan") > 0, f"a positive median: {r}")
 
 
+def shown_number(cells, column):
+    return float(cells.get(column, "nan").replace("—", "nan"))
+
+
 def check_cells_table(text, rows):
-    """Each ratio against peer / convbench from the CSVs; returns {(name, peer): ratio}."""
+    """Each ratio against peer / convbench from the CSVs; returns {(name, peer): ratio} with
+    the 1-thread best, and {name: ratio} of filter2D with the any-threads best."""
     table = {r["problem"]: r for r in markdown_table_after(text, "problem")}
     expect(sorted(table) == sorted(list(EXPECTED_BEST) + [UNSUPPORTED]),
            f"one table row per problem: {list(table)}")
     for title in PEER_COLUMN_TITLES.values():
         cells = table.get(UNSUPPORTED, {})
         expect(cells.get(title, "").startswith("unsupported: ") and
-               cells.get(f"{title} / convbench") == "—",
+               cells.get(f"{title} / 1-thread best") == "—",
                f"{UNSUPPORTED} {title} marked unsupported: {cells.get(title)}")
-    ratios = {}
+    unsupported = table.get(UNSUPPORTED, {})
+    expect(unsupported.get(BEST_ANY) == "`naive__scalar` (1 thread)" and
+           unsupported.get("filter2D / any-threads best") == "—",
+           f"{UNSUPPORTED}: any-threads best {unsupported.get(BEST_ANY)}, no filter2D ratio")
+    ratios, ratios_any = {}, {}
     for r in rows:
         if r["name"] == UNSUPPORTED:
             continue
@@ -217,19 +235,51 @@ def check_cells_table(text, rows):
         ratio = float(r["median_s"]) / convbench_s
         ratios[(r["name"], r["peer"])] = ratio
         cells = table.get(r["name"], {})
-        expect(cells.get("convbench best") == f"`{impl}`",
-               f"{r['name']}: convbench best {cells.get('convbench best')}, expected {impl}")
+        expect(cells.get(BEST_1T) == f"`{impl}`",
+               f"{r['name']}: 1-thread best {cells.get(BEST_1T)}, expected {impl}")
+        impl_any, threads_any, any_s = EXPECTED_BEST_ANY[r["name"]]
+        expect(cells.get(BEST_ANY) == f"`{impl_any}` ({threads_any} threads)",
+               f"{r['name']}: any-threads best {cells.get(BEST_ANY)}, expected {impl_any} at "
+               f"{threads_any} threads")
         title = PEER_COLUMN_TITLES[r["peer"]]
-        shown = float(cells.get(f"{title} / convbench", "nan").replace("—", "nan"))
+        shown = shown_number(cells, f"{title} / 1-thread best")
         # Three significant figures: within half a unit of the third.
         expect(close(shown, ratio, 0.006),
                f"{r['name']} {r['peer']}: ratio shown {shown}, CSVs give {ratio:.4g}")
-    return ratios
+        any_column = f"{title} / any-threads best"
+        if r["peer"] != "opencv.filter2D":
+            expect(any_column not in cells, f"no {any_column} column (filter2D's only)")
+            continue
+        ratio_any = float(r["median_s"]) / any_s
+        ratios_any[r["name"]] = ratio_any
+        shown = shown_number(cells, any_column)
+        expect(close(shown, ratio_any, 0.006),
+               f"{r['name']} filter2D: any-threads ratio shown {shown}, CSVs give "
+               f"{ratio_any:.4g}")
+    return ratios, ratios_any
 
 
-def check_headline(text, ratios):
-    expect("**1 of 3 cells**" in text and "1 cell(s) lack" in text,
-           "headline: 2x faster than OpenCV in 1 of 3 cells, 1 without a time")
+def headline_goal_lines(text):
+    """The headline's two 2x-goal lines: (1-thread best's, any-threads best's)."""
+    lines = text.splitlines()
+    one = [l for l in lines if l.startswith("- convbench's best at 1 thread (like for like")]
+    any_ = [l for l in lines if l.startswith("- convbench's best at any thread count")]
+    return (one[0] if len(one) == 1 else ""), (any_[0] if len(any_) == 1 else "")
+
+
+def check_headline(text, ratios, ratios_any):
+    one, any_ = headline_goal_lines(text)
+    expect("**1 of 3 cells**" in one and "1 cell(s) lack" in one,
+           f"headline: 1-thread best 2x faster than OpenCV in 1 of 3 cells, 1 without a "
+           f"time: {one!r}")
+    expect("**2 of 3 cells**" in any_ and "1 cell(s) lack" in any_,
+           f"headline: any-threads best 2x faster than OpenCV in 2 of 3 cells, 1 without a "
+           f"time: {any_!r}")
+    worst = min(ratios_any, key=ratios_any.get)
+    impl, threads, _ = EXPECTED_BEST_ANY[worst]
+    expect(f"any-threads best: {worst}: OpenCV filter2D " in text and
+           f"`{impl}` ({threads} threads)" in text,
+           f"worst any-threads cell is {worst} against {impl} at {threads} threads")
     for peer, label in PEER_LABELS.items():
         values = [v for (name, p), v in ratios.items() if p == peer]
         geomean = math.exp(sum(math.log(v) for v in values) / len(values))
@@ -237,8 +287,13 @@ def check_headline(text, ratios):
         expect(found is not None and close(float(found.group(1)), geomean, 0.006),
                f"geometric mean over {label}: {found and found.group(0)}, expected "
                f"{geomean:.4g}")
+    geomean = math.exp(sum(math.log(v) for v in ratios_any.values()) / len(ratios_any))
+    found = re.search(r"any-threads best over OpenCV filter2D ×([0-9.]+) \(2 cells\)", text)
+    expect(found is not None and close(float(found.group(1)), geomean, 0.006),
+           f"geometric mean over OpenCV filter2D, any-threads best: "
+           f"{found and found.group(0)}, expected {geomean:.4g}")
     (name, peer), _ = min(ratios.items(), key=lambda item: item[1])
-    expect(f"Worst cell: {name}: {PEER_LABELS[peer]} " in text,
+    expect(f"Worst cell, 1-thread best: {name}: {PEER_LABELS[peer]} " in text,
            f"worst cell is {name} with {PEER_LABELS[peer]}")
 
 
@@ -268,10 +323,11 @@ def check_skipped_run(script, work):
             continue
         for title in PEER_COLUMN_TITLES.values():
             expect(cells.get(title, "").startswith("skipped (~") and
-                   cells.get(f"{title} / convbench") == "—",
+                   cells.get(f"{title} / 1-thread best") == "—",
                    f"{cells.get('problem')} {title} marked skipped: {cells.get(title)}")
-    expect("**0 of 3 cells**" in text and "3 cell(s) lack" in text,
-           "headline counts no cell when OpenCV was skipped")
+    for line in headline_goal_lines(text):
+        expect("**0 of 3 cells**" in line and "3 cell(s) lack" in line,
+               f"headline counts no cell when OpenCV was skipped: {line!r}")
 
 
 def error_cases(work):

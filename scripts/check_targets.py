@@ -1,0 +1,520 @@
+#!/usr/bin/python3
+"""Sets one `convbench bench` run beside the performance targets of issue 4.
+
+Usage: /usr/bin/python3 scripts/check_targets.py BENCH_CSV [--peers PEERS_CSV]
+           [--grid data/grid.txt]
+
+Prints one table row per check: the measured figure, the required figure, their ratio (oriented
+so that >= 1 meets the target) and PASS, MISS or "not measured: what is missing", each followed
+by indented lines that show where the figures come from; then the line
+"targets: N met, M missed, K not measured", one count per row.  Everything comes from the CSVs:
+the peaks and the bandwidth are the rows' peak_gflops and bandwidth_gbs, measured in the same
+run, so no figure is taken from another run or another machine.
+
+Problems are matched by their fields, never by name: one channel and one filter, float32,
+'same' mode, constant boundary, corr, stride 1 (the resnet problem: C=N=64, H=W=56, K=3), one
+thread unless stated.  The checks:
+  direct__avx2 at 1024x1024, K = 7, 11, 15: GFLOP/s >= 60% of the avx2 1-thread peak
+  direct__avx512 at 1024x1024, K = 11, 15: >= 55% of the avx512 1-thread peak
+  2048x2048 K=3: the fastest 1-thread direct kernel (naive__scalar, views__scalar, direct__*,
+      im2col__openblas) takes <= 1.5 x (H*W + OH*OW) * 4 bytes / its row's bandwidth_gbs
+  im2col__openblas on C=64 N=64 H=W=56 K=3 (resnet-3x3-64x56): >= 40% of the avx512 1-thread
+      peak (any avx512 1-thread row's peak_gflops)
+  fft__fftw at 1024x1024 K=31: >= 2x faster than scipy.signal.fftconvolve (the peers CSV's
+      median for the same H, W, KH, KW)
+  fft__fftw at K=31, 1024x1024 and 2048x2048: the fastest implementation among the 1-thread
+      rows (a note says whether it is also the fastest counting every thread count)
+  direct__avx2_omp at 2 threads, 2048x2048 K=7: speed-up over 1-thread direct__avx2 (ratio of
+      medians) >= 0.85 x the avx2 peak at 2 threads / the avx2 peak at 1 thread
+  every cell of --grid (default data/grid.txt): convbench's best >= 2x faster than OpenCV
+      filter2D (the peers CSV), checked twice: with the best at 1 thread (like for like, OpenCV
+      runs one thread) and with the best at any thread count
+A target whose rows are missing, or not `ok`, is "not measured" with the reason; the peers
+targets need --peers.
+
+Exit status 0 whether or not the targets are met (this is a report); 2, with one line on
+stderr, for a missing or malformed CSV or grid file, or a bad option.
+"""
+
+import csv
+import io
+import os
+import sys
+from dataclasses import dataclass, field
+
+SCRIPT_DIR = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, SCRIPT_DIR)
+import report as bench_csv  # noqa: E402  (the bench CSV schema and its checks)
+import compare_peers as peers_lib  # noqa: E402  (problem files, bests, the peers CSV columns)
+
+PROG = "check_targets.py"
+DEFAULT_GRID = peers_lib.DEFAULT_PROBLEMS
+PASS, MISS, NOT_MEASURED = "PASS", "MISS", "not measured"
+FFTCONVOLVE, FILTER2D = "scipy.signal.fftconvolve", "opencv.filter2D"
+PEER_STATUSES = ("ok", "skipped", "unsupported", "failed")
+# Implementations that compute the direct sum (the bandwidth target); fft__fftw is not one.
+DIRECT_IMPLS = ("naive__scalar", "views__scalar", "im2col__openblas")
+DIRECT_PREFIX = "direct__"
+# Cells without a time named in a note; the rest are counted.
+MAX_LISTED = 4
+# A table column is separated from the next by this; no cell holds two spaces in a row.
+GAP = "  "
+
+
+# ---------------------------------------------------------------- the peers CSV
+
+@dataclass
+class PeerRow:
+    line: int
+    name: str
+    H: int
+    W: int
+    KH: int
+    KW: int
+    peer: str
+    median_s: object      # float for ok rows, else None
+    status: str
+    reason: str
+
+
+def parse_peer_row(values, line):
+    columns = peers_lib.PEER_CSV_COLUMNS
+    if len(values) != len(columns):
+        raise bench_csv.CsvError(f"{len(values)} fields, expected {len(columns)}")
+    fields = dict(zip(columns, values))
+    if not fields["name"] or not fields["peer"]:
+        raise bench_csv.CsvError("empty name or peer")
+    sizes = [bench_csv.parse_int(c, fields[c]) for c in ("H", "W", "KH", "KW")]
+    status = fields["status"]
+    if status not in PEER_STATUSES:
+        raise bench_csv.CsvError(f"status '{status}' is not one of {'|'.join(PEER_STATUSES)}")
+    ok = status == "ok"
+    median = bench_csv.parse_float("median_s", fields["median_s"]) \
+        if (ok or fields["median_s"]) else None
+    if ok and not median:
+        raise bench_csv.CsvError("median_s is 0 in an ok row")
+    if ok or fields["runs"]:
+        bench_csv.parse_int("runs", fields["runs"])
+    return PeerRow(line, fields["name"], *sizes, fields["peer"], median if ok else None, status,
+                   fields["reason"])
+
+
+def load_peer_rows(path):
+    """Every row of a peers CSV written by compare_peers.py, checked; CsvError otherwise."""
+    reader = csv.reader(io.StringIO(bench_csv.read_text(path), newline=""))
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise bench_csv.CsvError("empty file, expected the peers CSV header", 1)
+        if tuple(header) != tuple(peers_lib.PEER_CSV_COLUMNS):
+            raise bench_csv.CsvError("header is not compare_peers.py's: expected " +
+                                     ",".join(peers_lib.PEER_CSV_COLUMNS), 1)
+        rows = []
+        for values in reader:
+            if not values:
+                continue
+            try:
+                rows.append(parse_peer_row(values, reader.line_num))
+            except bench_csv.CsvError as e:
+                raise bench_csv.CsvError(str(e), reader.line_num) from None
+    except csv.Error as e:
+        raise bench_csv.CsvError(f"bad CSV: {e}", reader.line_num) from None
+    return rows
+
+
+def peer_time(peer_rows, peer, problem):
+    """(median seconds, None) of the peer on the problem's H, W, KH, KW (a row of the same
+    name preferred), or (None, why)."""
+    rows = [r for r in peer_rows if r.peer == peer and
+            (r.H, r.W, r.KH, r.KW) == (problem.H, problem.W, problem.KH, problem.KW)]
+    ok = sorted((r for r in rows if r.status == "ok"), key=lambda r: r.name != problem.name)
+    if ok:
+        return ok[0].median_s, None
+    if rows:
+        r = rows[0]
+        return None, f"{peer} {r.status}" + (f": {r.reason}" if r.reason else "")
+    return None, f"no {peer} row for {size_text(problem)} in the peers CSV"
+
+
+# ---------------------------------------------------------------- finding rows and peaks
+
+@dataclass
+class Inputs:
+    rows: list            # report.Row of the bench CSV
+    by_key: dict          # compare_peers match key -> [rows]
+    peer_rows: object     # [PeerRow], or None without --peers
+    grid: list            # compare_peers.Problem of the grid file
+    grid_name: str
+
+
+def grid_problem(size, kernel, **fields):
+    """A problem as the targets state it: one channel, same, constant, corr, stride 1."""
+    return peers_lib.Problem(name=fields.pop("name", f"grid-{size}-k{kernel}"), H=size,
+                             W=size, KH=kernel, KW=kernel, **fields)
+
+
+def size_text(p):
+    channels = "" if (p.C, p.N) == (1, 1) else f"C={p.C} N={p.N} "
+    kernel = f"K={p.KH}" if p.KH == p.KW else f"K={p.KH}x{p.KW}"
+    return f"{channels}{p.H}x{p.W} {kernel}"
+
+
+def problem_rows(inputs, problem):
+    return inputs.by_key.get(problem.match_key(), [])
+
+
+def impl_row(inputs, problem, impl, threads):
+    """(the fastest ok row of impl at threads on the problem, None), or (None, why)."""
+    rows = [r for r in problem_rows(inputs, problem) if r.impl == impl and r.threads == threads]
+    ok = [r for r in rows if r.ok]
+    if ok:
+        return min(ok, key=lambda r: r.median_s), None
+    where = f"{impl} at {bench_csv.threads_text(threads)} on {size_text(problem)}"
+    if rows:
+        r = rows[0]
+        return None, f"{where} is {r.status}" + (f": {r.reason}" if r.reason else "")
+    return None, f"no {where} in the bench CSV"
+
+
+def peak(inputs, isa, threads, row=None):
+    """(GFLOP/s, notes) of the measured peak for isa and threads: the row's own peak_gflops
+    when the row is of that isa and thread count (the same run), else the CSV's (the highest,
+    with a note, if concatenated runs disagree); (None, [why]) when the CSV has none."""
+    if row is not None and (row.isa, row.threads) == (isa, threads) and \
+            row.timing["peak_gflops"]:
+        return row.timing["peak_gflops"], []
+    peaks, _ = bench_csv.measured_peaks(inputs.rows)
+    values = sorted(v for v in peaks.get((isa, threads), ()) if v > 0)
+    what = f"{isa} {bench_csv.threads_text(threads)} peak"
+    if not values:
+        return None, [f"no {what} (peak_gflops of an {isa} row at {threads} thread(s)) in the "
+                      "CSV"]
+    notes = [] if len(values) == 1 else [
+        f"the CSV's rows give several {what}s, {gflops_text(values[0])} to "
+        f"{gflops_text(values[-1])}: using the highest"]
+    return values[-1], notes
+
+
+# ---------------------------------------------------------------- the checks
+
+@dataclass
+class Check:
+    target: str
+    measured: str
+    required: str
+    ratio: object         # measured against required, >= 1 meets; None when not measured
+    verdict: str          # PASS, MISS or "not measured: why"
+    notes: list = field(default_factory=list)
+
+    @property
+    def outcome(self):
+        return self.verdict.split(":")[0]
+
+
+def judged(target, measured, required, ratio, notes):
+    return Check(target, measured, required, ratio, PASS if ratio >= 1 else MISS, notes)
+
+
+def not_measured(target, required, why, measured="—", ratio=None, notes=()):
+    return Check(target, measured, required, ratio, f"{NOT_MEASURED}: {why}", list(notes))
+
+
+def gflops_text(value):
+    return bench_csv.significant(value, 4)
+
+
+def bandwidth_text(value):
+    return bench_csv.significant(value, 3)
+
+
+def seconds(value):
+    return bench_csv.seconds_text(value)
+
+
+def times_text(value):
+    return f"{bench_csv.significant(value)}x"
+
+
+def fraction_of_peak(inputs, impl, problem, isa, fraction, by_name=False):
+    """impl's 1-thread GFLOP/s on the problem >= fraction of the isa's 1-thread peak.
+    by_name: the target names the problem (its fields go in a note)."""
+    percent = f"{fraction * 100:g}%"
+    target = f"{impl} {problem.name if by_name else size_text(problem)}: {percent} of " \
+             f"{isa} peak"
+    required = f">= {percent} of peak"
+    row, why = impl_row(inputs, problem, impl, 1)
+    if row is None:
+        return not_measured(target, required, why)
+    peak_gflops, notes = peak(inputs, isa, 1, row)
+    if peak_gflops is None:
+        return not_measured(target, required, notes[0])
+    needed = fraction * peak_gflops
+    gflops = row.timing["gflops"]
+    notes = [f"{bench_csv.significant(100 * gflops / peak_gflops, 3)}% of the {isa} 1-thread "
+             f"peak {gflops_text(peak_gflops)} GFLOP/s; median {seconds(row.median_s)}"] + notes
+    if by_name:
+        notes.insert(0, f"{problem.name}: {size_text(problem)}")
+    return judged(target, f"{gflops_text(gflops)} GFLOP/s", f">= {gflops_text(needed)} GFLOP/s",
+                  gflops / needed, notes)
+
+
+def is_direct(impl):
+    return impl in DIRECT_IMPLS or impl.startswith(DIRECT_PREFIX)
+
+
+def memory_bound(inputs, size=2048, kernel=3, factor=1.5):
+    """The fastest 1-thread direct kernel within factor x the time to stream input and
+    output once at the row's measured bandwidth."""
+    problem = grid_problem(size, kernel)
+    target = f"fastest direct kernel {size_text(problem)}: {factor:g}x memory time"
+    required = f"<= {factor:g}x memory time"
+    rows = [r for r in problem_rows(inputs, problem)
+            if r.ok and r.threads == 1 and is_direct(r.impl)]
+    if not rows:
+        return not_measured(target, required, f"no ok 1-thread row of a direct kernel "
+                            f"({', '.join(DIRECT_IMPLS)}, {DIRECT_PREFIX}*) on "
+                            f"{size_text(problem)}")
+    best = min(rows, key=lambda r: r.median_s)
+    bandwidth = best.timing["bandwidth_gbs"]
+    if not bandwidth:
+        return not_measured(target, required, f"{best.impl}'s row has no bandwidth_gbs")
+    oh, ow = best.problem.output_size()
+    data_bytes = 4 * (problem.H * problem.W + oh * ow)
+    memory_s = data_bytes / (bandwidth * 1e9)
+    limit = factor * memory_s
+    notes = [f"memory time: ({problem.H}x{problem.W} in + {oh}x{ow} out) x 4 B = "
+             f"{bench_csv.significant(data_bytes / 1e6)} MB at {bandwidth_text(bandwidth)} GB/s "
+             f"= {seconds(memory_s)}"]
+    return judged(target, f"{seconds(best.median_s)} ({best.impl})", f"<= {seconds(limit)}",
+                  limit / best.median_s, notes)
+
+
+def fft_over_fftconvolve(inputs, size=1024, kernel=31, goal=2.0):
+    problem = grid_problem(size, kernel)
+    target = f"fft__fftw {size_text(problem)}: {goal:g}x faster than fftconvolve"
+    required = f">= {goal:g}x"
+    row, why = impl_row(inputs, problem, "fft__fftw", 1)
+    if row is None:
+        return not_measured(target, required, why)
+    if inputs.peer_rows is None:
+        return not_measured(target, required, "needs --peers (fftconvolve's time)")
+    peer_s, why = peer_time(inputs.peer_rows, FFTCONVOLVE, problem)
+    if peer_s is None:
+        return not_measured(target, required, why)
+    speedup = peer_s / row.median_s
+    notes = [f"fft__fftw 1 thread {seconds(row.median_s)}, fftconvolve {seconds(peer_s)}"]
+    return judged(target, f"{times_text(speedup)} faster", required, speedup / goal, notes)
+
+
+def fft_fastest(inputs, size, kernel=31):
+    """fft__fftw the fastest among the 1-thread ok rows; a note on all thread counts."""
+    problem = grid_problem(size, kernel)
+    target = f"fft__fftw {size_text(problem)}: fastest at 1 thread"
+    required = "fastest"
+    rows = [r for r in problem_rows(inputs, problem) if r.ok]
+    fft, why = impl_row(inputs, problem, "fft__fftw", 1)
+    if fft is None:
+        return not_measured(target, required, why)
+    others = [r for r in rows if r.threads == 1 and r.impl != "fft__fftw"]
+    untimed = sorted({f"{r.impl} ({r.status})" for r in problem_rows(inputs, problem)
+                      if r.threads == 1 and not r.ok})
+    notes = [all_threads_note(rows)]
+    if untimed:
+        notes.append("not timed at 1 thread: " + ", ".join(untimed))
+    if not others:
+        return Check(target, seconds(fft.median_s), required, None, PASS,
+                     ["the only implementation timed at 1 thread"] + notes)
+    runner_up = min(others, key=lambda r: r.median_s)
+    return judged(target, seconds(fft.median_s),
+                  f"< {seconds(runner_up.median_s)} ({runner_up.impl})",
+                  runner_up.median_s / fft.median_s, notes)
+
+
+def all_threads_note(rows):
+    fastest = min(rows, key=lambda r: (r.median_s, r.threads))
+    where = f"{fastest.impl} at {bench_csv.threads_text(fastest.threads)}, " \
+            f"{seconds(fastest.median_s)}"
+    if fastest.impl == "fft__fftw":
+        return f"counting every thread count it is the fastest too ({where})"
+    fft_best = min((r for r in rows if r.impl == "fft__fftw"), key=lambda r: r.median_s)
+    return (f"counting every thread count it is not the fastest: {where} "
+            f"(fft__fftw's best {seconds(fft_best.median_s)} at "
+            f"{bench_csv.threads_text(fft_best.threads)})")
+
+
+def thread_scaling(inputs, size=2048, kernel=7, threads=2, factor=0.85):
+    problem = grid_problem(size, kernel)
+    target = f"direct__avx2_omp {threads} threads {size_text(problem)}: scaling"
+    required = f">= {factor:g}x the FMA peak's"
+    base, why = impl_row(inputs, problem, "direct__avx2", 1)
+    parallel, why_parallel = impl_row(inputs, problem, "direct__avx2_omp", threads)
+    if base is None or parallel is None:
+        return not_measured(target, required, "; ".join(w for w in (why, why_parallel) if w))
+    peak_1, notes_1 = peak(inputs, "avx2", 1, base)
+    peak_n, notes_n = peak(inputs, "avx2", threads, parallel)
+    if peak_1 is None or peak_n is None:
+        return not_measured(target, required,
+                            "; ".join((notes_1 if peak_1 is None else []) +
+                                      (notes_n if peak_n is None else [])))
+    speedup = base.median_s / parallel.median_s
+    machine = peak_n / peak_1
+    needed = factor * machine
+    notes = [f"direct__avx2 1 thread {seconds(base.median_s)}, direct__avx2_omp {threads} "
+             f"threads {seconds(parallel.median_s)}",
+             f"avx2 FMA peak {gflops_text(peak_n)} GFLOP/s at {threads} threads / "
+             f"{gflops_text(peak_1)} at 1 = {bench_csv.significant(machine)}x"] + notes_1 + notes_n
+    return judged(target, f"{times_text(speedup)} speed-up",
+                  f">= {times_text(needed)} ({factor:g} x {bench_csv.significant(machine)})",
+                  speedup / needed, notes)
+
+
+def beats_opencv(inputs, any_threads, goal=peers_lib.GOAL_SPEEDUP):
+    """convbench's best >= goal x faster than filter2D in every grid cell."""
+    which = "any threads" if any_threads else "1 thread"
+    cells = len(inputs.grid)
+    target = f"{inputs.grid_name}: {goal:g}x faster than filter2D, best at {which}"
+    required = f"all {cells} cells"
+    if inputs.peer_rows is None:
+        return not_measured(target, required, "needs --peers (filter2D's times)")
+    ratios, lacking = [], []
+    for problem in inputs.grid:
+        best = peers_lib.best_of(problem_rows(inputs, problem), one_thread=not any_threads)
+        peer_s, why = peer_time(inputs.peer_rows, FILTER2D, problem)
+        if best.row is None or peer_s is None:
+            lacking.append(f"{problem.name} ({why or best.why_none})")
+        else:
+            ratios.append((peer_s / best.row.median_s, problem, best.row, peer_s))
+    met = sum(ratio >= goal for ratio, *_ in ratios)
+    measured = f"{met} of {cells} cells"
+    notes = []
+    worst_ratio = None
+    if ratios:
+        worst_ratio, problem, row, peer_s = min(ratios, key=lambda item: item[0])
+        threads = f" at {bench_csv.threads_text(row.threads)}" if any_threads else ""
+        notes.append(f"worst cell {problem.name}: filter2D {seconds(peer_s)} / {row.impl}"
+                     f"{threads} {seconds(row.median_s)} = {times_text(worst_ratio)}")
+    if lacking:
+        shown = lacking[:MAX_LISTED]
+        more = len(lacking) - len(shown)
+        notes.append(f"{len(lacking)} cell(s) lack a time: " + "; ".join(shown) +
+                     (f"; and {more} more" if more else ""))
+    ratio = None if worst_ratio is None else worst_ratio / goal
+    if met < len(ratios):
+        return Check(target, measured, required, ratio, MISS, notes)
+    if lacking:
+        return not_measured(target, required, f"{len(lacking)} of {cells} cell(s) lack a "
+                            "convbench or filter2D time", measured, ratio, notes)
+    return Check(target, measured, required, ratio, PASS, notes)
+
+
+def all_checks(inputs):
+    checks = [fraction_of_peak(inputs, "direct__avx2", grid_problem(1024, k), "avx2", 0.60)
+              for k in (7, 11, 15)]
+    checks += [fraction_of_peak(inputs, "direct__avx512", grid_problem(1024, k), "avx512", 0.55)
+               for k in (11, 15)]
+    checks.append(memory_bound(inputs))
+    resnet = grid_problem(56, 3, name="resnet-3x3-64x56", C=64, N=64)
+    checks.append(fraction_of_peak(inputs, "im2col__openblas", resnet, "avx512", 0.40,
+                                   by_name=True))
+    checks.append(fft_over_fftconvolve(inputs))
+    checks += [fft_fastest(inputs, size) for size in (1024, 2048)]
+    checks.append(thread_scaling(inputs))
+    checks += [beats_opencv(inputs, any_threads) for any_threads in (False, True)]
+    return checks
+
+
+# ---------------------------------------------------------------- the report
+
+def context_lines(args, inputs):
+    rows = inputs.rows
+    hosts = ", ".join(bench_csv.first_appearance(r.host for r in rows)) or "(no rows)"
+    cpus = "; ".join(bench_csv.first_appearance(r.cpu for r in rows)) or "unknown"
+    lines = ["convbench performance targets (issue 4)",
+             f"bench CSV: {args.bench} ({len(rows)} rows; host {hosts}; CPU {cpus}; measured "
+             f"{bench_csv.date_range_text(rows)})",
+             "peers CSV: " + (f"{args.peers} ({len(inputs.peer_rows)} rows)" if args.peers
+                              else "none (--peers not given)"),
+             f"grid: {args.grid} ({len(inputs.grid)} cells)"]
+    peaks, bandwidth = bench_csv.measured_peaks(rows)
+    if peaks:
+        lines.append("measured FP32 peak, GFLOP/s: " + "; ".join(
+            f"{isa} " + ", ".join(f"{bench_csv.value_range_text(peaks[(i, t)], 4)} "
+                                  f"({bench_csv.threads_text(t)})"
+                                  for i, t in sorted(peaks) if i == isa)
+            for isa in bench_csv.ISAS if any(i == isa for i, _ in peaks)))
+    if bandwidth:
+        lines.append("measured copy bandwidth, GB/s: " + ", ".join(
+            f"{bench_csv.value_range_text(bandwidth[t])} ({bench_csv.threads_text(t)})"
+            for t in sorted(bandwidth)))
+    lines.append("problems: float32, same mode, constant boundary, corr, stride 1, one channel "
+                 "and one thread unless stated; ratio: measured against required, >= 1 meets it")
+    return lines
+
+
+def table_lines(checks):
+    header = ("target", "measured", "required", "ratio", "verdict")
+    cells = [(c.target, c.measured, c.required,
+              "—" if c.ratio is None else bench_csv.significant(c.ratio), c.verdict)
+             for c in checks]
+    widths = [max(len(line[i]) for line in [header] + cells) for i in range(len(header) - 1)]
+
+    def line(values):
+        parts = [v.rjust(w) if i == 3 else v.ljust(w)
+                 for i, (v, w) in enumerate(zip(values, widths))]
+        return GAP.join(parts + [values[-1]])
+
+    lines = [line(header), line(tuple("-" * len(h) for h in header))]
+    for check, values in zip(checks, cells):
+        lines.append(line(values))
+        lines += [f"    {note}" for note in check.notes]
+    return lines
+
+
+def summary_line(checks):
+    counts = {o: sum(c.outcome == o for c in checks) for o in (PASS, MISS, NOT_MEASURED)}
+    return (f"targets: {counts[PASS]} met, {counts[MISS]} missed, {counts[NOT_MEASURED]} "
+            "not measured")
+
+
+# ---------------------------------------------------------------- the command line
+
+def parse_args(argv):
+    parser = peers_lib.OneLineParser(prog=PROG, description=__doc__.split("\n")[0])
+    parser.add_argument("bench", help="a CSV written by `convbench bench`")
+    parser.add_argument("--peers", help="a peers CSV written by scripts/compare_peers.py")
+    parser.add_argument("--grid", default=os.path.relpath(DEFAULT_GRID),
+                        help="the problem file whose cells the filter2D target covers")
+    return parser.parse_args(argv)
+
+
+def csv_rows(path, load):
+    try:
+        return load(path)
+    except bench_csv.CsvError as e:
+        where = path if e.line is None else f"{path}:{e.line}"
+        raise peers_lib.UsageError(f"{where}: {e}") from None
+
+
+def load_inputs(args):
+    rows = csv_rows(args.bench, bench_csv.load_rows)
+    peer_rows = csv_rows(args.peers, load_peer_rows) if args.peers else None
+    grid = peers_lib.load_problems(args.grid)
+    return Inputs(rows, peers_lib.rows_by_problem_key(rows), peer_rows, grid,
+                  os.path.basename(args.grid))
+
+
+def main(argv):
+    try:
+        args = parse_args(argv)
+        inputs = load_inputs(args)
+    except peers_lib.UsageError as e:
+        print(f"{PROG}: {e}", file=sys.stderr)
+        return 2
+    checks = all_checks(inputs)
+    print("\n".join(context_lines(args, inputs) + [""] + table_lines(checks) + [""] +
+                    [summary_line(checks)]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

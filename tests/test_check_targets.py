@@ -1,0 +1,382 @@
+#!/usr/bin/python3
+"""Test of scripts/check_targets.py on a synthetic bench CSV, peers CSV and grid file.
+
+The figures are chosen so that each target's verdict is known, and close to its threshold, so a
+wrong peak, bandwidth, factor or row shows as a wrong verdict or ratio:
+  PASS   direct__avx2 1024 K=7 (61 of 60 GFLOP/s); direct__avx512 1024 K=15; im2col__openblas on
+         the resnet problem, whose row is of isa avx2 so that the AVX-512 peak must come from
+         another row; fft__fftw over fftconvolve at 1024 K=31; fft__fftw fastest at 1 thread at
+         1024 K=31 (but not counting 2 threads, which the note must say); direct__avx2_omp's
+         scaling (1.67x against 0.85 x 190/100)
+  MISS   direct__avx2 1024 K=11 (59 of 60); the 2048 K=3 bandwidth bound, where the fastest
+         1-thread direct kernel is slower than the bound while fft__fftw, a 2-thread im2col row
+         and a mirror-boundary row, all faster, must not count; fft__fftw at 2048 K=31; the
+         filter2D goal with the 1-thread best (2 of 4 cells)
+  not measured: direct__avx2 1024 K=15 (skipped row); direct__avx512 1024 K=11 (no row; a
+         faster one with another boundary is a decoy); the filter2D goal with the any-threads
+         best (3 of 4 cells met, the fourth has no filter2D time)
+Without --peers the fftconvolve and filter2D targets are not measured.  Malformed or missing
+CSVs, a missing grid file and bad options exit 2 with one stderr line and no stdout.
+
+Usage: /usr/bin/python3 tests/test_check_targets.py [--script scripts/check_targets.py]
+           [--keep DIR]
+Ends with "test_check_targets: N passed, M failed"; exit status 1 if any failed.
+"""
+import argparse
+import csv
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from tally import expect, report  # noqa: E402
+
+DEFAULT_SCRIPT = os.path.join(os.path.dirname(HERE), "scripts", "check_targets.py")
+COLUMNS = ("schema,when,host,cpu,impl,isa,threads,name,C,H,W,N,groups,KH,KW,SY,SX,mode,"
+           "boundary,op,status,reason,reps,plan_s,min_s,median_s,mad_s,gflops,peak_gflops,"
+           "pct_peak,bandwidth_gbs,err_over_bound").split(",")
+PEER_COLUMNS = ["name", "H", "W", "KH", "KW", "peer", "median_s", "runs", "status", "reason"]
+PEAKS = {("scalar", 1): 50.0, ("avx2", 1): 100.0, ("avx2", 2): 190.0, ("avx512", 1): 200.0,
+         ("avx512", 2): 380.0}
+BANDWIDTH = {1: 10.0, 2: 15.0}
+SKIP_REASON = "predicted 9 s > --max-cell-time 5 s"
+GRID_FILE = """# four cells of the synthetic run
+name=grid-1024-k31 H=1024 K=31
+name=grid-2048-k7 H=2048 K=7
+name=grid-2048-k3 H=2048 K=3
+name=grid-256-k3 H=256 K=3
+"""
+
+
+# ---------------------------------------------------------------- synthetic inputs
+
+def flops(H, K, C, N):
+    return 2 * N * H * H * C * K * K       # same mode, stride 1, dense
+
+
+def bench_row(impl, isa, threads, H, K, median=None, gflops=None, status="ok", C=1, N=1,
+              boundary="constant", name=None):
+    """One row; give the median or the GFLOP/s and the other follows from the FLOP count."""
+    row = dict(schema=1, when="2026-11-21T10:00:00Z", host="testbox", cpu="Fake CPU, 2 cores",
+               impl=impl, isa=isa, threads=threads, name=name or f"grid-{H}-k{K}", C=C, H=H, W=H,
+               N=N, groups=1, KH=K, KW=K, SY=1, SX=1, mode="same", boundary=boundary, op="corr",
+               status=status, reason="" if status == "ok" else SKIP_REASON)
+    if status == "ok":
+        work = flops(H, K, C, N)
+        median = median if median is not None else work / gflops / 1e9
+        gflops = work / median / 1e9
+        peak = PEAKS[(isa, threads)]
+        row.update(reps=5, plan_s="1e-06", min_s=f"{median * 0.99:.9g}", median_s=f"{median:.9g}",
+                   mad_s=f"{median * 0.01:.9g}", gflops=f"{gflops:.9g}", peak_gflops=peak,
+                   pct_peak=f"{100 * gflops / peak:.9g}", bandwidth_gbs=BANDWIDTH[threads],
+                   err_over_bound=0.1)
+    return [row.get(c, "") for c in COLUMNS]
+
+
+def bench_rows():
+    return [
+        # 60% of the avx2 peak (100) is 60 GFLOP/s.
+        bench_row("direct__avx2", "avx2", 1, 1024, 7, gflops=61.0),
+        bench_row("direct__avx2", "avx2", 1, 1024, 11, gflops=59.0),
+        bench_row("direct__avx2", "avx2", 1, 1024, 15, status="skipped"),
+        # 55% of the avx512 peak (200) is 110 GFLOP/s; K=11 has only a mirror-boundary row.
+        bench_row("direct__avx512", "avx512", 1, 1024, 15, gflops=120.0),
+        bench_row("direct__avx512", "avx512", 1, 1024, 11, gflops=190.0, boundary="mirror"),
+        # 2048 K=3: bound 1.5 x 2 x 2048^2 x 4 B / 10 GB/s = 5.03 ms.
+        bench_row("naive__scalar", "scalar", 1, 2048, 3, median=0.040),
+        bench_row("direct__avx2", "avx2", 1, 2048, 3, median=0.006),
+        bench_row("fft__fftw", "avx512", 1, 2048, 3, median=0.001),
+        bench_row("im2col__openblas", "avx512", 2, 2048, 3, median=0.002),
+        bench_row("direct__avx512", "avx512", 1, 2048, 3, median=0.001, boundary="mirror"),
+        # resnet: 40% of the avx512 peak (200) is 80; the row's own peak (avx2, 100) is not it.
+        bench_row("im2col__openblas", "avx2", 1, 56, 3, gflops=90.0, C=64, N=64,
+                  name="resnet-3x3-64x56"),
+        # K=31: fft fastest at 1 thread at 1024 but not counting 2 threads; slower at 2048.
+        bench_row("fft__fftw", "avx512", 1, 1024, 31, median=0.010),
+        bench_row("fft__fftw", "avx512", 2, 1024, 31, median=0.009),
+        bench_row("direct__avx2", "avx2", 1, 1024, 31, median=0.012),
+        bench_row("direct__avx2_omp", "avx2", 2, 1024, 31, median=0.008),
+        bench_row("fft__fftw", "avx512", 1, 2048, 31, median=0.040),
+        bench_row("direct__avx512", "avx512", 1, 2048, 31, median=0.030),
+        bench_row("naive__scalar", "scalar", 1, 2048, 31, status="skipped"),
+        # 2048 K=7: speed-up 10/6 = 1.667 against 0.85 x 190/100 = 1.615.
+        bench_row("direct__avx2", "avx2", 1, 2048, 7, median=0.010),
+        bench_row("direct__avx2_omp", "avx2", 2, 2048, 7, median=0.006),
+        bench_row("naive__scalar", "scalar", 1, 256, 3, median=0.001),
+    ]
+
+
+def peer_row(name, H, K, peer, median=None, status="ok"):
+    return [name, H, H, K, K, peer, "" if median is None else f"{median:.9g}",
+            5 if status == "ok" else "", status, "" if status == "ok" else SKIP_REASON]
+
+
+def peer_rows():
+    return [
+        peer_row("grid-1024-k31", 1024, 31, "scipy.signal.fftconvolve", 0.025),
+        peer_row("grid-1024-k31", 1024, 31, "opencv.filter2D", 0.030),
+        peer_row("grid-2048-k31", 2048, 31, "scipy.signal.fftconvolve", 0.005),   # other size
+        peer_row("grid-2048-k7", 2048, 7, "opencv.filter2D", 0.015),
+        peer_row("grid-2048-k3", 2048, 3, "opencv.filter2D", 0.0026),
+        peer_row("grid-256-k3", 256, 3, "opencv.filter2D", status="skipped"),
+    ]
+
+
+# What each row of the table must say: (target, measured, required, ratio or None, verdict
+# prefix, [texts the row's notes must hold]).
+EXPECTED_WITH_PEERS = [
+    ("direct__avx2 1024x1024 K=7: 60% of avx2 peak", "61.00 GFLOP/s", ">= 60.00 GFLOP/s",
+     61 / 60, "PASS", ["61.0% of the avx2 1-thread peak 100.0 GFLOP/s"]),
+    ("direct__avx2 1024x1024 K=11: 60% of avx2 peak", "59.00 GFLOP/s", ">= 60.00 GFLOP/s",
+     59 / 60, "MISS", []),
+    ("direct__avx2 1024x1024 K=15: 60% of avx2 peak", "—", ">= 60% of peak", None,
+     "not measured: direct__avx2 at 1 thread on 1024x1024 K=15 is skipped: " + SKIP_REASON, []),
+    ("direct__avx512 1024x1024 K=11: 55% of avx512 peak", "—", ">= 55% of peak", None,
+     "not measured: no direct__avx512 at 1 thread on 1024x1024 K=11 in the bench CSV", []),
+    ("direct__avx512 1024x1024 K=15: 55% of avx512 peak", "120.0 GFLOP/s", ">= 110.0 GFLOP/s",
+     120 / 110, "PASS", []),
+    ("fastest direct kernel 2048x2048 K=3: 1.5x memory time", "6.00 ms (direct__avx2)",
+     "<= 5.03 ms", 1.5 * 2 * 2048 * 2048 * 4 / 10e9 / 0.006, "MISS", ["at 10.0 GB/s"]),
+    ("im2col__openblas resnet-3x3-64x56: 40% of avx512 peak", "90.00 GFLOP/s",
+     ">= 80.00 GFLOP/s", 90 / 80, "PASS", ["C=64 N=64 56x56 K=3"]),
+    ("fft__fftw 1024x1024 K=31: 2x faster than fftconvolve", "2.50x faster", ">= 2x",
+     2.5 / 2, "PASS", ["fftconvolve 25.0 ms"]),
+    ("fft__fftw 1024x1024 K=31: fastest at 1 thread", "10.0 ms", "< 12.0 ms (direct__avx2)",
+     1.2, "PASS", ["it is not the fastest: direct__avx2_omp at 2 threads, 8.00 ms"]),
+    ("fft__fftw 2048x2048 K=31: fastest at 1 thread", "40.0 ms", "< 30.0 ms (direct__avx512)",
+     0.75, "MISS", ["not timed at 1 thread: naive__scalar (skipped)"]),
+    ("direct__avx2_omp 2 threads 2048x2048 K=7: scaling", "1.67x speed-up",
+     ">= 1.61x (0.85 x 1.90)", (10 / 6) / (0.85 * 1.9), "PASS", []),
+    ("grid.txt: 2x faster than filter2D, best at 1 thread", "2 of 4 cells", "all 4 cells",
+     1.5 / 2, "MISS", ["worst cell grid-2048-k7: filter2D 15.0 ms / direct__avx2 10.0 ms = 1.50x",
+                       "1 cell(s) lack a time: grid-256-k3 (opencv.filter2D skipped"]),
+    ("grid.txt: 2x faster than filter2D, best at any threads", "3 of 4 cells", "all 4 cells",
+     2.5 / 2, "not measured: 1 of 4 cell(s) lack a convbench or filter2D time",
+     ["worst cell grid-2048-k7: filter2D 15.0 ms / direct__avx2_omp at 2 threads 6.00 ms"]),
+]
+NEEDS_PEERS = {
+    "fft__fftw 1024x1024 K=31: 2x faster than fftconvolve":
+        "not measured: needs --peers (fftconvolve's time)",
+    "grid.txt: 2x faster than filter2D, best at 1 thread":
+        "not measured: needs --peers (filter2D's times)",
+    "grid.txt: 2x faster than filter2D, best at any threads":
+        "not measured: needs --peers (filter2D's times)",
+}
+
+
+def write_csv(path, header, rows):
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def write_text(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+
+
+# ---------------------------------------------------------------- running and reading
+
+def run_script(script, args):
+    return subprocess.run([sys.executable, script] + args, capture_output=True, text=True,
+                          timeout=120)
+
+
+def table(stdout):
+    """{target: (cells [target, measured, required, ratio, verdict], [notes])}."""
+    lines = stdout.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("target ")), None)
+    if start is None:
+        return {}
+    rows, current = {}, None
+    for line in lines[start + 2:]:
+        if not line.strip():
+            break
+        if line.startswith("    ") and current is not None:
+            rows[current][1].append(line.strip())
+            continue
+        cells = re.split(r"\s{2,}", line.rstrip(), maxsplit=4)
+        current = cells[0]
+        rows[current] = (cells, [])
+    return rows
+
+
+def ratio_matches(shown, expected):
+    """The table gives three significant figures: within half a unit of the third."""
+    if expected is None:
+        return shown == "—"
+    try:
+        value = float(shown)
+    except ValueError:
+        return False
+    return abs(value - expected) <= 0.006 * abs(expected)
+
+
+def check_rows(stdout, expected, what):
+    rows = table(stdout)
+    expect([target for target, *_ in expected] == list(rows),
+           f"{what}: one table row per check, in order: {list(rows)}")
+    for target, measured, required, ratio, verdict, notes in expected:
+        if target not in rows:
+            continue
+        cells, row_notes = rows[target]
+        expect(len(cells) == 5, f"{what}: {target}: five columns, got {cells}")
+        cells += [""] * (5 - len(cells))
+        expect(cells[1] == measured, f"{what}: {target}: measured {cells[1]!r}, "
+                                     f"expected {measured!r}")
+        expect(cells[2] == required, f"{what}: {target}: required {cells[2]!r}, "
+                                     f"expected {required!r}")
+        expect(ratio_matches(cells[3], ratio), f"{what}: {target}: ratio {cells[3]!r}, "
+                                               f"expected {ratio}")
+        expect(cells[4] == verdict if verdict in ("PASS", "MISS") else
+               cells[4].startswith(verdict), f"{what}: {target}: verdict {cells[4]!r}, "
+                                             f"expected {verdict!r}")
+        for note in notes:
+            expect(any(note in n for n in row_notes),
+                   f"{what}: {target}: a note holding {note!r}, notes {row_notes}")
+
+
+def last_line(stdout):
+    lines = stdout.rstrip("\n").splitlines()
+    return lines[-1] if lines else ""
+
+
+# ---------------------------------------------------------------- the checks
+
+def check_with_peers(script, work):
+    result = run_script(script, [os.path.join(work, "bench.csv"), "--peers",
+                                 os.path.join(work, "peers.csv"), "--grid",
+                                 os.path.join(work, "grid.txt")])
+    expect(result.returncode == 0, f"with peers: exit 0 though targets are missed, got "
+                                   f"{result.returncode}: {result.stderr.strip()[-300:]}")
+    expect(result.stderr == "", f"with peers: nothing on stderr: {result.stderr[-300:]!r}")
+    check_rows(result.stdout, EXPECTED_WITH_PEERS, "with peers")
+    expect(last_line(result.stdout) == "targets: 6 met, 4 missed, 3 not measured",
+           f"with peers: summary line {last_line(result.stdout)!r}")
+    for needle in ("avx2 100.0 (1 thread), 190.0 (2 threads)", "avx512 200.0 (1 thread)",
+                   "10.0 (1 thread), 15.0 (2 threads)", "Fake CPU, 2 cores", "(4 cells)"):
+        expect(needle in result.stdout, f"with peers: the header holds {needle!r}")
+
+
+def check_without_peers(script, work):
+    result = run_script(script, [os.path.join(work, "bench.csv"), "--grid",
+                                 os.path.join(work, "grid.txt")])
+    expect(result.returncode == 0, f"without peers: exit 0, got {result.returncode}: "
+                                   f"{result.stderr.strip()[-300:]}")
+    expected = [(t, "—", r, None, NEEDS_PEERS[t], []) if t in NEEDS_PEERS
+                else (t, m, r, q, v, n) for t, m, r, q, v, n in EXPECTED_WITH_PEERS]
+    check_rows(result.stdout, expected, "without peers")
+    expect(last_line(result.stdout) == "targets: 5 met, 3 missed, 5 not measured",
+           f"without peers: summary line {last_line(result.stdout)!r}")
+
+
+def check_default_grid(script, work):
+    """Without --grid the filter2D targets cover data/grid.txt's 18 cells, from any cwd."""
+    result = subprocess.run([sys.executable, script, os.path.join(work, "bench.csv"),
+                             "--peers", os.path.join(work, "peers.csv")], capture_output=True,
+                            text=True, timeout=120, cwd=work)
+    expect(result.returncode == 0, f"default grid: exit 0, got {result.returncode}: "
+                                   f"{result.stderr.strip()[-300:]}")
+    rows = table(result.stdout)
+    cells = rows.get("grid.txt: 2x faster than filter2D, best at 1 thread", ([""] * 5, []))[0]
+    expect(cells[1:3] == ["2 of 18 cells", "all 18 cells"] and cells[4] == "MISS",
+           f"default grid: data/grid.txt's 18 cells, 2 met: {cells}")
+
+
+def error_cases(work):
+    """(what, arguments); each must exit 2 with one stderr line."""
+    bench, peers, grid = (os.path.join(work, n) for n in ("bench.csv", "peers.csv", "grid.txt"))
+    bad = os.path.join(work, "bad")
+    os.mkdir(bad)
+
+    def bad_file(name, header, rows):
+        path = os.path.join(bad, name)
+        write_csv(path, header, rows)
+        return path
+
+    rows = bench_rows()
+    rows[2][COLUMNS.index("threads")] = "two"
+    bad_threads = bad_file("bad-threads.csv", COLUMNS, rows)
+    rows = bench_rows()
+    rows[0][COLUMNS.index("median_s")] = "fast"
+    bad_median = bad_file("bad-median.csv", COLUMNS, rows)
+    short_header = bad_file("short-header.csv", COLUMNS[:-1], [r[:-1] for r in bench_rows()])
+    empty = os.path.join(bad, "empty.csv")
+    write_text(empty, "")
+    peers_header = bad_file("peers-header.csv", PEER_COLUMNS[:-1],
+                            [r[:-1] for r in peer_rows()])
+    rows = peer_rows()
+    rows[1][PEER_COLUMNS.index("median_s")] = ""
+    peers_no_median = bad_file("peers-no-median.csv", PEER_COLUMNS, rows)
+    rows = peer_rows()
+    rows[0][PEER_COLUMNS.index("KH")] = "3.5"
+    peers_bad_size = bad_file("peers-bad-size.csv", PEER_COLUMNS, rows)
+    rows = peer_rows()
+    rows[0][PEER_COLUMNS.index("status")] = "great"
+    peers_bad_status = bad_file("peers-bad-status.csv", PEER_COLUMNS, rows)
+    bench_as_peers = bench
+    bad_grid = os.path.join(bad, "grid.txt")
+    write_text(bad_grid, "name=x K=3\n")
+    return [
+        ("missing bench CSV", [os.path.join(work, "nope.csv")], None),
+        ("empty bench CSV", [empty], f"{empty}:1:"),
+        ("bench header missing a column", [short_header], f"{short_header}:1:"),
+        ("non-integer threads", [bad_threads], f"{bad_threads}:4:"),
+        ("non-numeric median", [bad_median], f"{bad_median}:2:"),
+        ("missing peers CSV", [bench, "--peers", os.path.join(work, "nope-peers.csv")], None),
+        ("peers header missing a column", [bench, "--peers", peers_header], None),
+        ("peers ok row without a median", [bench, "--peers", peers_no_median],
+         f"{peers_no_median}:3:"),
+        ("peers non-integer KH", [bench, "--peers", peers_bad_size], f"{peers_bad_size}:2:"),
+        ("peers unknown status", [bench, "--peers", peers_bad_status], None),
+        ("a bench CSV given as the peers CSV", [bench, "--peers", bench_as_peers], None),
+        ("missing grid file", [bench, "--grid", os.path.join(work, "no-grid.txt")], None),
+        ("grid problem without H", [bench, "--grid", bad_grid], None),
+        ("no arguments", [], None),
+        ("unknown option", [bench, "--fast"], None),
+        ("--peers without a value", [bench, "--peers"], None),
+    ] + [("peers CSV given as the bench CSV", [peers, "--grid", grid], None)]
+
+
+def check_errors(script, work):
+    for what, args, where in error_cases(work):
+        result = run_script(script, args)
+        lines = result.stderr.splitlines()
+        expect(result.returncode == 2, f"{what}: exit 2, got {result.returncode}")
+        expect(len(lines) == 1 and lines[0].startswith("check_targets.py: "),
+               f"{what}: one stderr line, got {lines}")
+        expect(result.stdout == "", f"{what}: nothing on stdout, got {result.stdout[:200]!r}")
+        if where:
+            expect(where in result.stderr, f"{what}: the message names {where!r}: "
+                                           f"{result.stderr.strip()!r}")
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--script", default=DEFAULT_SCRIPT)
+    parser.add_argument("--keep", help="leave the files in this folder")
+    args = parser.parse_args(argv)
+    script = os.path.abspath(args.script)
+    work = os.path.abspath(args.keep or tempfile.mkdtemp(prefix="test_check_targets."))
+    os.makedirs(work, exist_ok=True)
+    try:
+        write_csv(os.path.join(work, "bench.csv"), COLUMNS, bench_rows())
+        write_csv(os.path.join(work, "peers.csv"), PEER_COLUMNS, peer_rows())
+        write_text(os.path.join(work, "grid.txt"), GRID_FILE)
+        check_with_peers(script, work)
+        check_without_peers(script, work)
+        check_default_grid(script, work)
+        check_errors(script, work)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    return report("test_check_targets")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
