@@ -20,6 +20,13 @@
  *       workspace of about 256 KiB (more for many channels per group). */
 #include "direct_avx2_kernel.h"
 
+static cb_status avx2_workspace(const cb_problem *p, const cb_options *opt, uint64_t *bytes,
+                               char *why, size_t why_size)
+{
+    (void)opt;
+    return direct_workspace(p, 1, bytes, why, why_size);
+}
+
 static cb_status avx2_plan(const cb_problem *p, const float *weights, const cb_options *opt,
                            void **plan, char *why, size_t why_size)
 {
@@ -40,6 +47,7 @@ const cb_impl cb_impl_direct__avx2 = {
     .isa = CB_ISA_AVX2,
     .threaded = false,
     .supports = direct_supports,
+    .workspace = avx2_workspace,
     .plan = avx2_plan,
     .run = avx2_run,
     .destroy = direct_destroy,

@@ -17,6 +17,12 @@
 
 #include <omp.h>
 
+static cb_status avx2_omp_workspace(const cb_problem *p, const cb_options *opt, uint64_t *bytes,
+                                    char *why, size_t why_size)
+{
+    return direct_workspace(p, opt->threads, bytes, why, why_size);
+}
+
 static cb_status avx2_omp_plan(const cb_problem *p, const float *weights,
                                const cb_options *opt, void **plan, char *why, size_t why_size)
 {
@@ -38,6 +44,7 @@ const cb_impl cb_impl_direct__avx2_omp = {
     .isa = CB_ISA_AVX2,
     .threaded = true,
     .supports = direct_supports,
+    .workspace = avx2_omp_workspace,
     .plan = avx2_omp_plan,
     .run = avx2_omp_run,
     .destroy = direct_destroy,

@@ -51,6 +51,13 @@ static inline void simd_store_first(float *p, simd_vec v, int count)
 
 #include "direct_simd.h"
 
+static cb_status avx512_workspace(const cb_problem *p, const cb_options *opt, uint64_t *bytes,
+                                  char *why, size_t why_size)
+{
+    (void)opt;
+    return direct_workspace(p, 1, bytes, why, why_size);
+}
+
 static cb_status avx512_plan(const cb_problem *p, const float *weights, const cb_options *opt,
                              void **plan, char *why, size_t why_size)
 {
@@ -71,6 +78,7 @@ const cb_impl cb_impl_direct__avx512 = {
     .isa = CB_ISA_AVX512,
     .threaded = false,
     .supports = direct_supports,
+    .workspace = avx512_workspace,
     .plan = avx512_plan,
     .run = avx512_run,
     .destroy = direct_destroy,

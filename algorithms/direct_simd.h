@@ -130,11 +130,11 @@ static void direct_destroy(void *plan)
 {
     direct_plan *dp = plan;
     if (!dp) return;
-    free(dp->phase_rows);
-    free(dp->phase_cols);
+    cb_free(dp->phase_rows);
+    cb_free(dp->phase_cols);
     cb_free(dp->weights);
     cb_free(dp->workspace);
-    free(dp);
+    cb_free(dp);
 }
 
 /* Whether the 3x3 kernel with its weights held in registers applies (variant_for). */
@@ -169,13 +169,11 @@ static void pack_weights(const direct_plan *dp, const float *correlation)
 /* Band height and task split: the band's workspace within BAND_BUDGET_BYTES, and, when
  * threaded, enough (group, band, filter chunk) tasks to keep every thread busy.  Bands are a
  * whole number of register blocks high. */
-static void choose_bands(direct_plan *dp)
+static void choose_bands(direct_plan *dp, int64_t first_phase_rows, int64_t row_bytes)
 {
     const cb_shape *s = &dp->s;
     const int64_t block_rows = held_3x3_applies(&dp->p) ? HELD_ROWS : BLOCK_ROWS;
-    const int64_t extra_rows = dp->phase_rows[0] - 1;
-    const int64_t row_bytes =
-        s->c_per_group * dp->row_phases * dp->row_len * (int64_t)sizeof(float);
+    const int64_t extra_rows = first_phase_rows - 1;
     int64_t rows = BAND_BUDGET_BYTES / row_bytes - extra_rows;
     rows = max64(block_rows, rows / block_rows * block_rows);
     const int64_t wanted_tasks = dp->threads > 1 ? (int64_t)dp->threads * TASKS_PER_THREAD : 1;
@@ -193,19 +191,90 @@ static void choose_bands(direct_plan *dp)
     dp->filter_chunks = ceil_div64(s->n_per_group, dp->filters_per_chunk);
 }
 
-static cb_status direct_plan_create(const cb_problem *p, const float *weights, int threads,
-                                    void **plan, char *why, size_t why_size)
+/* The plan's sizes, everything that follows from the problem and the thread count, without
+ * allocating: phases, padded rows, bands, tasks, the band workspace.  Every product that can
+ * grow with the problem is checked (a row of all column phases times all row phases of all
+ * channels reaches 2^63 for problems cb_problem_shape accepts); false when one overflows. */
+static bool direct_layout(direct_plan *dp, const cb_problem *p, int threads)
 {
-    direct_plan *dp = calloc(1, sizeof *dp);
-    if (!dp) return CB_ERR_NO_MEMORY;
-    dp->p = *p;
+    *dp = (direct_plan){.p = *p};
     cb_problem_shape(p, &dp->s, NULL, 0);
     const cb_shape *s = &dp->s;
     dp->threads = threads < 1 ? 1 : threads;
     dp->row_phases = min64(p->SY, p->KH);
     dp->col_phases = min64(p->SX, p->KW);
-    dp->phase_rows = malloc((size_t)dp->row_phases * sizeof(int64_t));
-    dp->phase_cols = malloc((size_t)dp->col_phases * sizeof(int64_t));
+    const int64_t first_phase_rows = taps_in_phase(p->KH, p->SY, 0);
+    const int64_t first_phase_cols = taps_in_phase(p->KW, p->SX, 0);
+    /* Vectors of the last column block may run past OW by up to SIMD_LANES - 1 columns; the
+     * widest sub-kernel reads first_phase_cols - 1 further.  A multiple of 16 floats keeps
+     * rows on cache-line boundaries. */
+    const int64_t covered = ceil_div64(s->OW, SIMD_LANES) * SIMD_LANES;
+    dp->col_phase_len = ceil_div64(covered + first_phase_cols - 1, 16) * 16;
+    int64_t row_bytes, band_floats;
+    if (__builtin_mul_overflow(dp->col_phases, dp->col_phase_len, &dp->row_len) ||
+        __builtin_mul_overflow(s->c_per_group * (int64_t)sizeof(float), dp->row_phases,
+                               &row_bytes) ||
+        __builtin_mul_overflow(row_bytes, dp->row_len, &row_bytes))
+        return false;
+    choose_bands(dp, first_phase_rows, row_bytes);
+    /* Streamed rows must all start at the same offset in a cache line (filter_band). */
+    dp->stream_output = s->output_elems * (int64_t)sizeof(float) >= STREAM_OUTPUT_BYTES &&
+                        s->OW * (int64_t)sizeof(float) % CACHE_LINE == 0;
+    dp->rows_per_phase = dp->band_rows + first_phase_rows - 1;
+    const int64_t row_scratch = p->SX > 1 ? s->ext_w : 0;
+    if (__builtin_mul_overflow(dp->rows_per_phase, dp->row_len, &dp->phase_floats) ||
+        __builtin_mul_overflow(dp->row_phases, dp->phase_floats, &dp->channel_floats) ||
+        __builtin_mul_overflow(s->c_per_group, dp->channel_floats, &band_floats) ||
+        __builtin_add_overflow(band_floats, row_scratch + 15, &band_floats))
+        return false;
+    dp->workspace_floats = band_floats / 16 * 16;
+    /* at most N * OH tasks, so the product fits as output_elems does */
+    const int64_t tasks = p->groups * dp->bands * dp->filter_chunks;
+    if (dp->threads > tasks) dp->threads = (int)tasks;
+    return true;
+}
+
+/* Floats of every thread's band workspace together; false when that overflows. */
+static bool workspace_total(const direct_plan *dp, int64_t *floats)
+{
+    return !__builtin_mul_overflow(dp->workspace_floats, (int64_t)dp->threads, floats);
+}
+
+/* What direct_plan_create allocates: the plan, the phase tables, the packed weights and their
+ * temporary copy as a correlation, and one band workspace per thread. */
+static cb_status direct_workspace(const cb_problem *p, int threads, uint64_t *bytes, char *why,
+                                  size_t why_size)
+{
+    direct_plan dp;
+    int64_t workspace_floats;
+    if (!direct_layout(&dp, p, threads) || !workspace_total(&dp, &workspace_floats)) {
+        snprintf(why, why_size, "the band workspace of this problem overflows 64-bit sizes");
+        return CB_ERR_OVERFLOW;
+    }
+    *bytes = 0;
+    cb_workspace_add(bytes, 1, sizeof(direct_plan));
+    cb_workspace_add(bytes, dp.row_phases, sizeof(int64_t));
+    cb_workspace_add(bytes, dp.col_phases, sizeof(int64_t));
+    cb_workspace_add(bytes, dp.s.weight_elems, sizeof(float));
+    cb_workspace_add(bytes, dp.s.weight_elems, sizeof(float));
+    cb_workspace_add(bytes, workspace_floats, sizeof(float));
+    return CB_OK;
+}
+
+static cb_status direct_plan_create(const cb_problem *p, const float *weights, int threads,
+                                    void **plan, char *why, size_t why_size)
+{
+    direct_plan *dp = cb_alloc(1, sizeof *dp);
+    if (!dp) return CB_ERR_NO_MEMORY;
+    int64_t total;
+    if (!direct_layout(dp, p, threads) || !workspace_total(dp, &total)) {
+        cb_free(dp); /* not reached: direct_workspace refused it first */
+        snprintf(why, why_size, "the band workspace of this problem overflows 64-bit sizes");
+        return CB_ERR_OVERFLOW;
+    }
+    const cb_shape *s = &dp->s;
+    dp->phase_rows = cb_alloc((size_t)dp->row_phases, sizeof(int64_t));
+    dp->phase_cols = cb_alloc((size_t)dp->col_phases, sizeof(int64_t));
     dp->weights = cb_alloc((size_t)s->weight_elems, sizeof(float));
     float *correlation = cb_alloc((size_t)s->weight_elems, sizeof(float));
     if (!dp->phase_rows || !dp->phase_cols || !dp->weights || !correlation) {
@@ -221,33 +290,13 @@ static cb_status direct_plan_create(const cb_problem *p, const float *weights, i
     cb_weights_as_correlation(p, weights, correlation);
     pack_weights(dp, correlation);
     cb_free(correlation);
-
-    /* Vectors of the last column block may run past OW by up to SIMD_LANES - 1 columns; the
-     * widest sub-kernel reads phase_cols[0] - 1 further.  A multiple of 16 floats keeps rows
-     * on cache-line boundaries. */
-    const int64_t covered = ceil_div64(s->OW, SIMD_LANES) * SIMD_LANES;
-    dp->col_phase_len = ceil_div64(covered + dp->phase_cols[0] - 1, 16) * 16;
-    dp->row_len = dp->col_phases * dp->col_phase_len;
-    choose_bands(dp);
-    /* Streamed rows must all start at the same offset in a cache line (filter_band). */
-    dp->stream_output = s->output_elems * (int64_t)sizeof(float) >= STREAM_OUTPUT_BYTES &&
-                        s->OW * (int64_t)sizeof(float) % CACHE_LINE == 0;
-    dp->rows_per_phase = dp->band_rows + dp->phase_rows[0] - 1;
-    dp->phase_floats = dp->rows_per_phase * dp->row_len;
-    dp->channel_floats = dp->row_phases * dp->phase_floats;
-    const int64_t row_scratch = p->SX > 1 ? s->ext_w : 0;
-    dp->workspace_floats = ceil_div64(s->c_per_group * dp->channel_floats + row_scratch, 16) * 16;
-    const int64_t tasks = p->groups * dp->bands * dp->filter_chunks;
-    if (dp->threads > tasks) dp->threads = (int)tasks;
-    size_t total;
-    if (__builtin_mul_overflow((size_t)dp->workspace_floats, (size_t)dp->threads, &total) ||
-        !(dp->workspace = cb_alloc(total, sizeof(float)))) {
+    if (!(dp->workspace = cb_alloc((size_t)total, sizeof(float)))) {
         direct_destroy(dp);
         snprintf(why, why_size, "out of memory for the band workspace");
         return CB_ERR_NO_MEMORY;
     }
     /* The padding between and after the column phases must read as zeros, forever. */
-    memset(dp->workspace, 0, total * sizeof(float));
+    memset(dp->workspace, 0, (size_t)total * sizeof(float));
     *plan = dp;
     return CB_OK;
 }

@@ -23,8 +23,9 @@
  * Cost: per tile and group, C/groups + N/groups real transforms of about
  *       2.5 T_y T_x log2(T_y T_x) operations, and (C/groups)(N/groups) T_y (T_x/2+1) complex
  *       multiply-adds; memory N (C/groups) T_y (T_x/2+1) complex for the kernel spectra plus
- *       C/groups + 2 tiles.  Plan: FFTW's planner (FFTW_MEASURE by default, its plans kept as
- *       wisdom by core/fftw_wisdom.c) and one transform per kernel.
+ *       C/groups + 2 tiles, and an allowance for FFTW's own (workspace(): add_fftw_allowance).
+ *       Plan: FFTW's planner (FFTW_MEASURE by default, its plans kept as wisdom by
+ *       core/fftw_wisdom.c) and one transform per kernel.
  * Error: not exact, even on integer data.  At every output of map n,
  *         |err| <= (20 log2(L) + C/groups + 5) 2^-24 sum_c ||x_c||_2 ||w'_nc||_2,
  *       c over n's group, x_c channel c extended (ext_h x ext_w), L = (2 ext_h)(2 ext_w) above
@@ -39,11 +40,29 @@
  *       L ||x||_2 ||w'||_2, so t eta times the same again: 3 x 6.7 u ~ 20 u per level.  The
  *       products (2 sqrt 2 u), the channel sum, the 1/L scale, the output's and the
  *       reference's roundings make the C/groups + 5.  Tiles only shrink the norms and T.
- *       harness/verify.c and tests/oracle.py hold this implementation to this bound. */
+ *       harness/verify.c and tests/oracle.py hold this implementation to this bound.
+ * Non-finite values: one NaN or Inf in a tile reaches every frequency of its transform (the
+ *       zero frequency is the tile's sum) and so every output of the tile's inverse, as NaN
+ *       or +-Inf depending on the transform's arithmetic; a non-finite weight does the same to
+ *       every tile of its map, and a tile whose sums pass FLT_MAX overflows inside the
+ *       transforms.  To make that one defined result, store_tile writes NaN to all the
+ *       outputs of a tile when any of them is not finite.  So an output is NaN when its tile
+ *       (the T_y x T_x samples of ext its transform reads, K-1 rows and columns shared with
+ *       each neighbour) holds a NaN or Inf of any channel of its group, when its filter has a
+ *       non-finite weight, or when the tile overflowed: also where its own window is finite,
+ *       and where the reference gives +-Inf.  tests/unit_nonfinite.c checks this.
+ * Subnormals: the run sets flush-to-zero on its thread (core/flush_to_zero.h), as FFTW's
+ *       transforms of subnormal data took up to 2x as long: values below 2^-126 in the
+ *       transforms become 0, an absolute error of up to about T_y T_x 2^-126 per output on
+ *       top of the bound above.  FFTW's own worker threads (threads > 1) keep the mode of the
+ *       thread that started them. */
 #include "convbench.h"
 #include "fft_tiling.h"
 #include "fftw_wisdom.h"
+#include "flush_to_zero.h"
 
+#include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,7 +105,7 @@ static void fft_destroy(void *plan)
     cb_free(fp->spectra);
     cb_free(fp->result);
     cb_free(fp->kernel_spectra);
-    free(fp);
+    cb_free(fp);
 }
 
 static float *spectrum_slot(const fft_plan *fp, int64_t index)
@@ -104,8 +123,48 @@ static float *kernel_spectrum(const fft_plan *fp, int64_t filter, int64_t channe
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-/* Sizes and buffers; false when a size overflows or memory runs out. */
-static bool allocate_buffers(fft_plan *fp)
+/* fft_tiling_choose weighs up to thousands of tilings (5-10 ms at 1024^2 and 2048^2), and
+ * workspace() and plan() want its choice for the same problem one right after the other: the
+ * last few choices are kept, keyed by all the choice depends on. */
+#define TILINGS_KEPT 4
+
+static pthread_mutex_t tilings_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    int64_t key[6];
+    fft_tiling tiling;
+} tilings[TILINGS_KEPT];
+static int tilings_count, tilings_next;
+
+static fft_tiling choose_tiling(const cb_problem *p, const cb_shape *s)
+{
+    const int64_t key[6] = {p->KH, p->KW, s->ext_h, s->ext_w, s->c_per_group, s->n_per_group};
+    pthread_mutex_lock(&tilings_lock);
+    for (int i = 0; i < tilings_count; i++) {
+        if (memcmp(tilings[i].key, key, sizeof key) == 0) {
+            fft_tiling t = tilings[i].tiling;
+            pthread_mutex_unlock(&tilings_lock);
+            return t;
+        }
+    }
+    pthread_mutex_unlock(&tilings_lock);
+    fft_tiling t = fft_tiling_choose(p, s);
+    pthread_mutex_lock(&tilings_lock);
+    memcpy(tilings[tilings_next].key, key, sizeof key);
+    tilings[tilings_next].tiling = t;
+    tilings_next = (tilings_next + 1) % TILINGS_KEPT;
+    if (tilings_count < TILINGS_KEPT) tilings_count++;
+    pthread_mutex_unlock(&tilings_lock);
+    return t;
+}
+
+/* Floats of the plan's three buffers. */
+typedef struct {
+    int64_t spectra, result, kernel_spectra;
+} buffer_floats;
+
+/* The buffers' sizes for the plan's tiling (tiles below 2^29 per axis, by supports()); false
+ * when a size overflows. */
+static bool layout_buffers(fft_plan *fp, buffer_floats *floats)
 {
     const fft_tiling *t = &fp->t;
     fp->spectrum_w = t->x.size / 2 + 1;
@@ -113,15 +172,71 @@ static bool allocate_buffers(fft_plan *fp)
     fp->blocks = ceil_div(t->y.size * fp->spectrum_w, BLOCK);
     fp->slot_floats =
         ceil_div(fp->blocks * 2 * BLOCK, FLOATS_PER_CACHE_LINE) * FLOATS_PER_CACHE_LINE;
-    int64_t slots_total, kernel_count, kernels_total;
-    if (__builtin_mul_overflow(fp->slot_floats, fp->s.c_per_group + 1, &slots_total) ||
-        __builtin_mul_overflow(fp->p.N, fp->s.c_per_group, &kernel_count) ||
-        __builtin_mul_overflow(kernel_count, fp->blocks * 2 * BLOCK, &kernels_total))
-        return false;
-    fp->spectra = cb_alloc((size_t)slots_total, sizeof(float));
-    fp->result = cb_alloc((size_t)(t->y.size * t->x.size), sizeof(float));
-    fp->kernel_spectra = cb_alloc((size_t)kernels_total, sizeof(float));
+    int64_t kernel_count;
+    floats->result = t->y.size * t->x.size;
+    return !__builtin_mul_overflow(fp->slot_floats, fp->s.c_per_group + 1, &floats->spectra) &&
+           !__builtin_mul_overflow(fp->p.N, fp->s.c_per_group, &kernel_count) &&
+           !__builtin_mul_overflow(kernel_count, fp->blocks * 2 * BLOCK, &floats->kernel_spectra);
+}
+
+/* Sizes and buffers; false when a size overflows or memory runs out. */
+static bool allocate_buffers(fft_plan *fp)
+{
+    buffer_floats floats;
+    if (!layout_buffers(fp, &floats)) return false;
+    fp->spectra = cb_alloc((size_t)floats.spectra, sizeof(float));
+    fp->result = cb_alloc((size_t)floats.result, sizeof(float));
+    fp->kernel_spectra = cb_alloc((size_t)floats.kernel_spectra, sizeof(float));
     return fp->spectra && fp->result && fp->kernel_spectra;
+}
+
+/* What FFTW allocates for itself (fftwf_malloc, not cb_alloc), which cannot be counted block
+ * by block, is allowed for: a fixed FFTW_ALLOWANCE_FIXED (its planner's tables and twiddle
+ * factors: under 0.3 MiB held after planning here) plus some half-spectra of a tile for the
+ * buffers its solvers allocate while planning and running, more as the planner tries more
+ * (measured peaks over our own buffers, with an allocator that counted every block: ESTIMATE
+ * 0.1, MEASURE 1.3, PATIENT 3.1 half-spectra at one thread and 13 at two, for 384^2 tiles). */
+#define FFTW_ALLOWANCE_FIXED ((int64_t)512 * 1024)
+
+static void add_fftw_allowance(const fft_plan *fp, cb_fftw_planner rigor, int threads,
+                               uint64_t *bytes)
+{
+    static const int64_t spectra_by_rigor[] = {
+        [CB_FFTW_ESTIMATE] = 2, [CB_FFTW_MEASURE] = 4, [CB_FFTW_PATIENT] = 8, /* per thread */
+    };
+    int64_t spectra = (unsigned)rigor < sizeof spectra_by_rigor / sizeof spectra_by_rigor[0]
+                          ? spectra_by_rigor[rigor]
+                          : spectra_by_rigor[CB_FFTW_MEASURE];
+    if (rigor == CB_FFTW_PATIENT) spectra *= threads > 1 ? threads : 1;
+    int64_t floats;
+    if (__builtin_mul_overflow(spectra, fp->t.y.size * fp->padded_row, &floats)) floats = -1;
+    cb_workspace_add(bytes, floats, sizeof(float)); /* -1: does not fit */
+    cb_workspace_add(bytes, FFTW_ALLOWANCE_FIXED, 1);
+}
+
+/* The plan's buffers, the weights' temporary copy as a correlation (transform_kernels), the
+ * plan record and FFTW's allowance. */
+static cb_status fft_workspace(const cb_problem *p, const cb_options *opt, uint64_t *bytes,
+                               char *why, size_t why_size)
+{
+    fft_plan fp = {.p = *p};
+    cb_problem_shape(p, &fp.s, NULL, 0);
+    fp.t = choose_tiling(p, &fp.s);
+    buffer_floats floats;
+    if (!layout_buffers(&fp, &floats)) {
+        snprintf(why, why_size, "the kernel spectra of %lldx%lld tiles overflow 64-bit sizes",
+                 (long long)fp.t.y.size, (long long)fp.t.x.size);
+        return CB_ERR_OVERFLOW;
+    }
+    *bytes = 0;
+    cb_workspace_add(bytes, 1, sizeof(fft_plan));
+    cb_workspace_add(bytes, floats.spectra, sizeof(float));
+    cb_workspace_add(bytes, floats.result, sizeof(float));
+    cb_workspace_add(bytes, floats.kernel_spectra, sizeof(float));
+    cb_workspace_add(bytes, fp.s.weight_elems, sizeof(float));
+    add_fftw_allowance(&fp, opt->fftw_planner,
+                       fp.t.y.size * fp.t.x.size >= THREADED_MIN_POINTS ? opt->threads : 1, bytes);
+    return CB_OK;
 }
 
 /* Both transforms with the given planner flags; false (and none) if either fails.  Called
@@ -199,11 +314,11 @@ static bool transform_kernels(fft_plan *fp, const float *weights)
 static cb_status fft_plan_make(const cb_problem *p, const float *weights, const cb_options *opt,
                                void **plan, char *why, size_t why_size)
 {
-    fft_plan *fp = calloc(1, sizeof *fp);
+    fft_plan *fp = cb_alloc(1, sizeof *fp);
     if (!fp) return CB_ERR_NO_MEMORY;
-    fp->p = *p;
+    *fp = (fft_plan){.p = *p};
     cb_problem_shape(p, &fp->s, NULL, 0);
-    fp->t = fft_tiling_choose(p, &fp->s);
+    fp->t = choose_tiling(p, &fp->s);
     cb_status st = CB_OK;
     if (!allocate_buffers(fp)) {
         snprintf(why, why_size, "out of memory for %lld kernel spectra of %lldx%lld tiles",
@@ -306,8 +421,29 @@ static void multiply_add_spectra(const float *restrict x, const float *restrict 
     }
 }
 
+/* Whether all `count` floats are finite: x * 0 is +-0 for finite x and NaN for NaN and +-Inf,
+ * so the sums stay zero exactly when all are.  Four sums of four lanes, so that the additions
+ * do not wait on each other: about the cost of the copy in store_tile. */
+static bool all_finite(const float *v, int64_t count)
+{
+    const float4 zero = {0.0f, 0.0f, 0.0f, 0.0f};
+    float4 s0 = zero, s1 = zero, s2 = zero, s3 = zero;
+    int64_t i = 0;
+    for (; i + 16 <= count; i += 16) {
+        s0 += load4(v + i) * zero;
+        s1 += load4(v + i + 4) * zero;
+        s2 += load4(v + i + 8) * zero;
+        s3 += load4(v + i + 12) * zero;
+    }
+    const float4 s = (s0 + s1) + (s2 + s3);
+    float probe = (s[0] + s[1]) + (s[2] + s[3]);
+    for (; i < count; i++) probe += v[i] * 0.0f;
+    return probe == 0.0f;
+}
+
 /* The outputs of `map` that fall in tile (ty, tx): stride-1 positions that are multiples of
- * the stride, read from the inverted tile. */
+ * the stride, read from the inverted tile; all NaN if any is not finite (see "Non-finite
+ * values" at the top). */
 static void store_tile(const fft_plan *fp, int64_t ty, int64_t tx, float *map)
 {
     const cb_problem *p = &fp->p;
@@ -318,7 +454,9 @@ static void store_tile(const fft_plan *fp, int64_t ty, int64_t tx, float *map)
     if (oy_end > s->OH) oy_end = s->OH;
     if (ox_end > s->OW) ox_end = s->OW;
     const int64_t ox_begin = ceil_div(first_col, p->SX);
-    for (int64_t oy = ceil_div(first_row, p->SY); oy < oy_end; oy++) {
+    const int64_t oy_begin = ceil_div(first_row, p->SY);
+    bool finite = true;
+    for (int64_t oy = oy_begin; oy < oy_end; oy++) {
         const float *src = fp->result + (oy * p->SY - first_row) * fp->t.x.size;
         float *dst = map + oy * s->OW;
         if (p->SX == 1) {
@@ -327,7 +465,11 @@ static void store_tile(const fft_plan *fp, int64_t ty, int64_t tx, float *map)
         } else {
             for (int64_t ox = ox_begin; ox < ox_end; ox++) dst[ox] = src[ox * p->SX - first_col];
         }
+        if (finite) finite = all_finite(dst + ox_begin, ox_end - ox_begin);
     }
+    if (finite) return;
+    for (int64_t oy = oy_begin; oy < oy_end; oy++)
+        for (int64_t ox = ox_begin; ox < ox_end; ox++) map[oy * s->OW + ox] = NAN;
 }
 
 /* One tile of one group: forward transforms of its channels, then per filter the summed
@@ -357,10 +499,12 @@ static void correlate_tile(const fft_plan *fp, const float *input, float *output
 static void fft_run(void *plan, const float *input, float *output)
 {
     const fft_plan *fp = plan;
+    const unsigned ftz = ftz_begin(); /* see "Subnormals" at the top */
     for (int64_t g = 0; g < fp->p.groups; g++)
         for (int64_t ty = 0; ty < fp->t.y.count; ty++)
             for (int64_t tx = 0; tx < fp->t.x.count; tx++)
                 correlate_tile(fp, input, output, g, ty, tx);
+    ftz_end(ftz);
 }
 
 const cb_impl cb_impl_fft__fftw = {
@@ -371,6 +515,7 @@ const cb_impl cb_impl_fft__fftw = {
     .accuracy = CB_ACCURACY_FFT,
     .dispatches_at_run_time = true, /* FFTW picks its SIMD codelets when it plans */
     .supports = fft_supports,
+    .workspace = fft_workspace,
     .plan = fft_plan_make,
     .run = fft_run,
     .destroy = fft_destroy,

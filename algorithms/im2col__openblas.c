@@ -21,8 +21,12 @@
  * Threads: cb_options.threads becomes OpenBLAS's thread count.  That count is one global
  *       setting of the process, so run() sets it every time before the GEMMs (another plan or
  *       library may have changed it in between; OpenBLAS caps it at its build's limit, 64 in
- *       Debian's).  Consequence: two plans with different counts must not run at the same
- *       time from different threads.  The unrolling runs on the calling thread only.
+ *       Debian's).  Plans may still run at the same time from different threads, at any
+ *       counts: Debian's OpenBLAS (openblas-pthread) is thread-safe and serialises multithreaded
+ *       GEMMs from different callers, and the count only splits the output among threads,
+ *       never a sum, so a run that meets another plan's count gives the same result with that
+ *       many threads (tests/unit_threads.c, tests/unit_determinism.c).  The unrolling runs on
+ *       the calling thread only.
  * ISA: CB_ISA_SCALAR, because that is what this code needs: it is compiled with baseline
  *       flags and Debian's OpenBLAS picks its kernels for the CPU it finds at load time
  *       (AVX-512, AVX2, ... down to SSE2).  Declaring CB_ISA_AVX512 would make the table
@@ -30,9 +34,9 @@
  *       harness measure it against the peak of the widest ISA this CPU has.
  * Cost: 2*N*P*Kg flops in sgemm (the direct-method count: nothing discarded is computed);
  *       C*KH*KW*P floats copied to unroll plus C*ext_h*ext_w to extend, per run.
- *       Memory: the unrolled matrix of one group, Kg*P floats (none for 1x1 stride 1), one
- *       extended channel plane ext_h*ext_w, the weights N*Kg; plus OpenBLAS's own packing
- *       buffers, which it allocates once and reuses. */
+ *       Memory (workspace()): the unrolled matrix of one group, Kg*P floats (none for 1x1
+ *       stride 1), one extended channel plane ext_h*ext_w, the weights N*Kg.  Not counted:
+ *       OpenBLAS's own packing buffers, which it allocates once per process and reuses. */
 #include "convbench.h"
 
 #include <cblas.h>
@@ -79,6 +83,24 @@ static bool im2col_supports(const cb_problem *p, char *why, size_t why_size)
     return true;
 }
 
+/* The blocks plan() allocates: the weights, and unless the input is its own unrolled matrix,
+ * one extended plane and one group's depth x pixels matrix (both below 2^31 by supports()). */
+static cb_status im2col_workspace(const cb_problem *p, const cb_options *opt, uint64_t *bytes,
+                                  char *why, size_t why_size)
+{
+    (void)opt, (void)why, (void)why_size;
+    cb_shape s;
+    cb_problem_shape(p, &s, NULL, 0);
+    *bytes = 0;
+    cb_workspace_add(bytes, 1, sizeof(im2col_plan));
+    cb_workspace_add(bytes, s.weight_elems, sizeof(float));
+    if (!input_is_unrolled(p)) {
+        cb_workspace_add(bytes, s.ext_h * s.ext_w, sizeof(float));
+        cb_workspace_add(bytes, s.c_per_group * s.taps * s.OH * s.OW, sizeof(float));
+    }
+    return CB_OK;
+}
+
 static void im2col_destroy(void *plan)
 {
     im2col_plan *ip = plan;
@@ -86,16 +108,15 @@ static void im2col_destroy(void *plan)
     cb_free(ip->weights);
     cb_free(ip->extended);
     cb_free(ip->unrolled);
-    free(ip);
+    cb_free(ip);
 }
 
 static cb_status im2col_plan_make(const cb_problem *p, const float *weights,
                                   const cb_options *opt, void **plan, char *why, size_t why_size)
 {
-    (void)why, (void)why_size;
-    im2col_plan *ip = calloc(1, sizeof *ip);
+    im2col_plan *ip = cb_alloc(1, sizeof *ip);
     if (!ip) return CB_ERR_NO_MEMORY;
-    ip->p = *p;
+    *ip = (im2col_plan){.p = *p};
     cb_problem_shape(p, &ip->s, NULL, 0);
     ip->threads = opt && opt->threads > 0 ? opt->threads : 1;
     ip->rows_per_group = (int)ip->s.n_per_group;
@@ -112,6 +133,7 @@ static cb_status im2col_plan_make(const cb_problem *p, const float *weights,
     }
     if (!ok) {
         im2col_destroy(ip);
+        snprintf(why, why_size, "out of memory for the unrolled matrix and weights");
         return CB_ERR_NO_MEMORY;
     }
     cb_weights_as_correlation(p, weights, ip->weights);
@@ -202,6 +224,7 @@ const cb_impl cb_impl_im2col__openblas = {
     .threaded = true,
     .dispatches_at_run_time = true,
     .supports = im2col_supports,
+    .workspace = im2col_workspace,
     .plan = im2col_plan_make,
     .run = im2col_run,
     .destroy = im2col_destroy,

@@ -8,11 +8,11 @@
  *       never copied: each tap looks its source row and column up in maps made in plan.
  * Applies to every problem.  Sums are accumulated in double and rounded once, so every other
  *       implementation is measured against a result with a single rounding error.
- * Cost: N*OH*OW*(C/groups)*KH*KW multiply-adds; memory: the weights plus (ext_h + ext_w)
- *       index entries. */
+ * Cost: N*OH*OW*(C/groups)*KH*KW multiply-adds; memory (workspace()): the weights plus
+ *       (ext_h + ext_w) 8-byte index entries. */
 #include "convbench.h"
 
-#include <stdlib.h>
+#include <stdio.h>
 
 typedef struct {
     cb_problem p;
@@ -28,6 +28,20 @@ static bool naive_supports(const cb_problem *p, char *why, size_t why_size)
     return true;
 }
 
+static cb_status naive_workspace(const cb_problem *p, const cb_options *opt, uint64_t *bytes,
+                                 char *why, size_t why_size)
+{
+    (void)opt, (void)why, (void)why_size;
+    cb_shape s;
+    cb_problem_shape(p, &s, NULL, 0);
+    *bytes = 0;
+    cb_workspace_add(bytes, 1, sizeof(naive_plan));
+    cb_workspace_add(bytes, s.weight_elems, sizeof(float));
+    cb_workspace_add(bytes, s.ext_h, sizeof(int64_t));
+    cb_workspace_add(bytes, s.ext_w, sizeof(int64_t));
+    return CB_OK;
+}
+
 static void naive_destroy(void *plan)
 {
     naive_plan *np = plan;
@@ -35,22 +49,23 @@ static void naive_destroy(void *plan)
     cb_free(np->weights);
     cb_free(np->src_row);
     cb_free(np->src_col);
-    free(np);
+    cb_free(np);
 }
 
 static cb_status naive_plan_make(const cb_problem *p, const float *weights, const cb_options *opt,
                                  void **plan, char *why, size_t why_size)
 {
-    (void)opt, (void)why, (void)why_size;
-    naive_plan *np = calloc(1, sizeof *np);
+    (void)opt;
+    naive_plan *np = cb_alloc(1, sizeof *np);
     if (!np) return CB_ERR_NO_MEMORY;
-    np->p = *p;
+    *np = (naive_plan){.p = *p};
     cb_problem_shape(p, &np->s, NULL, 0);
     np->weights = cb_alloc((size_t)np->s.weight_elems, sizeof(float));
     np->src_row = cb_alloc((size_t)np->s.ext_h, sizeof(int64_t));
     np->src_col = cb_alloc((size_t)np->s.ext_w, sizeof(int64_t));
     if (!np->weights || !np->src_row || !np->src_col) {
         naive_destroy(np);
+        snprintf(why, why_size, "out of memory for the weights and boundary maps");
         return CB_ERR_NO_MEMORY;
     }
     cb_weights_as_correlation(p, weights, np->weights);
@@ -98,6 +113,7 @@ const cb_impl cb_impl_naive__scalar = {
     .isa = CB_ISA_SCALAR,
     .threaded = false,
     .supports = naive_supports,
+    .workspace = naive_workspace,
     .plan = naive_plan_make,
     .run = naive_run,
     .destroy = naive_destroy,

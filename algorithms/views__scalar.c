@@ -8,11 +8,15 @@
  *       code); the windows are a strided view of that buffer: no window is copied.  Stride is
  *       folded into the view's strides, so no discarded output is computed.
  * Applies to every problem.  Accumulates in float through a generic rank-agnostic strided dot.
- * Cost: N*OH*OW*(C/groups)*KH*KW multiply-adds; memory: C*ext_h*ext_w floats of extension. */
+ *       Runs with flush-to-zero (core/flush_to_zero.h): products and sums below 2^-126 become
+ *       0, as subnormal products cost it 2.1x.
+ * Cost: N*OH*OW*(C/groups)*KH*KW multiply-adds; memory (workspace()): C*ext_h*ext_w floats
+ *       of extension and the weights. */
 #include "convbench.h"
+#include "flush_to_zero.h"
 #include "strided_view.h"
 
-#include <stdlib.h>
+#include <stdio.h>
 
 typedef struct {
     cb_problem p;
@@ -27,27 +31,47 @@ static bool views_supports(const cb_problem *p, char *why, size_t why_size)
     return true;
 }
 
+/* Floats of the extended image: cb_problem_shape has checked that C*ext_h*ext_w fits. */
+static int64_t extended_elems(const cb_problem *p, const cb_shape *s)
+{
+    return p->C * s->ext_h * s->ext_w;
+}
+
+static cb_status views_workspace(const cb_problem *p, const cb_options *opt, uint64_t *bytes,
+                                 char *why, size_t why_size)
+{
+    (void)opt, (void)why, (void)why_size;
+    cb_shape s;
+    cb_problem_shape(p, &s, NULL, 0);
+    *bytes = 0;
+    cb_workspace_add(bytes, 1, sizeof(views_plan));
+    cb_workspace_add(bytes, s.weight_elems, sizeof(float));
+    cb_workspace_add(bytes, extended_elems(p, &s), sizeof(float));
+    return CB_OK;
+}
+
 static void views_destroy(void *plan)
 {
     views_plan *vp = plan;
     if (!vp) return;
     cb_free(vp->weights);
     cb_free(vp->extended);
-    free(vp);
+    cb_free(vp);
 }
 
 static cb_status views_plan_make(const cb_problem *p, const float *weights, const cb_options *opt,
                                  void **plan, char *why, size_t why_size)
 {
-    (void)opt, (void)why, (void)why_size;
-    views_plan *vp = calloc(1, sizeof *vp);
+    (void)opt;
+    views_plan *vp = cb_alloc(1, sizeof *vp);
     if (!vp) return CB_ERR_NO_MEMORY;
-    vp->p = *p;
+    *vp = (views_plan){.p = *p};
     cb_problem_shape(p, &vp->s, NULL, 0);
     vp->weights = cb_alloc((size_t)vp->s.weight_elems, sizeof(float));
-    vp->extended = cb_alloc((size_t)(p->C * vp->s.ext_h * vp->s.ext_w), sizeof(float));
+    vp->extended = cb_alloc((size_t)extended_elems(p, &vp->s), sizeof(float));
     if (!vp->weights || !vp->extended) {
         views_destroy(vp);
+        snprintf(why, why_size, "out of memory for the extended image");
         return CB_ERR_NO_MEMORY;
     }
     cb_weights_as_correlation(p, weights, vp->weights);
@@ -61,19 +85,24 @@ static void views_run(void *plan, const float *input, float *output)
     const cb_problem *p = &vp->p;
     const cb_shape *s = &vp->s;
     const int64_t plane = s->ext_h * s->ext_w;
+    const unsigned ftz = ftz_begin();
     for (int64_t c = 0; c < p->C; c++)
         cb_extend_plane(input + c * p->H * p->W, p->H, p->W, p->boundary, p->fill_value, s->row0,
                         s->col0, s->ext_h, s->ext_w, vp->extended + c * plane);
     const int64_t kernel_shape[3] = {s->c_per_group, p->KH, p->KW};
+    /* The stride of an axis of one output is never used; taking it as 1 keeps SY * ext_w
+     * within the extension's size (a single output row may have any SY up to 2^40). */
+    const int64_t sy = s->OH > 1 ? p->SY : 1, sx = s->OW > 1 ? p->SX : 1;
     for (int64_t n = 0; n < p->N; n++) {
         int64_t group = n / s->n_per_group;
         strided_view windows = view_sliding_windows(
             vp->extended + group * s->c_per_group * plane, s->c_per_group, s->ext_h, s->ext_w,
-            s->OH, s->OW, p->KH, p->KW, p->SY, p->SX);
+            s->OH, s->OW, p->KH, p->KW, sy, sx);
         strided_view kernel =
             view_contiguous(vp->weights + n * s->c_per_group * s->taps, 3, kernel_shape);
         view_tensordot(&windows, &kernel, output + n * s->OH * s->OW);
     }
+    ftz_end(ftz);
 }
 
 const cb_impl cb_impl_views__scalar = {
@@ -82,6 +111,7 @@ const cb_impl cb_impl_views__scalar = {
     .isa = CB_ISA_SCALAR,
     .threaded = false,
     .supports = views_supports,
+    .workspace = views_workspace,
     .plan = views_plan_make,
     .run = views_run,
     .destroy = views_destroy,

@@ -1,10 +1,11 @@
 /* Plans: the checked entry to any implementation.  Validation happens here once, so an
  * implementation's plan() and run() only ever see valid problems it supports on a CPU that
- * can run it. */
+ * can run it, and only once its workspace() has been counted against cb_options.max_memory. */
 #include "convbench.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct cb_plan {
     const cb_impl *impl;
@@ -13,13 +14,66 @@ struct cb_plan {
     cb_shape shape;
 };
 
+static void say_unknown(const char *impl_name, char *why, size_t why_size)
+{
+    if (why && why_size) snprintf(why, why_size, "unknown implementation '%s'", impl_name);
+}
+
+/* The implementation's workspace plus this file's own record. */
+static cb_status plan_bytes(const cb_impl *impl, const cb_problem *p, const cb_options *opt,
+                            uint64_t *bytes, char *why, size_t why_size)
+{
+    uint64_t need = 0;
+    cb_status st = impl->workspace(p, opt, &need, why, why_size);
+    if (st != CB_OK) return st;
+    if (!cb_workspace_add(&need, 1, sizeof(struct cb_plan))) {
+        if (why && why_size)
+            snprintf(why, why_size,
+                     "the workspace of %s for this problem overflows 64-bit byte counts",
+                     impl->name);
+        return CB_ERR_OVERFLOW;
+    }
+    *bytes = need;
+    return CB_OK;
+}
+
+cb_status cb_plan_memory(const char *impl_name, const cb_problem *p, const cb_options *opt,
+                         uint64_t *bytes, char *why, size_t why_size)
+{
+    const cb_impl *impl = cb_impl_find(impl_name);
+    if (!impl) {
+        say_unknown(impl_name, why, why_size);
+        return CB_ERR_UNKNOWN_IMPL;
+    }
+    cb_status st = cb_problem_shape(p, NULL, why, why_size);
+    if (st != CB_OK) return st;
+    if (!impl->supports(p, why, why_size)) return CB_ERR_UNSUPPORTED;
+    cb_options defaults = cb_options_default();
+    return plan_bytes(impl, p, opt ? opt : &defaults, bytes, why, why_size);
+}
+
+/* "needs 12.3 GiB of workspace, more than the 11.7 GiB limit", with exact byte counts when
+ * the rounded figures would read the same. */
+static void say_over_limit(uint64_t need, uint64_t limit, char *why, size_t why_size)
+{
+    if (!why || !why_size) return;
+    char need_text[32], limit_text[32];
+    cb_format_bytes(need, need_text, sizeof need_text);
+    cb_format_bytes(limit, limit_text, sizeof limit_text);
+    if (strcmp(need_text, limit_text) == 0) {
+        snprintf(need_text, sizeof need_text, "%llu bytes", (unsigned long long)need);
+        snprintf(limit_text, sizeof limit_text, "%llu-byte", (unsigned long long)limit);
+    }
+    snprintf(why, why_size, "needs %s of workspace, more than the %s limit", need_text, limit_text);
+}
+
 cb_status cb_plan_create(const char *impl_name, const cb_problem *p, const float *weights,
                          const cb_options *opt, cb_plan **plan, char *why, size_t why_size)
 {
     *plan = NULL;
     const cb_impl *impl = cb_impl_find(impl_name);
     if (!impl) {
-        if (why && why_size) snprintf(why, why_size, "unknown implementation '%s'", impl_name);
+        say_unknown(impl_name, why, why_size);
         return CB_ERR_UNKNOWN_IMPL;
     }
     cb_shape shape;
@@ -29,17 +83,29 @@ cb_status cb_plan_create(const char *impl_name, const cb_problem *p, const float
     if (!impl->supports(p, why, why_size)) return CB_ERR_UNSUPPORTED;
     cb_options defaults = cb_options_default();
     if (!opt) opt = &defaults;
-    cb_plan *made = calloc(1, sizeof *made);
+    uint64_t need;
+    st = plan_bytes(impl, p, opt, &need, why, why_size);
+    if (st != CB_OK) return st;
+    if (opt->max_memory && need > opt->max_memory) {
+        say_over_limit(need, opt->max_memory, why, why_size);
+        return CB_ERR_MEMORY_LIMIT;
+    }
+    char need_text[32];
+    cb_format_bytes(need, need_text, sizeof need_text);
+    cb_plan *made = cb_alloc(1, sizeof *made);
     if (!made) {
-        if (why && why_size) snprintf(why, why_size, "out of memory");
+        if (why && why_size)
+            snprintf(why, why_size, "out of memory (the plan needs %s)", need_text);
         return CB_ERR_NO_MEMORY;
     }
-    made->impl = impl;
-    made->problem = *p;
-    made->shape = shape;
+    *made = (cb_plan){.impl = impl, .problem = *p, .shape = shape};
+    if (why && why_size) why[0] = '\0';
     st = impl->plan(p, weights, opt, &made->impl_plan, why, why_size);
     if (st != CB_OK) {
-        free(made);
+        cb_free(made);
+        /* an implementation that gave no reason gets the general one */
+        if (why && why_size && !why[0])
+            snprintf(why, why_size, "%s (the plan needs %s)", cb_status_message(st), need_text);
         return st;
     }
     *plan = made;
@@ -55,7 +121,7 @@ void cb_plan_destroy(cb_plan *plan)
 {
     if (!plan) return;
     plan->impl->destroy(plan->impl_plan);
-    free(plan);
+    cb_free(plan);
 }
 
 const cb_shape *cb_plan_shape(const cb_plan *plan) { return &plan->shape; }

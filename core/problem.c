@@ -77,6 +77,7 @@ const char *cb_status_message(cb_status s)
         [CB_ERR_UNSUPPORTED] = "problem not supported by this implementation",
         [CB_ERR_UNKNOWN_IMPL] = "unknown implementation",
         [CB_ERR_CPU] = "CPU lacks the instructions",
+        [CB_ERR_MEMORY_LIMIT] = "needs more memory than the limit",
     };
     if ((unsigned)s < COUNT_OF(messages) && messages[s]) return messages[s];
     return "unknown status";
@@ -103,7 +104,7 @@ cb_problem cb_problem_default(void)
 
 cb_options cb_options_default(void)
 {
-    cb_options o = {.threads = 1, .fftw_planner = CB_FFTW_MEASURE};
+    cb_options o = {.threads = 1, .fftw_planner = CB_FFTW_MEASURE, .max_memory = 0 /* none */};
     return o;
 }
 
@@ -245,8 +246,11 @@ static bool parse_float(const char *s, float *out)
     errno = 0;
     char *end;
     double v = strtod(s, &end);
-    if (errno == ERANGE || *end || !isfinite(v) || fabs(v) > 3.4028234663852886e38) return false;
-    *out = (float)v;
+    /* Values up to FLT_MAX + half an ulp round to FLT_MAX, not to infinity; cb_problem_format
+     * writes FLT_MAX as 3.40282347e+38, just above it, and must read back. */
+    const double float_overflow = 0x1.ffffffp+127, float_max = 0x1.fffffep+127;
+    if (errno == ERANGE || *end || !(fabs(v) < float_overflow)) return false;
+    *out = fabs(v) > float_max ? (float)copysign(float_max, v) : (float)v;
     return true;
 }
 

@@ -3,10 +3,15 @@
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L /* getpid, fileno, fsync, stat */
 #endif
+#ifndef _XOPEN_SOURCE
+#define _XOPEN_SOURCE 700 /* realpath */
+#endif
 
 #include "atomic_file.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -22,6 +27,12 @@ static bool exists_as_special_file(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+}
+
+static bool is_symbolic_link(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
 }
 
 static bool is_directory(const char *path)
@@ -57,7 +68,14 @@ bool atomic_file_open(atomic_file *af, const char *final_path, char *why, size_t
         return true;
     }
 
-    int written = snprintf(af->temp_path, sizeof af->temp_path, "%s.tmp.%ld", final_path, (long)getpid());
+    /* Through a symbolic link the file it names is replaced and the link kept: a rename onto
+     * the link would replace the link itself (/dev/stdout, when output goes to a file). */
+    char resolved[PATH_MAX];
+    if (is_symbolic_link(final_path) && realpath(final_path, resolved) &&
+        strlen(resolved) < sizeof af->final_path)
+        strcpy(af->final_path, resolved);
+
+    int written = snprintf(af->temp_path, sizeof af->temp_path, "%s.tmp.%ld", af->final_path, (long)getpid());
     if (written < 0 || (size_t)written >= sizeof af->temp_path) {
         set_why(why, why_size, "cannot create", final_path, "path too long");
         memset(af, 0, sizeof *af);

@@ -4,7 +4,8 @@
  * the temporary file over the final name.  On any failure the temporary file is removed and an
  * existing file under the final name is left as it was.  A final path that already exists and is
  * a device or pipe (/dev/stdout, /dev/null, /dev/full) is written directly instead, because
- * renaming onto it would replace the device node itself. */
+ * renaming onto it would replace the device node itself.  A final path that is a symbolic link
+ * to a file has that file replaced (the temporary file goes beside it) and stays a link. */
 #ifndef CONVBENCH_HARNESS_ATOMIC_FILE_H
 #define CONVBENCH_HARNESS_ATOMIC_FILE_H
 

@@ -1,9 +1,11 @@
 /* One benchmark cell; see bench_cell.h.  The correctness check runs first, on a copy of the
  * problem shrunk (in H and W only) until the reference costs at most CHECK_FLOPS; its run time
- * also predicts the cell's time for --max-cell-time. */
+ * also predicts the cell's time for --max-cell-time.  Before either, the problem's buffers and
+ * the cell's plans are counted against --max-memory. */
 #include "bench_cell.h"
 
 #include "fftw_planner_option.h"
+#include "memory_option.h"
 #include "timing.h"
 
 #include <math.h>
@@ -39,7 +41,10 @@ static cb_problem shrunk_for_check(const cb_problem *p)
 
 static float *alloc_floats(int64_t count) { return malloc((size_t)count * sizeof(float)); }
 
-bool bench_problem_prepare(bench_problem *bp, const named_problem *np, char *why, size_t why_size)
+static uint64_t max_bytes(uint64_t a, uint64_t b) { return a > b ? a : b; }
+
+bool bench_problem_prepare(bench_problem *bp, const named_problem *np, uint64_t max_memory,
+                           char *why, size_t why_size)
 {
     memset(bp, 0, sizeof *bp);
     bp->np = *np;
@@ -47,6 +52,16 @@ bool bench_problem_prepare(bench_problem *bp, const named_problem *np, char *why
     bp->check_problem = shrunk_for_check(&np->problem);
     cb_shape cs;
     if (cb_problem_shape(&bp->check_problem, &cs, why, why_size) != CB_OK) return false;
+    /* the full problem's and the check copy's buffers, and one reference of the check copy */
+    uint64_t kept, making;
+    memory_reference_bytes(&bp->check_problem, &kept, &making);
+    const uint64_t parts[] = {memory_problem_bytes(&bp->shape), memory_problem_bytes(&cs), kept,
+                              making};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        if (__builtin_add_overflow(bp->buffer_bytes, parts[i], &bp->buffer_bytes))
+            bp->buffer_bytes = UINT64_MAX;
+    if (!memory_fits(max_memory, bp->buffer_bytes, 0, NULL, bp->refused, sizeof bp->refused))
+        return true; /* every cell is skipped with this reason; nothing is allocated */
     bp->input = alloc_floats(bp->shape.input_elems);
     bp->weights = alloc_floats(bp->shape.weight_elems);
     bp->output = alloc_floats(bp->shape.output_elems);
@@ -117,6 +132,7 @@ static double check_cell(bench_problem *bp, const cb_impl *impl, const cb_option
     verify_result r;
     verify_compare(&bp->check_ref, bp->check_output, &r);
     out->err_over_bound = r.worst_ratio;
+    out->checked = true;
     if (r.failures == 0) return elapsed;
     char line[400];
     cb_problem_format(&bp->check_problem, line, sizeof line);
@@ -126,6 +142,27 @@ static double check_cell(bench_problem *bp, const cb_impl *impl, const cb_option
              "--impl %s --case '%s'",
              (long long)r.failures, r.worst_ratio, impl->name, line);
     return -1;
+}
+
+/* Whether the problem's buffers and the larger of the cell's two plans (the check copy's and
+ * the full problem's, made one after the other) fit in --max-memory; if not, the cell is
+ * skipped with the reason. */
+static bool cell_memory_fits(const bench_problem *bp, const cb_impl *impl, const cb_options *opt,
+                             uint64_t max_memory, cell_result *out)
+{
+    uint64_t check_plan = 0, full_plan = 0;
+    char why[CB_WHY_SIZE];
+    cb_status st =
+        cb_plan_memory(impl->name, &bp->check_problem, opt, &check_plan, why, sizeof why);
+    if (st == CB_OK)
+        st = cb_plan_memory(impl->name, &bp->np.problem, opt, &full_plan, why, sizeof why);
+    if (st == CB_OK &&
+        memory_fits(max_memory, bp->buffer_bytes, max_bytes(check_plan, full_plan), impl->name,
+                    out->reason, sizeof out->reason))
+        return true;
+    out->status = CELL_SKIPPED;
+    if (st != CB_OK) snprintf(out->reason, sizeof out->reason, "%s", why);
+    return false;
 }
 
 void bench_cell_run(bench_problem *bp, const cb_impl *impl, int threads,
@@ -139,9 +176,16 @@ void bench_cell_run(bench_problem *bp, const cb_impl *impl, int threads,
         snprintf(out->reason, sizeof out->reason, "%s", why);
         return;
     }
+    if (bp->refused[0]) {
+        out->status = CELL_SKIPPED;
+        snprintf(out->reason, sizeof out->reason, "%s", bp->refused);
+        return;
+    }
     cb_options opt = cb_options_default();
     opt.threads = threads;
     opt.fftw_planner = bench_fftw_planner();
+    opt.max_memory = limits->max_memory;
+    if (!cell_memory_fits(bp, impl, &opt, limits->max_memory, out)) return;
     double check_s = check_cell(bp, impl, &opt, out);
     if (check_s < 0) return;
     /* The check copy's time, scaled by the work, predicts one run of the full problem. */

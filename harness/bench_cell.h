@@ -10,10 +10,14 @@
 typedef enum { CELL_OK, CELL_UNSUPPORTED, CELL_SKIPPED, CELL_FAILED, CELL_INTERRUPTED } cell_status;
 
 /* What every cell of one problem shares: full-size data, and a copy of the problem small
- * enough for the double-accumulating reference, with its reference result. */
+ * enough for the double-accumulating reference, with its reference result.  buffer_bytes is
+ * all of that; when it is over --max-memory nothing is allocated and every cell of the
+ * problem is skipped with the reason in `refused`. */
 typedef struct {
     named_problem np;
     cb_shape shape;
+    uint64_t buffer_bytes;
+    char refused[512];
     float *input, *weights, *output;
     cb_problem check_problem;
     float *check_input, *check_weights, *check_output;
@@ -21,7 +25,8 @@ typedef struct {
     bool reference_ready;
 } bench_problem;
 
-bool bench_problem_prepare(bench_problem *bp, const named_problem *np, char *why, size_t why_size);
+bool bench_problem_prepare(bench_problem *bp, const named_problem *np, uint64_t max_memory,
+                           char *why, size_t why_size);
 void bench_problem_free(bench_problem *bp);
 
 typedef struct {
@@ -29,10 +34,12 @@ typedef struct {
     char reason[512];
     int reps;
     double plan_s, min_s, median_s, mad_s, gflops, err_over_bound;
+    bool checked; /* err_over_bound holds the check's result */
 } cell_result;
 
 typedef struct {
     double min_time, max_cell_time;
+    uint64_t max_memory; /* --max-memory: the problem's buffers and a plan together; 0: none */
 } cell_limits;
 
 /* Runs one cell.  Never fails as a whole: every outcome is a status with a reason. */

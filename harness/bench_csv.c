@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 void csv_put(char *buf, size_t size, size_t *len, const char *field, bool last)
 {
@@ -132,16 +133,21 @@ static bool load_existing(bench_csv *csv, FILE *f, char *why, size_t why_size)
     return ok;
 }
 
-static bool write_all(const bench_csv *csv, char *why, size_t why_size)
+/* The whole file under a temporary name, renamed into place (atomic_file); on a device or
+ * pipe, which is written directly, the header once and then only the rows not yet sent. */
+static bool write_all(bench_csv *csv, char *why, size_t why_size)
 {
     atomic_file af;
     if (!atomic_file_open(&af, csv->path, why, why_size)) return false;
-    fputs(BENCH_CSV_HEADER "\n", af.fp);
-    for (int i = 0; i < csv->count; i++) {
+    const int first = csv->device ? csv->streamed : 0;
+    if (!csv->device || csv->streamed < 0) fputs(BENCH_CSV_HEADER "\n", af.fp);
+    for (int i = first < 0 ? 0 : first; i < csv->count; i++) {
         fputs(csv->rows[i], af.fp);
         fputc('\n', af.fp);
     }
-    return atomic_file_commit(&af, why, why_size);
+    if (!atomic_file_commit(&af, why, why_size)) return false;
+    csv->streamed = csv->count;
+    return true;
 }
 
 bool bench_csv_open(bench_csv *csv, const char *path, bool resume, char *why, size_t why_size)
@@ -151,6 +157,21 @@ bool bench_csv_open(bench_csv *csv, const char *path, bool resume, char *why, si
     if (!csv->path) {
         snprintf(why, why_size, "out of memory");
         return false;
+    }
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        if (S_ISDIR(st.st_mode)) {
+            snprintf(why, why_size, "cannot write %s: %s", path, strerror(EISDIR));
+            bench_csv_close(csv);
+            return false;
+        }
+        csv->device = true;
+        csv->streamed = -1; /* header not yet sent */
+        if (!write_all(csv, why, why_size)) {
+            bench_csv_close(csv);
+            return false;
+        }
+        return true;
     }
     FILE *f = fopen(path, "r");
     if (f) {

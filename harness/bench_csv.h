@@ -18,10 +18,14 @@ typedef struct {
     char *path;
     char **rows;     /* formatted lines without the newline */
     int count, capacity;
+    bool device;     /* path is a device or pipe: written as a stream, never read */
+    int streamed;    /* rows already written to the device, after its header */
 } bench_csv;
 
 /* Opens path for writing rows.  An existing file is refused unless resume is set; with resume
- * its rows are kept (and must carry exactly this header). */
+ * its rows are kept (and must carry exactly this header).  A directory is refused.  A device
+ * or pipe (/dev/stdout, /dev/full) can be neither read back nor replaced by a rename: it gets
+ * the header at once and then each row as it is appended. */
 bool bench_csv_open(bench_csv *csv, const char *path, bool resume, char *why, size_t why_size);
 /* Whether a row with this key (impl, threads, problem fields: columns 5, 7, 8-20) exists. */
 bool bench_csv_has(const bench_csv *csv, const char *key);

@@ -6,6 +6,7 @@
 #include "fftw_planner_option.h"
 #include "float_array.h"
 #include "kernel_spec.h"
+#include "memory_option.h"
 #include "npy.h"
 #include "picture.h"
 
@@ -17,19 +18,20 @@ typedef struct {
     const char *impl, *kernel, *input, *output;
     bool normalize;
     cb_problem problem;  /* mode, boundary, fill, op, stride from the options */
-    cb_options plan_options;
+    cb_options plan_options;  /* max_memory: --max-memory, for buffers and plan together */
 } apply_options;
 
 static const char usage[] =
     "usage: convbench apply [--impl NAME] --kernel SPEC [--mode valid|same|full]\n"
     "         [--boundary constant|symmetric|mirror|replicate|wrap] [--fill-value V]\n"
     "         [--op corr|conv] [--stride S|SY,SX] [--normalize]\n"
-    "         [--fftw-planner estimate|measure|patient] INPUT OUTPUT\n"
+    "         [--fftw-planner estimate|measure|patient] [--max-memory SIZE] INPUT OUTPUT\n"
     "  INPUT   .npy (H,W) or (H,W,C) of any real dtype, or .png .jpg .pgm .ppm\n"
     "  SPEC    identity, box:K, gaussian:K:SIGMA, binomial:K, sharpen, laplacian, sobel-x,\n"
     "          sobel-y, prewitt-x, prewitt-y, or .npy (KH,KW) | (KH,KW,C) | (N,KH,KW,C)\n"
     "  OUTPUT  .npy float32 (OH,OW) or (OH,OW,N), or .png (clamped to 0..255, or min..max\n"
-    "          stretched with --normalize)\n";
+    "          stretched with --normalize)\n"
+    MAX_MEMORY_USAGE;
 
 static bool is_picture(const char *path)
 {
@@ -49,6 +51,7 @@ static int parse_options(int argc, char **argv, apply_options *o)
     o->impl = "naive__scalar";
     o->problem = cb_problem_default();
     o->plan_options = cb_options_default();
+    o->plan_options.max_memory = max_memory_default();
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         if (strcmp(argv[i], "--help") == 0) {
@@ -81,6 +84,9 @@ static int parse_options(int argc, char **argv, apply_options *o)
             if (v && !fftw_planner_from_name(v, &o->plan_options.fftw_planner))
                 return cli_error("apply: --fftw-planner must be one of %s, not '%s'",
                                  FFTW_PLANNER_CHOICES, v);
+        } else if (cli_take(argc, argv, &i, "--max-memory", &v, &missing)) {
+            if (v && !max_memory_parse(v, &o->plan_options.max_memory, why, sizeof why))
+                return cli_error("apply: %s", why);
         } else if (cli_take(argc, argv, &i, "--stride", &v, &missing)) {
             char text[96];
             snprintf(text, sizeof text, "stride=%s", v ? v : "");
@@ -107,9 +113,9 @@ static int parse_options(int argc, char **argv, apply_options *o)
     return 0;
 }
 
-/* (H,W) or (H,W,C) channels-last array into planar C x H x W. */
-static bool image_to_planar(const float_array *a, const char *path, float **planar, int64_t *C,
-                            int64_t *H, int64_t *W, char *why, size_t why_size)
+/* The channels and size of an (H,W) or (H,W,C) array. */
+static bool image_shape(const float_array *a, const char *path, int64_t *C, int64_t *H,
+                        int64_t *W, char *why, size_t why_size)
 {
     if (a->ndim != 2 && a->ndim != 3) {
         snprintf(why, why_size, "%s has %d dimensions; an image is (H, W) or (H, W, C)", path,
@@ -119,16 +125,61 @@ static bool image_to_planar(const float_array *a, const char *path, float **plan
     *H = a->shape[0];
     *W = a->shape[1];
     *C = a->ndim == 3 ? a->shape[2] : 1;
+    return true;
+}
+
+/* (H,W) or (H,W,C) channels-last array into planar C x H x W. */
+static bool image_to_planar(const float_array *a, const char *path, float **planar, char *why,
+                            size_t why_size)
+{
+    int64_t C, H, W;
+    if (!image_shape(a, path, &C, &H, &W, why, why_size)) return false;
     *planar = malloc((size_t)a->count * sizeof(float));
     if (!*planar) {
         snprintf(why, why_size, "out of memory for %s", path);
         return false;
     }
-    for (int64_t y = 0; y < *H; y++)
-        for (int64_t x = 0; x < *W; x++)
-            for (int64_t c = 0; c < *C; c++)
-                (*planar)[(c * *H + y) * *W + x] = a->data[(y * *W + x) * *C + c];
+    for (int64_t y = 0; y < H; y++)
+        for (int64_t x = 0; x < W; x++)
+            for (int64_t c = 0; c < C; c++)
+                (*planar)[(c * H + y) * W + x] = a->data[(y * W + x) * C + c];
     return true;
+}
+
+static uint64_t add_bytes(uint64_t a, uint64_t b)
+{
+    uint64_t sum;
+    return __builtin_add_overflow(a, b, &sum) ? UINT64_MAX : sum;
+}
+
+static uint64_t max_bytes(uint64_t a, uint64_t b) { return a > b ? a : b; }
+
+/* apply's memory at its peak against --max-memory, before its buffers are allocated.  The
+ * planar input and the weights are held throughout; besides them at most one of: the loaded
+ * image (while it is converted), the output and the plan (while it runs), or the output
+ * twice, planar and interleaved, plus for a PNG its 8-bit copy and the encoder's buffers
+ * (while it is written).  The reader's own copy of the input and of a kernel file is made
+ * before their sizes are known; it is the loaded image counted here. */
+static bool apply_memory_fits(const apply_options *o, const cb_shape *s, char *why,
+                              size_t why_size)
+{
+    uint64_t base = 0, input = 0, output = 0, png = 0, plan = 0;
+    cb_workspace_add(&base, s->input_elems, sizeof(float));
+    cb_workspace_add(&base, s->weight_elems, sizeof(float));
+    cb_workspace_add(&input, s->input_elems, sizeof(float));
+    cb_workspace_add(&output, s->output_elems, sizeof(float));
+    if (path_has_extension(o->output, ".png")) cb_workspace_add(&png, s->output_elems, 2);
+    char plan_why[CB_WHY_SIZE];
+    /* a plan that cannot be made is reported by cb_plan_create, after this */
+    if (cb_plan_memory(o->impl, &o->problem, &o->plan_options, &plan, plan_why,
+                       sizeof plan_why) != CB_OK)
+        plan = 0;
+    const uint64_t running = add_bytes(base, output);
+    const uint64_t writing = add_bytes(add_bytes(output, output), png);
+    const uint64_t others = add_bytes(base, max_bytes(input, writing));
+    if (add_bytes(running, plan) >= others)
+        return memory_fits(o->plan_options.max_memory, running, plan, o->impl, why, why_size);
+    return memory_fits(o->plan_options.max_memory, others, 0, NULL, why, why_size);
 }
 
 /* Planar N x OH x OW into (OH,OW) or (OH,OW,N). */
@@ -164,7 +215,8 @@ static int convolve_and_write(const apply_options *o, const float *planar, const
                                   why, sizeof why);
     if (st != CB_OK) {
         free(out_planar);
-        return cli_error("apply: %s: %s", o->impl, why);
+        return cli_error("apply: %s: %s%s", o->impl, why,
+                         st == CB_ERR_MEMORY_LIMIT ? " (--max-memory)" : "");
     }
     cb_plan_run(plan, planar, out_planar);
     cb_plan_destroy(plan);
@@ -183,22 +235,28 @@ int cmd_apply(int argc, char **argv)
     apply_options o = {0};
     int status = parse_options(argc, argv, &o);
     if (status) return status < 0 ? 0 : status;
-    char why[CB_WHY_SIZE];
+    char why[CB_WHY_SIZE] = "out of memory"; /* for a reader that fails without a reason */
     float_array image;
     if (!load_input(o.input, &image, why, sizeof why)) return cli_error("apply: %s", why);
-    float *planar = NULL;
     int64_t C, H, W;
-    bool ok = image_to_planar(&image, o.input, &planar, &C, &H, &W, why, sizeof why);
+    kernel_bank bank = {0};
+    bool ok = image_shape(&image, o.input, &C, &H, &W, why, sizeof why) &&
+              kernel_bank_from_spec(o.kernel, C, &bank, why, sizeof why);
+    cb_shape shape;
+    if (ok) {
+        o.problem.C = C, o.problem.H = H, o.problem.W = W;
+        o.problem.N = bank.N, o.problem.groups = bank.groups;
+        o.problem.KH = bank.KH, o.problem.KW = bank.KW;
+        ok = cb_problem_shape(&o.problem, &shape, why, sizeof why) == CB_OK &&
+             apply_memory_fits(&o, &shape, why, sizeof why);
+    }
+    float *planar = NULL;
+    ok = ok && image_to_planar(&image, o.input, &planar, why, sizeof why);
     float_array_free(&image);
-    if (!ok) return cli_error("apply: %s", why);
-    kernel_bank bank;
-    if (!kernel_bank_from_spec(o.kernel, C, &bank, why, sizeof why)) {
-        free(planar);
+    if (!ok) {
+        kernel_bank_free(&bank);
         return cli_error("apply: %s", why);
     }
-    o.problem.C = C, o.problem.H = H, o.problem.W = W;
-    o.problem.N = bank.N, o.problem.groups = bank.groups;
-    o.problem.KH = bank.KH, o.problem.KW = bank.KW;
     status = convolve_and_write(&o, planar, &bank);
     kernel_bank_free(&bank);
     free(planar);

@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "convbench.h"
 #include "fftw_planner_option.h"
+#include "memory_option.h"
 #include "peak.h"
 #include "problem_set.h"
 #include "timing.h"
@@ -38,11 +39,13 @@ static const char usage[] =
     "         [--channels C] [--filters N] [--groups G] [--mode M] [--boundary B] [--op O]\n"
     "         [--stride S|SY,SX]]\n"
     "       [--impl LIST] [--threads LIST] [--min-time S] [--max-cell-time S] [--out FILE]\n"
-    "       [--resume] [--fftw-planner estimate|measure|patient]\n"
+    "       [--resume] [--fftw-planner estimate|measure|patient] [--max-memory SIZE]\n"
     "  Without --problems or --sizes: data/smoke.txt.  --out defaults to\n"
     "  results/<host>-<date>.csv.  An existing --out is continued only with --resume.\n"
     "  --fftw-planner: how hard FFTW plans (default measure); plans found are kept as wisdom\n"
-    "  in $XDG_CACHE_HOME/convbench or ~/.cache/convbench, so later runs plan at once.\n";
+    "  in $XDG_CACHE_HOME/convbench or ~/.cache/convbench, so later runs plan at once.\n"
+    MAX_MEMORY_USAGE
+    "  A cell over it is a 'skipped' row with that line as its reason.\n";
 
 /* ---- options ---- */
 
@@ -145,7 +148,8 @@ static int parse_options(int argc, char **argv, bench_options *o)
     bool missing = false;
     o->threads[0] = 1;
     o->n_threads = 1;
-    o->limits = (cell_limits){.min_time = 0.5, .max_cell_time = 60};
+    o->limits = (cell_limits){.min_time = 0.5, .max_cell_time = 60,
+                              .max_memory = max_memory_default()};
     static const struct { const char *option, *field; } shape_options[] = {
         {"--channels", "C"}, {"--filters", "N"}, {"--groups", "groups"}, {"--mode", "mode"},
         {"--boundary", "boundary"}, {"--op", "op"}, {"--stride", "stride"},
@@ -185,6 +189,9 @@ static int parse_options(int argc, char **argv, bench_options *o)
             if (v && (!cli_double("--max-cell-time", v, &o->limits.max_cell_time, why, sizeof why) ||
                       o->limits.max_cell_time <= 0))
                 return cli_error("bench: --max-cell-time must be a number > 0, not '%s'", v);
+        } else if (cli_take(argc, argv, &i, "--max-memory", &v, &missing)) {
+            if (v && !max_memory_parse(v, &o->limits.max_memory, why, sizeof why))
+                return cli_error("bench: %s", why);
         } else if (cli_take(argc, argv, &i, "--fftw-planner", &v, &missing)) {
             cb_fftw_planner planner;
             if (v && !fftw_planner_from_name(v, &planner))
@@ -288,8 +295,7 @@ static void format_row(char *row, size_t size, const machine_identity *m, const 
         csv_put(row, size, &len, number, false);
     }
     number[0] = '\0';
-    if (r->status == CELL_OK || r->status == CELL_SKIPPED || r->status == CELL_FAILED)
-        snprintf(number, sizeof number, "%.3g", r->err_over_bound);
+    if (r->checked) snprintf(number, sizeof number, "%.3g", r->err_over_bound);
     csv_put(row, size, &len, number, true);
 }
 
@@ -410,7 +416,7 @@ int cmd_bench(int argc, char **argv)
                     continue;
                 }
                 if (!prepared) {
-                    if (!bench_problem_prepare(&bp, np, why, sizeof why)) {
+                    if (!bench_problem_prepare(&bp, np, o.limits.max_memory, why, sizeof why)) {
                         status = cli_error("bench: %s", why);
                         break;
                     }

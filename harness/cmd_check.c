@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "convbench.h"
+#include "memory_option.h"
 #include "verify.h"
 
 #include <inttypes.h>
@@ -33,6 +34,9 @@ typedef struct {
     uint64_t seed;
 } check_case;
 
+/* --max-memory, for one case's buffers and a plan together */
+static uint64_t max_memory;
+
 static const char *data_name(data_kind k) { return k == DATA_INTEGER ? "int" : "real"; }
 
 static uint64_t case_seed(uint64_t base, int index, data_kind kind)
@@ -57,6 +61,7 @@ static bool check_at_threads(impl_tally *t, const check_case *c, const verify_re
     char why[CB_WHY_SIZE];
     cb_options opt = cb_options_default();
     opt.threads = threads;
+    opt.max_memory = max_memory;
     cb_plan *plan;
     cb_status st = cb_plan_create(t->impl->name, &c->problem, weights, &opt, &plan, why, sizeof why);
     t->runs++;
@@ -81,13 +86,33 @@ static bool check_at_threads(impl_tally *t, const check_case *c, const verify_re
     return false;
 }
 
+/* Whether the case's buffers and the implementation's plans (at 1 and at 2 threads) fit in
+ * --max-memory; if not, why. */
+static bool plans_fit(const impl_tally *t, const check_case *c, uint64_t case_bytes, char *why,
+                      size_t why_size)
+{
+    uint64_t most = 0;
+    for (int threads = 1; threads <= (t->impl->threaded ? 2 : 1); threads++) {
+        cb_options opt = cb_options_default();
+        opt.threads = threads;
+        uint64_t bytes;
+        if (cb_plan_memory(t->impl->name, &c->problem, &opt, &bytes, why, why_size) != CB_OK)
+            return false;
+        if (bytes > most) most = bytes;
+    }
+    return memory_fits(max_memory, case_bytes, most, t->impl->name, why, why_size);
+}
+
 /* Runs one implementation on one case: at 1 thread, and a threaded one at 2 threads too, so
- * that splitting the work is checked as well. */
-static bool check_one(impl_tally *t, const check_case *c, const verify_reference *ref,
-                      const float *input, const float *weights, float *output)
+ * that splitting the work is checked as well.  One that does not support the case, or whose
+ * plan would take the case over --max-memory, skips it. */
+static bool check_one(impl_tally *t, const check_case *c, uint64_t case_bytes,
+                      const verify_reference *ref, const float *input, const float *weights,
+                      float *output)
 {
     char why[CB_WHY_SIZE];
-    if (!t->impl->supports(&c->problem, why, sizeof why)) {
+    if (!t->impl->supports(&c->problem, why, sizeof why) ||
+        !plans_fit(t, c, case_bytes, why, sizeof why)) {
         t->skips++;
         if (!t->skip_reason[0]) snprintf(t->skip_reason, sizeof t->skip_reason, "%s", why);
         return true;
@@ -107,6 +132,18 @@ static bool run_case(const check_case *c, bool misalign, impl_tally *tallies, in
         cli_error("check: %s", why);
         return false;
     }
+    /* the buffers below, and the references of both accuracies with what making one takes */
+    uint64_t case_bytes = memory_problem_bytes(&s), kept, making;
+    memory_reference_bytes(&c->problem, &kept, &making);
+    const uint64_t parts[] = {kept, kept, making};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        if (__builtin_add_overflow(case_bytes, parts[i], &case_bytes)) case_bytes = UINT64_MAX;
+    if (!memory_fits(max_memory, case_bytes, 0, NULL, why, sizeof why)) {
+        char line[512];
+        cb_problem_format(&c->problem, line, sizeof line);
+        cli_error("check: case '%s': %s", line, why);
+        return false;
+    }
     const int64_t shift = misalign ? 1 : 0;
     float *input_block = cb_alloc((size_t)(s.input_elems + shift), sizeof(float));
     float *output_block = cb_alloc((size_t)(s.output_elems + shift), sizeof(float));
@@ -124,7 +161,7 @@ static bool run_case(const check_case *c, bool misalign, impl_tally *tallies, in
         if (!ref->expected)
             ok = verify_reference_make(&c->problem, input, weights, c->kind == DATA_INTEGER,
                                        accuracy, ref, why, sizeof why) == CB_OK;
-        if (ok) check_one(&tallies[i], c, ref, input, weights, output);
+        if (ok) check_one(&tallies[i], c, case_bytes, ref, input, weights, output);
         else cli_error("check: cannot make the reference: %s", why);
     }
     for (int k = 0; k < ACCURACY_KINDS; k++) verify_reference_free(&refs[k]);
@@ -182,7 +219,9 @@ static void print_summary(const impl_tally *tallies, int count)
 
 static const char usage[] =
     "usage: convbench check [--impl A,B] [--quick] [--case 'C=1 H=8 K=3 ...'] [--data int|real]\n"
-    "                       [--seed S]\n";
+    "                       [--seed S] [--max-memory SIZE]\n"
+    MAX_MEMORY_USAGE
+    "  An implementation whose plan would take a case over it skips that case.\n";
 
 int cmd_check(int argc, char **argv)
 {
@@ -190,6 +229,7 @@ int cmd_check(int argc, char **argv)
     bool quick = false, missing = false;
     int64_t seed = 1;
     char why[CB_WHY_SIZE];
+    max_memory = max_memory_default();
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         if (strcmp(argv[i], "--help") == 0) {
@@ -203,6 +243,9 @@ int cmd_check(int argc, char **argv)
             case_text = v;
         } else if (cli_take(argc, argv, &i, "--data", &v, &missing)) {
             data_text = v;
+        } else if (cli_take(argc, argv, &i, "--max-memory", &v, &missing)) {
+            if (v && !max_memory_parse(v, &max_memory, why, sizeof why))
+                return cli_error("check: %s", why);
         } else if (cli_take(argc, argv, &i, "--seed", &v, &missing)) {
             if (v && !cli_int("--seed", v, 0, INT64_MAX, &seed, why, sizeof why))
                 return cli_error("check: %s", why);

@@ -12,6 +12,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <memory>
+#include <ostream>
+#include <string>
 
 namespace {
 
@@ -89,6 +92,61 @@ int report_unrecognized(int argc, char **argv)
     return 2;
 }
 
+// --benchmark_out and --benchmark_out_format as given (the last of each counts, as in Google
+// Benchmark), noted before benchmark::Initialize takes them out of argv.
+std::string out_path, out_format = "json";
+
+void note_out_flag(const char *arg)
+{
+    static const char out[] = "--benchmark_out=", format[] = "--benchmark_out_format=";
+    if (std::strncmp(arg, out, sizeof out - 1) == 0) out_path = arg + sizeof out - 1;
+    if (std::strncmp(arg, format, sizeof format - 1) == 0) out_format = arg + sizeof format - 1;
+}
+
+// Whether a write of the --benchmark_out file failed, and its errno if still known (a write
+// that failed before the final flush leaves only the stream's state).
+bool out_write_failed = false;
+int out_write_errno = 0;
+
+// The reporter of the --benchmark_out file, made here instead of by Google Benchmark: 1.7
+// writes that file through an ofstream whose state it never checks, so a full disk (or
+// /dev/full) gave a truncated file and exit status 0.  Finalize, called after the last
+// benchmark, flushes the stream and records whether any write failed.
+template <class Base> class checked_file_reporter : public Base {
+  public:
+    using Base::Base;
+    void Finalize() override
+    {
+        Base::Finalize();
+        errno = 0;
+        this->GetOutputStream().flush();
+        if (!this->GetOutputStream()) {
+            out_write_failed = true;
+            out_write_errno = errno;
+        }
+    }
+};
+
+// The file reporter for out_format (as Google Benchmark would make it), or none without
+// --benchmark_out.
+std::unique_ptr<benchmark::BenchmarkReporter> make_file_reporter()
+{
+    using console = checked_file_reporter<benchmark::ConsoleReporter>;
+    if (out_path.empty()) return nullptr;
+    if (out_format == "console")
+        return std::unique_ptr<benchmark::BenchmarkReporter>(
+            new console(benchmark::ConsoleReporter::OO_None));
+    if (out_format == "csv") {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+        return std::unique_ptr<benchmark::BenchmarkReporter>(
+            new checked_file_reporter<benchmark::CSVReporter>());
+#pragma GCC diagnostic pop
+    }
+    return std::unique_ptr<benchmark::BenchmarkReporter>(
+        new checked_file_reporter<benchmark::JSONReporter>());
+}
+
 }  // namespace
 
 extern "C" int gbench_register(const char *name, gbench_run_fn run, void *context, double flops,
@@ -131,6 +189,7 @@ extern "C" int gbench_initialize(int *argc, char **argv)
                              argv[i]);
                 return 2;
             }
+            note_out_flag(argv[i]);
         }
         // Convolutions take micro- to milliseconds; --benchmark_time_unit still overrides.
         benchmark::SetDefaultTimeUnit(benchmark::kMicrosecond);
@@ -148,8 +207,18 @@ extern "C" int gbench_initialize(int *argc, char **argv)
 extern "C" int gbench_run(void)
 {
     try {
-        benchmark::RunSpecifiedBenchmarks();
+        std::unique_ptr<benchmark::BenchmarkReporter> file_reporter = make_file_reporter();
+        out_write_failed = false;
+        if (file_reporter)
+            benchmark::RunSpecifiedBenchmarks(nullptr, file_reporter.get());
+        else
+            benchmark::RunSpecifiedBenchmarks();
         benchmark::Shutdown();
+        if (out_write_failed) {
+            std::fprintf(stderr, "%s: cannot write %s: %s\n", program, out_path.c_str(),
+                         out_write_errno ? std::strerror(out_write_errno) : "a write failed");
+            return 1;
+        }
         return 0;
     } catch (const std::exception &e) {
         std::fprintf(stderr, "%s: Google Benchmark failed: %s\n", program, e.what());

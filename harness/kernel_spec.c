@@ -121,9 +121,14 @@ bool kernel_named(const char *spec, float **taps, int64_t *KH, int64_t *KW, char
         }
         profile = malloc((size_t)k * sizeof *profile);
         if (profile) {
-            double centre = (double)(k - 1) / 2.0;
-            for (int64_t i = 0; i < k; i++)
-                profile[i] = exp(-((double)i - centre) * ((double)i - centre) / (2 * sigma * sigma));
+            /* Relative to the central tap(s), exp(-(d^2 - d0^2) / (2 sigma^2)), with no
+             * sigma^2: the largest tap is exactly 1 however small sigma is, where
+             * exp(-d^2 / (2 sigma^2)) made every tap 0 (0/0 taps) once sigma^2 underflowed. */
+            double centre = (double)(k - 1) / 2.0, d0 = k % 2 ? 0.0 : 0.5;
+            for (int64_t i = 0; i < k; i++) {
+                double d = fabs((double)i - centre);
+                profile[i] = exp(-((d - d0) * (d + d0) / (2 * sigma)) / sigma);
+            }
         }
     } else {
         snprintf(why, why_size,

@@ -591,17 +591,9 @@ static bool read_header(const npy_source *src, FILE *fp, uint32_t header_length,
     return ok;
 }
 
-static bool read_open_file(const npy_source *src, FILE *fp, float_array *out)
+/* The whole .npy from fp's first byte; file_size is the stream's length, trusted for the checks. */
+static bool read_stream(const npy_source *src, FILE *fp, int64_t file_size, float_array *out)
 {
-    struct stat st;
-    if (fstat(fileno(fp), &st) != 0)
-        return REJECT(src, "cannot stat: %s", strerror(errno));
-    if (S_ISDIR(st.st_mode))
-        return REJECT(src, "%s", strerror(EISDIR));
-    if (!S_ISREG(st.st_mode))
-        return REJECT(src, "not a regular file (pipes and devices cannot be checked for size)");
-    int64_t file_size = (int64_t)st.st_size;
-
     int64_t header_start = 0;
     uint32_t header_length = 0;
     if (!read_preamble(src, fp, file_size, &header_start, &header_length))
@@ -635,6 +627,37 @@ static bool read_open_file(const npy_source *src, FILE *fp, float_array *out)
     memcpy(out->shape, h.shape, sizeof h.shape);
     out->count = count;
     return true;
+}
+
+static bool read_open_file(const npy_source *src, FILE *fp, float_array *out)
+{
+    struct stat st;
+    if (fstat(fileno(fp), &st) != 0)
+        return REJECT(src, "cannot stat: %s", strerror(errno));
+    if (S_ISDIR(st.st_mode))
+        return REJECT(src, "%s", strerror(EISDIR));
+    if (!S_ISREG(st.st_mode))
+        return REJECT(src, "not a regular file (pipes and devices cannot be checked for size)");
+    return read_stream(src, fp, (int64_t)st.st_size, out);
+}
+
+bool npy_read_memory(const void *bytes, size_t size, const char *name, float_array *out, char *why,
+                     size_t why_size)
+{
+    static const unsigned char no_bytes[1];
+    memset(out, 0, sizeof *out);
+    npy_source src = {name ? name : "(memory)", why, why_size};
+    if (!bytes && size)
+        return REJECT(&src, "no bytes to read");
+    if ((uint64_t)size > INT64_MAX)
+        return REJECT(&src, "too large to be a .npy file");
+    /* A read-only stream over the bytes, so memory goes through the very code files do. */
+    FILE *fp = fmemopen(size ? (void *)bytes : (void *)no_bytes, size, "rb");
+    if (!fp)
+        return REJECT(&src, "cannot read from memory: %s", strerror(errno));
+    bool ok = read_stream(&src, fp, (int64_t)size, out);
+    fclose(fp);
+    return ok;
 }
 
 bool npy_read(const char *path, float_array *out, char *why, size_t why_size)

@@ -16,6 +16,11 @@
  * "x.npy: truncated: header says 400 bytes of data, file has 12". */
 bool npy_read(const char *path, float_array *out, char *why, size_t why_size);
 
+/* The same from `size` bytes in memory (the whole file's contents); `name` stands for the path
+ * in messages. */
+bool npy_read_memory(const void *bytes, size_t size, const char *name, float_array *out, char *why,
+                     size_t why_size);
+
 /* Writes `a` as '<f4' through atomic_file: either the whole file appears under `path` or,
  * on failure, nothing new does and `why` says what went wrong. */
 bool npy_write(const char *path, const float_array *a, char *why, size_t why_size);

@@ -65,9 +65,9 @@ static bool read_pnm_number(FILE *fp, int64_t *value, int *after)
         return false;
     int64_t number = 0;
     while (ch >= '0' && ch <= '9') {
-        if (number > 1000000000) /* far beyond any real picture; stops overflow */
-            return false;
         number = number * 10 + (ch - '0');
+        if (number > 1000000000) /* far beyond any real picture, and within stb's int */
+            return false;
         ch = getc(fp);
     }
     *value = number;
@@ -147,14 +147,41 @@ static void *decode_pixels(FILE *fp, bool *sixteen_bit, int *width, int *height,
     return stbi_load_from_file(fp, width, height, channels, 0);
 }
 
+/* stb's reason, or a default, with anything unprintable as '?': stb's reasons are fixed text
+ * except "XXXX PNG chunk not known", whose XXXX are an unknown chunk's type bytes straight from
+ * the file, newlines included. */
+static void printable_reason(const char *reason, char *out, size_t size)
+{
+    if (!reason)
+        reason = "not a picture stb can decode";
+    size_t n = 0;
+    for (; reason[n] && n + 1 < size; n++)
+        out[n] = isprint((unsigned char)reason[n]) ? reason[n] : '?';
+    out[n] = '\0';
+}
+
+/* The most samples (W x H x C) a picture may hold: 2^28, a 16384 x 16384 grey or 9459 x 9459
+ * colour picture, 1 GiB as floats.  stb allocates what a header says before it reads a pixel,
+ * and a header of a few bytes (a GIF's screen, a PNG's IHDR) can say gigabytes. */
+#define MAX_PICTURE_SAMPLES ((int64_t)1 << 28)
+
 static bool read_with_stb(FILE *fp, const char *path, float_array *out, char *why, size_t why_size)
 {
     bool sixteen_bit;
     int width = 0, height = 0, channels = 0;
+    /* stbi_info_from_file reads the header only and puts the file position back. */
+    if (stbi_info_from_file(fp, &width, &height, &channels) &&
+        (int64_t)width * height * (channels > 0 ? channels : 1) > MAX_PICTURE_SAMPLES) {
+        char reason[160];
+        snprintf(reason, sizeof reason, "%dx%d picture with %d channels is too large (more than 2^28 samples)",
+                 width, height, channels);
+        return fail_read(path, reason, why, why_size);
+    }
     void *pixels = decode_pixels(fp, &sixteen_bit, &width, &height, &channels);
     if (!pixels) {
-        const char *reason = stbi_failure_reason();
-        return fail_read(path, reason ? reason : "not a picture stb can decode", why, why_size);
+        char reason[128];
+        printable_reason(stbi_failure_reason(), reason, sizeof reason);
+        return fail_read(path, reason, why, why_size);
     }
     if (width <= 0 || height <= 0 || channels < 1 || channels > 4) {
         stbi_image_free(pixels);
@@ -187,6 +214,92 @@ static bool read_with_stb(FILE *fp, const char *path, float_array *out, char *wh
     return true;
 }
 
+/* ------------------------------------------------------------ what stb 2.27 must not see
+ * Two kinds of corrupt file make the packaged stb_image misbehave, found by fuzz/fuzz_picture:
+ *  - a JPEG Huffman table (DHT segment) whose 16 code-length counts add up to more than 256
+ *    symbols: stb writes past its tables (CVE-2021-37789, fixed in stb 2.28), over the rest of
+ *    its decoder state, pointers included.  JPEG allows at most 256 symbols per table.
+ *  - a PGM/PPM header with a number past INT_MAX: stb's parser overflows a signed int.
+ * Both are refused here first.  JPEG facts: the file starts with SOI (FF D8); a marker is FF,
+ * optional FF fill, then a code; SOI, EOI (D9), RSTn (D0-D7) and TEM (01) stand alone, FF 00 is
+ * a stuffed data byte, every other marker has a big-endian length that counts its own 2 bytes;
+ * a DHT holds tables of one class/id byte, 16 counts and as many symbol bytes as they add up
+ * to.  Like stb, the scan looks for markers anywhere outside segments, entropy-coded data
+ * included, so it checks every DHT that stb could read. */
+
+static bool jpeg_skip(FILE *fp, long count)
+{
+    return count <= 0 || fseek(fp, count, SEEK_CUR) == 0;
+}
+
+/* False when a DHT table holds more than 256 symbols; true otherwise (or not a JPEG), leaving
+ * every other judgement to stb. */
+static bool jpeg_huffman_tables_fit(FILE *fp)
+{
+    if (getc(fp) != 0xFF || getc(fp) != 0xD8)
+        return true;
+    for (int ch; (ch = getc(fp)) != EOF;) {
+        if (ch != 0xFF)
+            continue;
+        int code;
+        do
+            code = getc(fp);
+        while (code == 0xFF);
+        if (code == EOF || code == 0xD9)
+            return true;
+        if (code == 0x00 || code == 0x01 || (code >= 0xD0 && code <= 0xD8))
+            continue;
+        int high = getc(fp), low = getc(fp);
+        if (high == EOF || low == EOF)
+            return true;
+        long remaining = (long)(high << 8 | low) - 2;
+        if (code != 0xC4) {
+            if (!jpeg_skip(fp, remaining))
+                return true;
+            continue;
+        }
+        while (remaining > 0) {
+            int symbols = 0;
+            for (int i = 0; i < 17; i++) { /* class/id byte, then the 16 counts */
+                int count = getc(fp);
+                symbols += i && count != EOF ? count : 0; /* stb reads 0 past the end */
+            }
+            if (symbols > 256)
+                return false;
+            if (!jpeg_skip(fp, symbols))
+                return true;
+            remaining -= 17 + symbols;
+        }
+    }
+    return true;
+}
+
+static bool starts_as_binary_pnm(FILE *fp)
+{
+    rewind(fp);
+    int p = getc(fp), kind = getc(fp);
+    return p == 'P' && (kind == '5' || kind == '6');
+}
+
+/* The whole picture from fp's first byte; file_size is the stream's length in bytes. */
+static bool read_stream(FILE *fp, const char *path, int64_t file_size, float_array *out, char *why,
+                        size_t why_size)
+{
+    pnm_header pnm;
+    bool pnm_ok = read_pnm_header(fp, &pnm);
+    if (pnm_ok && pnm.maxval > 255)
+        return read_pnm16_raster(fp, path, file_size, &pnm, out, why, why_size);
+    if (!pnm_ok && starts_as_binary_pnm(fp))
+        return fail_read(path, "malformed PGM/PPM header (width, height and maxval 1..65535 expected)", why,
+                         why_size);
+    rewind(fp);
+    bool tables_fit = jpeg_huffman_tables_fit(fp);
+    rewind(fp);
+    if (!tables_fit)
+        return fail_read(path, "corrupt JPEG: a Huffman table holds more than 256 symbols", why, why_size);
+    return read_with_stb(fp, path, out, why, why_size);
+}
+
 bool picture_read(const char *path, float_array *out, char *why, size_t why_size)
 {
     memset(out, 0, sizeof *out);
@@ -202,15 +315,32 @@ bool picture_read(const char *path, float_array *out, char *why, size_t why_size
     FILE *fp = fopen(path, "rb");
     if (!fp)
         return fail_read(path, strerror(errno), why, why_size);
+    bool ok = fstat(fileno(fp), &st) == 0 ? read_stream(fp, path, (int64_t)st.st_size, out, why, why_size)
+                                          : fail_read(path, strerror(errno), why, why_size);
+    fclose(fp);
+    return ok;
+}
+
+bool picture_read_memory(const void *bytes, size_t size, const char *name, float_array *out, char *why,
+                         size_t why_size)
+{
+    memset(out, 0, sizeof *out);
+    if (!name)
+        name = "(memory)";
+    if ((!bytes && size) || (uint64_t)size > INT64_MAX)
+        return fail_read(name, "no usable bytes", why, why_size);
+    /* The bytes go through the very code files do, from an anonymous temporary file: an fmemopen
+     * stream cannot seek past its end as a file can, and stb's decoders skip segments by seeking,
+     * so they would read on where a file gives them end-of-file. */
+    FILE *fp = tmpfile();
+    if (!fp)
+        return fail_read(name, strerror(errno), why, why_size);
     bool ok;
-    pnm_header pnm;
-    if (fstat(fileno(fp), &st) != 0) {
-        ok = fail_read(path, strerror(errno), why, why_size);
-    } else if (read_pnm_header(fp, &pnm) && pnm.maxval > 255) {
-        ok = read_pnm16_raster(fp, path, (int64_t)st.st_size, &pnm, out, why, why_size);
+    if ((size && fwrite(bytes, 1, size, fp) != size) || fflush(fp) != 0) {
+        ok = fail_read(name, strerror(errno), why, why_size);
     } else {
         rewind(fp);
-        ok = read_with_stb(fp, path, out, why, why_size);
+        ok = read_stream(fp, name, (int64_t)size, out, why, why_size);
     }
     fclose(fp);
     return ok;

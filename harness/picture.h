@@ -17,6 +17,11 @@
  * On failure `out` is left zeroed and `why` says "cannot read picture <path>: <reason>". */
 bool picture_read(const char *path, float_array *out, char *why, size_t why_size);
 
+/* The same from `size` bytes in memory (the whole file's contents); `name` stands for the path
+ * in messages. */
+bool picture_read_memory(const void *bytes, size_t size, const char *name, float_array *out, char *why,
+                         size_t why_size);
+
 /* Writes an (H, W) or (H, W, C) array, C in 1..4, as an 8-bit PNG through atomic_file.  Values
  * are rounded to nearest (halves up) and clamped to 0..255; NaN becomes 0, +inf 255, -inf 0.
  * With `normalize` the range of the finite values is first stretched linearly onto 0..255

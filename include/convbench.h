@@ -58,7 +58,8 @@ typedef enum {
     CB_ERR_NO_MEMORY,
     CB_ERR_UNSUPPORTED,      /* the implementation refuses this problem */
     CB_ERR_UNKNOWN_IMPL,
-    CB_ERR_CPU               /* the CPU lacks the implementation's instructions */
+    CB_ERR_CPU,              /* the CPU lacks the implementation's instructions */
+    CB_ERR_MEMORY_LIMIT      /* the plan would need more than cb_options.max_memory */
 } cb_status;
 
 /* The problem descriptor (DESIGN.md section 1).  Sizes are int64_t so that any field may be
@@ -98,6 +99,9 @@ typedef enum { CB_FFTW_ESTIMATE, CB_FFTW_MEASURE, CB_FFTW_PATIENT } cb_fftw_plan
 typedef struct cb_options {
     int threads;                  /* 1 by default */
     cb_fftw_planner fftw_planner; /* CB_FFTW_MEASURE by default */
+    /* Bytes a plan may hold (cb_plan_memory): cb_plan_create refuses a plan that needs more with
+     * CB_ERR_MEMORY_LIMIT before allocating anything.  0, the default, is no limit. */
+    uint64_t max_memory;
 } cb_options;
 
 /* One implementation: a row of the table (DESIGN.md section 3). */
@@ -113,6 +117,15 @@ typedef struct cb_impl {
     bool dispatches_at_run_time;
     /* Whether this implementation computes the (valid) problem; if not, a reason in why. */
     bool (*supports)(const cb_problem *p, char *why, size_t why_size);
+    /* The bytes plan() will allocate for p with these options, before it allocates them: an
+     * upper bound on everything it holds or uses while planning (workspace, packed weights,
+     * transform buffers, per-thread copies, temporaries, the plan's own struct, and an
+     * allowance for what a library it calls allocates for itself), each block counted as
+     * cb_workspace_add counts it.  Called only for valid, supported problems; sums go
+     * through cb_workspace_add, whose saturation at UINT64_MAX means "does not fit";
+     * CB_ERR_OVERFLOW (with a reason) when a size cannot even be computed. */
+    cb_status (*workspace)(const cb_problem *p, const cb_options *opt, uint64_t *bytes,
+                           char *why, size_t why_size);
     /* Everything that does not depend on the pixels: workspace, packed weights, transforms.
      * Called only for valid, supported problems; weights are read here and not kept. */
     cb_status (*plan)(const cb_problem *p, const float *weights, const cb_options *opt,
@@ -157,9 +170,26 @@ void cb_extend_plane(const float *src, int64_t h, int64_t w, cb_boundary b, floa
 /* Copies weights (shape->weight_elems) turning the problem into a correlation: each KH x KW
  * kernel is flipped in both axes for CB_OP_CONV, copied as is for CB_OP_CORR. */
 void cb_weights_as_correlation(const cb_problem *p, const float *weights, float *out);
-/* Allocation for workspaces: 64-byte aligned, NULL on overflow or failure. */
+/* Allocation for workspaces: 64-byte aligned, NULL on overflow or failure.  Every block a
+ * plan holds comes from here, so that it can be counted (cb_alloc_total_bytes). */
 void *cb_alloc(size_t count, size_t elem_size);
 void cb_free(void *ptr);
+/* Adds to *total the bytes cb_alloc(count, elem_size) takes (count * elem_size rounded up to
+ * its 64-byte alignment, 64 for an empty block).  On a negative count or an overflow *total
+ * becomes UINT64_MAX ("does not fit"), which later additions keep; returns false then. */
+bool cb_workspace_add(uint64_t *total, int64_t count, uint64_t elem_size);
+/* A byte count for people: "812 bytes", "512 KiB", "1.50 GiB", "12.3 GiB" (powers of 1024;
+ * three significant digits, rounded up unless whole). */
+void cb_format_bytes(uint64_t bytes, char *buf, size_t size);
+/* For tests.  The bytes cb_alloc has handed out since the process started (as cb_workspace_add
+ * counts them; cb_free does not subtract), so the difference across cb_plan_create is what the
+ * plan allocated, temporaries included.  Memory FFTW and OpenBLAS allocate for themselves is
+ * not in it. */
+uint64_t cb_alloc_total_bytes(void);
+/* For tests: simulated allocation failure.  After cb_alloc_fail_after(n), n more calls of
+ * cb_alloc succeed and every later one returns NULL; n < 0 ends it.  The environment variable
+ * CONVBENCH_ALLOC_FAIL_AFTER=n does the same from the start of a process. */
+void cb_alloc_fail_after(int64_t n);
 
 /* ---- the implementation table ---- */
 size_t cb_impl_count(void);
@@ -174,10 +204,19 @@ cb_isa cb_impl_peak_isa(const cb_impl *impl);
 
 /* ---- plans: the checked way to call an implementation ---- */
 typedef struct cb_plan cb_plan;
-/* Validates the problem, the CPU and the implementation's supports(), then plans.
- * opt may be NULL for defaults. */
+/* Validates the problem, the CPU and the implementation's supports(), checks the plan's memory
+ * (cb_plan_memory) against opt->max_memory, then plans.  opt may be NULL for defaults.  A
+ * refusal over the limit is CB_ERR_MEMORY_LIMIT with "needs 12.3 GiB of workspace, more than
+ * the 11.7 GiB limit"; a failed allocation is CB_ERR_NO_MEMORY with a reason. */
 cb_status cb_plan_create(const char *impl_name, const cb_problem *p, const float *weights,
                          const cb_options *opt, cb_plan **plan, char *why, size_t why_size);
+/* The bytes a plan of impl_name for p would hold (the implementation's workspace(), plus the
+ * plan's own record), computed without allocating; CB_ERR_OVERFLOW when they do not fit in 64
+ * bits, else the status cb_plan_create would give for an unknown implementation, an invalid
+ * or unsupported problem.  Not included: the caller's input, weights and output
+ * (cb_shape's input_elems, weight_elems, output_elems floats), which the caller allocates. */
+cb_status cb_plan_memory(const char *impl_name, const cb_problem *p, const cb_options *opt,
+                         uint64_t *bytes, char *why, size_t why_size);
 void cb_plan_run(cb_plan *plan, const float *input, float *output);
 void cb_plan_destroy(cb_plan *plan);
 const cb_shape *cb_plan_shape(const cb_plan *plan);

@@ -41,6 +41,7 @@ import math
 import os
 import platform
 import socket
+import stat
 import statistics
 import sys
 import time
@@ -810,20 +811,43 @@ def cpu_model():
     return platform.processor() or "unknown"
 
 
+def is_device_or_pipe(path):
+    """/dev/stdout, /dev/full, a FIFO: what a rename onto the path would destroy."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
+def write_text_to(path, text, name):
+    """Writes text to path; an OSError names `name` (a failed write or close has no name)."""
+    try:
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+    except OSError as e:
+        raise OSError(e.errno, e.strerror, name) from e
+
+
 def write_atomically(outputs):
-    """{path: text}: each written to a temporary name beside it, then all renamed."""
+    """{path: text}: each written to a temporary name beside it, then all renamed.  A device or
+    pipe is written directly (a rename would replace the device node); through a symbolic link,
+    the file it names is replaced and the link kept."""
     staged = []
     try:
         for path, text in outputs.items():
-            temporary = os.path.join(os.path.dirname(os.path.abspath(path)),
-                                     f".{os.path.basename(path)}.{os.getpid()}.tmp")
-            staged.append(temporary)
-            with open(temporary, "w", encoding="utf-8", newline="") as f:
-                f.write(text)
-        for temporary, path in zip(staged, outputs):
-            os.replace(temporary, path)
+            if is_device_or_pipe(path):
+                write_text_to(path, text, path)
+                continue
+            target = os.path.realpath(path) if os.path.islink(path) else os.path.abspath(path)
+            temporary = os.path.join(os.path.dirname(target),
+                                     f".{os.path.basename(target)}.{os.getpid()}.tmp")
+            staged.append((temporary, target))
+            write_text_to(temporary, text, path)
+        for temporary, target in staged:
+            os.replace(temporary, target)
     finally:
-        for temporary in staged:
+        for temporary, _ in staged:
             if os.path.exists(temporary):
                 os.remove(temporary)
 

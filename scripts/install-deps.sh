@@ -8,11 +8,15 @@
 #   implementations     libopenblas-dev (SGEMM), libfftw3-dev (fftwf), GCC's libgomp (OpenMP,
 #                       with build-essential)
 #   peers compared      python3-opencv (OpenCV filter2D, scripts/compare_peers.py)
+#   memory checks       valgrind (make test-valgrind, part of make test)
+#   fuzzing             clang, libclang-rt-14-dev (libFuzzer and sanitizer runtimes), libomp-dev
+#                       (clang's OpenMP): make fuzz, make test-fuzz-regress (part of make test)
 set -euo pipefail
 
 packages=(build-essential libstb-dev python3 python3-numpy python3-scipy python3-pil
           python3-matplotlib libbenchmark-dev
-          libopenblas-dev libfftw3-dev python3-opencv)
+          libopenblas-dev libfftw3-dev python3-opencv valgrind
+          clang libclang-rt-14-dev libomp-dev)
 
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then

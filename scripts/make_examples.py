@@ -29,7 +29,15 @@ def main():
     sheet = Image.new("L", (PANEL * len(panels), PANEL))
     for i, panel in enumerate(panels):
         sheet.paste(panel, (i * PANEL, 0))
-    sheet.save(out, optimize=True)
+    # Under a temporary name, renamed when complete: a failed save leaves the old picture.
+    temporary = os.path.join(os.path.dirname(os.path.abspath(out)),
+                             f".{os.path.basename(out)}.{os.getpid()}.tmp")
+    try:
+        sheet.save(temporary, format="PNG", optimize=True)
+        os.replace(temporary, out)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
     print(f"wrote {out}")
 
 
