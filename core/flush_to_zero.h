@@ -7,7 +7,7 @@
  * up to 2.1x slower on subnormal products; the FMA kernels (direct__*, OpenBLAS) and the
  * double reference did not slow down.  FTZ (MXCSR bit 15) makes subnormal results +-0 instead,
  * at full speed: each flushed result errs by less than 2^-126.  DAZ (subnormal operands read
- * as 0) is not set, so subnormal inputs still cost views__scalar about 1.7x: DAZ would turn
+ * as 0) is not set, so subnormal inputs still cost views__scalar up to 1.84x: DAZ would turn
  * subnormal * Inf into 0 * Inf = NaN, where the reference has Inf.
  *
  * ftz_begin sets FTZ on the calling thread and returns what to restore; ftz_end restores the

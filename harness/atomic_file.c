@@ -75,7 +75,8 @@ bool atomic_file_open(atomic_file *af, const char *final_path, char *why, size_t
         strlen(resolved) < sizeof af->final_path)
         strcpy(af->final_path, resolved);
 
-    int written = snprintf(af->temp_path, sizeof af->temp_path, "%s.tmp.%ld", af->final_path, (long)getpid());
+    int written = snprintf(af->temp_path, sizeof af->temp_path, "%s.tmp.%ld", af->final_path,
+                           (long)getpid());
     if (written < 0 || (size_t)written >= sizeof af->temp_path) {
         set_why(why, why_size, "cannot create", final_path, "path too long");
         memset(af, 0, sizeof *af);

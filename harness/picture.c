@@ -96,20 +96,33 @@ static bool read_pnm_header(FILE *fp, pnm_header *h)
     return h->width > 0 && h->height > 0 && h->maxval > 0 && h->maxval <= 65535;
 }
 
-static bool read_pnm16_raster(FILE *fp, const char *path, int64_t file_size, const pnm_header *h,
-                              float_array *out, char *why, size_t why_size)
+/* Whether the raster (1 or 2 bytes a sample) fits in the rest of the file, fp being at its
+ * start; stb would allocate the whole picture for an 8-bit header before finding it short. */
+static bool pnm_raster_fits(FILE *fp, const char *path, int64_t file_size, const pnm_header *h, char *why,
+                            size_t why_size)
 {
-    int64_t count = h->width * h->height * h->channels; /* each factor <= 1e9 + 9: no overflow */
+    int64_t count = h->width * h->height * h->channels; /* each factor <= 1e9: no overflow */
+    int sample_bytes = h->maxval > 255 ? 2 : 1;
     long data_start = ftell(fp);
     if (data_start < 0)
         return fail_read(path, strerror(errno), why, why_size);
     int64_t available = file_size - data_start;
-    if (count > available / 2) {
+    if (count > available / sample_bytes) {
         char reason[160];
-        snprintf(reason, sizeof reason, "truncated 16-bit PNM: %" PRId64 "x%" PRId64 " needs %" PRId64
-                 " bytes of samples, file has %" PRId64, h->width, h->height, count * 2, available);
+        snprintf(reason, sizeof reason, "truncated %sPNM: %" PRId64 "x%" PRId64 " needs %" PRId64
+                 " bytes of samples, file has %" PRId64, sample_bytes == 2 ? "16-bit " : "", h->width,
+                 h->height, count * sample_bytes, available);
         return fail_read(path, reason, why, why_size);
     }
+    return true;
+}
+
+static bool read_pnm16_raster(FILE *fp, const char *path, int64_t file_size, const pnm_header *h,
+                              float_array *out, char *why, size_t why_size)
+{
+    int64_t count = h->width * h->height * h->channels;
+    if (!pnm_raster_fits(fp, path, file_size, h, why, why_size))
+        return false;
     if ((uint64_t)count > SIZE_MAX / sizeof(float))
         return fail_read(path, "picture too large", why, why_size);
     float *data = malloc((size_t)count * sizeof(float));
@@ -162,8 +175,14 @@ static void printable_reason(const char *reason, char *out, size_t size)
 
 /* The most samples (W x H x C) a picture may hold: 2^28, a 16384 x 16384 grey or 9459 x 9459
  * colour picture, 1 GiB as floats.  stb allocates what a header says before it reads a pixel,
- * and a header of a few bytes (a GIF's screen, a PNG's IHDR) can say gigabytes. */
+ * and a header of a few bytes (a GIF's screen, a PNG's IHDR) can say gigabytes.  Fuzzing builds
+ * (the libFuzzer convention's macro) take 2^20, so that the fuzzer's time goes to decoders'
+ * paths rather than to filling seconds-long pictures from 50-byte files. */
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+#define MAX_PICTURE_SAMPLES ((int64_t)1 << 20)
+#else
 #define MAX_PICTURE_SAMPLES ((int64_t)1 << 28)
+#endif
 
 static bool read_with_stb(FILE *fp, const char *path, float_array *out, char *why, size_t why_size)
 {
@@ -173,8 +192,8 @@ static bool read_with_stb(FILE *fp, const char *path, float_array *out, char *wh
     if (stbi_info_from_file(fp, &width, &height, &channels) &&
         (int64_t)width * height * (channels > 0 ? channels : 1) > MAX_PICTURE_SAMPLES) {
         char reason[160];
-        snprintf(reason, sizeof reason, "%dx%d picture with %d channels is too large (more than 2^28 samples)",
-                 width, height, channels);
+        snprintf(reason, sizeof reason, "%dx%d picture with %d channels is too large (more than %" PRId64 " samples)",
+                 width, height, channels, MAX_PICTURE_SAMPLES);
         return fail_read(path, reason, why, why_size);
     }
     void *pixels = decode_pixels(fp, &sixteen_bit, &width, &height, &channels);
@@ -292,6 +311,8 @@ static bool read_stream(FILE *fp, const char *path, int64_t file_size, float_arr
     if (!pnm_ok && starts_as_binary_pnm(fp))
         return fail_read(path, "malformed PGM/PPM header (width, height and maxval 1..65535 expected)", why,
                          why_size);
+    if (pnm_ok && !pnm_raster_fits(fp, path, file_size, &pnm, why, why_size))
+        return false;
     rewind(fp);
     bool tables_fit = jpeg_huffman_tables_fit(fp);
     rewind(fp);

@@ -26,7 +26,10 @@ FUZZ_TARGETS ?= npy picture problem_line kernel_spec impls
 # (BUILD=build/sanitized SANITIZE=1) reuses the first pass's binaries instead of rebuilding.
 FUZZ_DIR := $(if $(filter 1,$(SANITIZE)),$(patsubst %/sanitized,%,$(BUILD)),$(BUILD))/fuzz
 FUZZ_SANITIZERS = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-FUZZ_CFLAGS = -std=c11 -O1 -g -Wall -Wextra -pthread $(FUZZ_SANITIZERS)
+# FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION (libFuzzer's convention) lowers size caps that
+# would cost seconds per input (harness/picture.c's picture size).
+FUZZ_CFLAGS = -std=c11 -O1 -g -Wall -Wextra -pthread $(FUZZ_SANITIZERS) \
+	-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 # stb comes from fuzz/stb_instrumented.c (the headers behind -lstb), not from -lstb.
 FUZZ_LDLIBS = -lopenblas -lfftw3f_threads -lfftw3f -fopenmp -lm -pthread
 FUZZ_OBJS := $(LIB_SRCS:%.c=$(FUZZ_DIR)/obj/%.o) $(HARNESS_SRCS:%.c=$(FUZZ_DIR)/obj/%.o) \

@@ -181,9 +181,13 @@ static void test_stb_hazards_refused(void)
     expect_picture_refused("wide.pgm", pgm, sizeof pgm - 1, "malformed PGM/PPM header");
     static const char ppm[] = "P6 1 1\n99999999999\n";
     expect_picture_refused("deep.ppm", ppm, sizeof ppm - 1, "malformed PGM/PPM header");
+    /* An 8-bit PGM of 24 x 9496729 with one byte of samples: stb allocated 228 MB first. */
+    static const char tall[] = "P5 24\n9496729 255\n\x01";
+    expect_picture_refused("tall.pgm", tall, sizeof tall - 1,
+                           "truncated PNM: 24x9496729 needs 227921496 bytes of samples, file has 1");
     /* Headers of a few bytes that make stb allocate gigabytes before reading a pixel. */
     static const unsigned char gif[] = {'G', 'I', 'F', '8', '9', 'a', 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0};
-    expect_picture_refused("screen.gif", gif, sizeof gif, "65535x65535 picture with 4 channels is too large");
+    expect_picture_refused("screen.gif", gif, sizeof gif, "65535x65535 picture with 4 channels is too large (more than 268435456 samples)");
     static const unsigned char png[] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 'I', 'H',
                                         'D', 'R', 0, 0, 0x4E, 0x20, 0, 0, 0x4E, 0x20, 8, 0, 0, 0,
                                         0, 0, 0, 0, 0};
