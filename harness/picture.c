@@ -83,11 +83,12 @@ static bool read_pnm_header(FILE *fp, pnm_header *h)
         return false;
     h->channels = kind == '5' ? 1 : 3;
     int after;
-    if (!read_pnm_number(fp, &h->width, &after) || after == EOF)
+    /* Numbers end at whitespace or a comment; "3x2" or "3\x94 2" is not a size. */
+    if (!read_pnm_number(fp, &h->width, &after) || !(is_pnm_space(after) || after == '#'))
         return false;
     if (after == '#')
         ungetc(after, fp);
-    if (!read_pnm_number(fp, &h->height, &after) || after == EOF)
+    if (!read_pnm_number(fp, &h->height, &after) || !(is_pnm_space(after) || after == '#'))
         return false;
     if (after == '#')
         ungetc(after, fp);
@@ -239,12 +240,13 @@ static bool read_with_stb(FILE *fp, const char *path, float_array *out, char *wh
  *    symbols: stb writes past its tables (CVE-2021-37789, fixed in stb 2.28), over the rest of
  *    its decoder state, pointers included.  JPEG allows at most 256 symbols per table.
  *  - a PGM/PPM header with a number past INT_MAX: stb's parser overflows a signed int.
- * Both are refused here first.  JPEG facts: the file starts with SOI (FF D8); a marker is FF,
- * optional FF fill, then a code; SOI, EOI (D9), RSTn (D0-D7) and TEM (01) stand alone, FF 00 is
- * a stuffed data byte, every other marker has a big-endian length that counts its own 2 bytes;
- * a DHT holds tables of one class/id byte, 16 counts and as many symbol bytes as they add up
- * to.  Like stb, the scan looks for markers anywhere outside segments, entropy-coded data
- * included, so it checks every DHT that stb could read. */
+ * Both are refused here first.  JPEG facts: a marker is FF, optional FF fill, then a code; the
+ * file starts with SOI (D8, fill allowed before it as stb reads it); SOI, EOI (D9), RSTn
+ * (D0-D7) and TEM (01) stand alone, FF 00 is a stuffed data byte, every other marker has a
+ * big-endian length that counts its own 2 bytes; a DHT holds tables of one class/id byte, 16
+ * counts and as many symbol bytes as they add up to.  Like stb, the scan looks for markers
+ * anywhere outside segments, entropy-coded data included, so it checks every DHT that stb
+ * could read. */
 
 static bool jpeg_skip(FILE *fp, long count)
 {
@@ -255,7 +257,10 @@ static bool jpeg_skip(FILE *fp, long count)
  * every other judgement to stb. */
 static bool jpeg_huffman_tables_fit(FILE *fp)
 {
-    if (getc(fp) != 0xFF || getc(fp) != 0xD8)
+    int first = getc(fp), soi = first;
+    while (soi == 0xFF) /* stb takes FF fill before SOI too */
+        soi = getc(fp);
+    if (first != 0xFF || soi != 0xD8)
         return true;
     for (int ch; (ch = getc(fp)) != EOF;) {
         if (ch != 0xFF)

@@ -181,6 +181,10 @@ static void test_stb_hazards_refused(void)
     expect_picture_refused("wide.pgm", pgm, sizeof pgm - 1, "malformed PGM/PPM header");
     static const char ppm[] = "P6 1 1\n99999999999\n";
     expect_picture_refused("deep.ppm", ppm, sizeof ppm - 1, "malformed PGM/PPM header");
+    /* A size that runs into a non-space byte: this header took it as a separator ("9255672",
+     * then maxval 9) where stb reads maxval 0; both now refuse it. */
+    static const char junk[] = "P5 24\n9255672\x94" "9\t1\n255\x01\n";
+    expect_picture_refused("junk.pgm", junk, sizeof junk - 1, "malformed PGM/PPM header");
     /* An 8-bit PGM of 24 x 9496729 with one byte of samples: stb allocated 228 MB first. */
     static const char tall[] = "P5 24\n9496729 255\n\x01";
     expect_picture_refused("tall.pgm", tall, sizeof tall - 1,
