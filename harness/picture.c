@@ -8,6 +8,7 @@
 #include "picture.h"
 
 #include "atomic_file.h"
+#include "stb_guard.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -151,14 +152,18 @@ static bool read_pnm16_raster(FILE *fp, const char *path, int64_t file_size, con
 
 /* ------------------------------------------------------------ everything else, through stb */
 
-/* Decodes with stb from an open file; returns stb's pixel buffer (8 or 16 bits per sample). */
-static void *decode_pixels(FILE *fp, bool *sixteen_bit, int *width, int *height, int *channels)
+/* Decodes with stb from the file's bytes; returns stb's pixel buffer (8 or 16 bits per sample).
+ * From memory, not through stb's FILE callbacks: its format probes rewind only within their
+ * first 128-byte buffer, so a probe that reads further (a JPEG after long FF fill, found by
+ * fuzz/fuzz_picture) leaves the decoder a mix of the file's bytes rather than the file that
+ * stb_guard checked. */
+static void *decode_pixels(const unsigned char *bytes, int length, bool *sixteen_bit, int *width, int *height,
+                           int *channels)
 {
-    /* stbi_is_16_bit_from_file restores the file position, so the load starts from the top. */
-    *sixteen_bit = stbi_is_16_bit_from_file(fp) != 0;
+    *sixteen_bit = stbi_is_16_bit_from_memory(bytes, length) != 0;
     if (*sixteen_bit)
-        return stbi_load_from_file_16(fp, width, height, channels, 0);
-    return stbi_load_from_file(fp, width, height, channels, 0);
+        return stbi_load_16_from_memory(bytes, length, width, height, channels, 0);
+    return stbi_load_from_memory(bytes, length, width, height, channels, 0);
 }
 
 /* stb's reason, or a default, with anything unprintable as '?': stb's reasons are fixed text
@@ -185,19 +190,20 @@ static void printable_reason(const char *reason, char *out, size_t size)
 #define MAX_PICTURE_SAMPLES ((int64_t)1 << 28)
 #endif
 
-static bool read_with_stb(FILE *fp, const char *path, float_array *out, char *why, size_t why_size)
+static bool decode_with_stb(const unsigned char *bytes, int length, const char *path, float_array *out, char *why,
+                            size_t why_size)
 {
     bool sixteen_bit;
     int width = 0, height = 0, channels = 0;
-    /* stbi_info_from_file reads the header only and puts the file position back. */
-    if (stbi_info_from_file(fp, &width, &height, &channels) &&
+    /* stbi_info_from_memory reads the header only. */
+    if (stbi_info_from_memory(bytes, length, &width, &height, &channels) &&
         (int64_t)width * height * (channels > 0 ? channels : 1) > MAX_PICTURE_SAMPLES) {
         char reason[160];
         snprintf(reason, sizeof reason, "%dx%d picture with %d channels is too large (more than %" PRId64 " samples)",
                  width, height, channels, MAX_PICTURE_SAMPLES);
         return fail_read(path, reason, why, why_size);
     }
-    void *pixels = decode_pixels(fp, &sixteen_bit, &width, &height, &channels);
+    void *pixels = decode_pixels(bytes, length, &sixteen_bit, &width, &height, &channels);
     if (!pixels) {
         char reason[128];
         printable_reason(stbi_failure_reason(), reason, sizeof reason);
@@ -234,68 +240,22 @@ static bool read_with_stb(FILE *fp, const char *path, float_array *out, char *wh
     return true;
 }
 
-/* ------------------------------------------------------------ what stb 2.27 must not see
- * Two kinds of corrupt file make the packaged stb_image misbehave, found by fuzz/fuzz_picture:
- *  - a JPEG Huffman table (DHT segment) whose 16 code-length counts add up to more than 256
- *    symbols: stb writes past its tables (CVE-2021-37789, fixed in stb 2.28), over the rest of
- *    its decoder state, pointers included.  JPEG allows at most 256 symbols per table.
- *  - a PGM/PPM header with a number past INT_MAX: stb's parser overflows a signed int.
- * Both are refused here first.  JPEG facts: a marker is FF, optional FF fill, then a code; the
- * file starts with SOI (D8, fill allowed before it as stb reads it); SOI, EOI (D9), RSTn
- * (D0-D7) and TEM (01) stand alone, FF 00 is a stuffed data byte, every other marker has a
- * big-endian length that counts its own 2 bytes; a DHT holds tables of one class/id byte, 16
- * counts and as many symbol bytes as they add up to.  Like stb, the scan looks for markers
- * anywhere outside segments, entropy-coded data included, so it checks every DHT that stb
- * could read. */
-
-static bool jpeg_skip(FILE *fp, long count)
+/* The rest of fp (file_size bytes from its start) into memory, then through stb. */
+static bool read_with_stb(FILE *fp, const char *path, int64_t file_size, float_array *out, char *why,
+                          size_t why_size)
 {
-    return count <= 0 || fseek(fp, count, SEEK_CUR) == 0;
-}
-
-/* False when a DHT table holds more than 256 symbols; true otherwise (or not a JPEG), leaving
- * every other judgement to stb. */
-static bool jpeg_huffman_tables_fit(FILE *fp)
-{
-    int first = getc(fp), soi = first;
-    while (soi == 0xFF) /* stb takes FF fill before SOI too */
-        soi = getc(fp);
-    if (first != 0xFF || soi != 0xD8)
-        return true;
-    for (int ch; (ch = getc(fp)) != EOF;) {
-        if (ch != 0xFF)
-            continue;
-        int code;
-        do
-            code = getc(fp);
-        while (code == 0xFF);
-        if (code == EOF || code == 0xD9)
-            return true;
-        if (code == 0x00 || code == 0x01 || (code >= 0xD0 && code <= 0xD8))
-            continue;
-        int high = getc(fp), low = getc(fp);
-        if (high == EOF || low == EOF)
-            return true;
-        long remaining = (long)(high << 8 | low) - 2;
-        if (code != 0xC4) {
-            if (!jpeg_skip(fp, remaining))
-                return true;
-            continue;
-        }
-        while (remaining > 0) {
-            int symbols = 0;
-            for (int i = 0; i < 17; i++) { /* class/id byte, then the 16 counts */
-                int count = getc(fp);
-                symbols += i && count != EOF ? count : 0; /* stb reads 0 past the end */
-            }
-            if (symbols > 256)
-                return false;
-            if (!jpeg_skip(fp, symbols))
-                return true;
-            remaining -= 17 + symbols;
-        }
-    }
-    return true;
+    if (file_size > INT_MAX)
+        return fail_read(path, "file too large for the picture decoder (2 GiB at most)", why, why_size);
+    unsigned char *bytes = malloc(file_size > 0 ? (size_t)file_size : 1);
+    if (!bytes)
+        return fail_read(path, "out of memory", why, why_size);
+    bool ok;
+    if (fread(bytes, 1, (size_t)file_size, fp) != (size_t)file_size)
+        ok = fail_read(path, "read error or file changed while reading", why, why_size);
+    else
+        ok = decode_with_stb(bytes, (int)file_size, path, out, why, why_size);
+    free(bytes);
+    return ok;
 }
 
 static bool starts_as_binary_pnm(FILE *fp)
@@ -305,7 +265,10 @@ static bool starts_as_binary_pnm(FILE *fp)
     return p == 'P' && (kind == '5' || kind == '6');
 }
 
-/* The whole picture from fp's first byte; file_size is the stream's length in bytes. */
+/* The whole picture from fp's first byte; file_size is the stream's length in bytes.  8-bit
+ * PGM/PPM go to stb only when this file's PNM parser accepts the header (stb's overflows an int
+ * on sizes past INT_MAX) and the raster is all there (stb allocates the whole picture first);
+ * other files only past stb_guard (corrupt JPEG and PNG files stb 2.27 mishandles). */
 static bool read_stream(FILE *fp, const char *path, int64_t file_size, float_array *out, char *why,
                         size_t why_size)
 {
@@ -318,12 +281,13 @@ static bool read_stream(FILE *fp, const char *path, int64_t file_size, float_arr
                          why_size);
     if (pnm_ok && !pnm_raster_fits(fp, path, file_size, &pnm, why, why_size))
         return false;
+    char hazard[STB_HAZARD_SIZE];
     rewind(fp);
-    bool tables_fit = jpeg_huffman_tables_fit(fp);
+    bool safe = stb_guard_check(fp, file_size, hazard, sizeof hazard);
     rewind(fp);
-    if (!tables_fit)
-        return fail_read(path, "corrupt JPEG: a Huffman table holds more than 256 symbols", why, why_size);
-    return read_with_stb(fp, path, out, why, why_size);
+    if (!safe)
+        return fail_read(path, hazard, why, why_size);
+    return read_with_stb(fp, path, file_size, out, why, why_size);
 }
 
 bool picture_read(const char *path, float_array *out, char *why, size_t why_size)
@@ -356,8 +320,7 @@ bool picture_read_memory(const void *bytes, size_t size, const char *name, float
     if ((!bytes && size) || (uint64_t)size > INT64_MAX)
         return fail_read(name, "no usable bytes", why, why_size);
     /* The bytes go through the very code files do, from an anonymous temporary file: an fmemopen
-     * stream cannot seek past its end as a file can, and stb's decoders skip segments by seeking,
-     * so they would read on where a file gives them end-of-file. */
+     * stream cannot seek past its end as a file can, and stb_guard skips segments by seeking. */
     FILE *fp = tmpfile();
     if (!fp)
         return fail_read(name, strerror(errno), why, why_size);

@@ -14,6 +14,8 @@
 
 /* Reads anything stbi_load reads (PNG, JPEG, PGM/PPM, BMP, ...) into shape (H, W) for one
  * channel or (H, W, C) for 2-4 channels, in stb's channel order (grey+alpha, RGB, RGBA).
+ * Pictures of more than 2^28 samples (W x H x C), truncated PGM/PPM and the corrupt files
+ * stb_guard.h lists are refused before stb decodes them.
  * On failure `out` is left zeroed and `why` says "cannot read picture <path>: <reason>". */
 bool picture_read(const char *path, float_array *out, char *why, size_t why_size);
 

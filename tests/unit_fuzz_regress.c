@@ -5,8 +5,12 @@
  *   npy_read_memory / picture_read_memory   same results and messages as the file readers
  *   picture: an unknown PNG chunk's type bytes reached the message raw (a newline made it two
  *            lines); stb_image 2.27 wrote past its Huffman tables on a JPEG table of more than
- *            256 symbols, overflowed an int on PNM sizes past INT_MAX, and allocated gigabytes
- *            for headers of a few bytes: those files are refused before stb sees them
+ *            256 symbols, read through undefined tables and past its own on a DC symbol over
+ *            15, overflowed an int on PNM sizes past INT_MAX, and allocated gigabytes for
+ *            headers of a few bytes (a GIF screen, a PNG IHDR or chunk, a PGM whose raster is
+ *            missing): those files are refused before stb sees them; and stb
+ *            now decodes from memory, as through FILE callbacks its format probes could leave
+ *            it a mix of the file's bytes (after long FF fill before a JPEG's SOI)
  *   kernel_named: gaussian:K:SIGMA with SIGMA^2 underflowing gave NaN taps
  *   cb_problem_parse: fill=FLT_MAX was written by cb_problem_format as 3.40282347e+38, which
  *            the parser refused as out of range */
@@ -144,7 +148,9 @@ static void test_png_unknown_chunk_message_is_one_line(void)
         0x20, 0x62, 0x69, 0x74, 0x0a, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82};
     float_array a;
     char why[512] = "";
-    EXPECT(!picture_read_memory(png, sizeof png, "chunk.png", &a, why, sizeof why));
+    /* Up to the end of that chunk (its CRC): beyond, a later chunk's length runs past the end
+     * of the file, which picture.c refuses before stb reads the unknown chunk. */
+    EXPECT(!picture_read_memory(png, 70, "chunk.png", &a, why, sizeof why));
     EXPECT_MSG(strchr(why, '\n') == NULL, "'%s'", why);
     EXPECT_MSG(strstr(why, "cannot read picture chunk.png: IE6? PNG chunk not known") == why, "'%s'", why);
 }
@@ -172,10 +178,29 @@ static void test_stb_hazards_refused(void)
     /* A DHT table whose 16 counts add up to 300 symbols: stb wrote past its tables. */
     static const unsigned char dht[] = {0xFF, 0xD8, 0xFF, 0xC4, 0x00, 0x13, 0x00, 255, 45, 0, 0, 0, 0,
                                         0,    0,    0,    0,    0,    0,    0,    0,    0,  0,  0xFF, 0xD9};
-    expect_picture_refused("dht.jpg", dht, sizeof dht, "Huffman table holds more than 256 symbols");
+    expect_picture_refused("dht.jpg", dht, sizeof dht, "corrupt JPEG: a Huffman table holds more than 256 symbols");
     /* The same counts cut off by the end of the file: stb reads zeros there, and 255 + 45 alone
      * overflow. */
     expect_picture_refused("dht-cut.jpg", dht, 9, "Huffman table holds more than 256 symbols");
+    /* A baseline scan decoding with AC table 0, which no DHT defined (stb's table is then
+     * uninitialised memory), and a DC table holding symbol 200 (stb indexes 16-entry tables
+     * with it). */
+    static const unsigned char undefined_ac[] = {
+        0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x0B, 0x08, 0x00, 0x01, 0x00, 0x01, 0x01, 0x01, 0x11, 0x00,
+        0xFF, 0xC4, 0x00, 0x14, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x00,
+        0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3F, 0x00, 0x00, 0xFF, 0xD9};
+    expect_picture_refused("undefined-ac.jpg", undefined_ac, sizeof undefined_ac,
+                           "corrupt JPEG: a scan uses a Huffman table that no DHT defined");
+    unsigned char dc_symbol[sizeof undefined_ac];
+    memcpy(dc_symbol, undefined_ac, sizeof dc_symbol);
+    dc_symbol[36] = 200;
+    expect_picture_refused("dc-symbol.jpg", dc_symbol, sizeof dc_symbol,
+                           "corrupt JPEG: a DC Huffman table holds a symbol above 15");
+    /* A PNG whose IDAT says 2 GB with none of it there: stb allocated the 2 GB first. */
+    static const unsigned char idat[] = {
+        0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 'I', 'H', 'D', 'R', 0, 0, 0, 1, 0,
+        0, 0, 1, 8, 0, 0, 0, 0, 0x3A, 0x7E, 0x9B, 0x55, 0x7F, 0xFF, 0xFF, 0xF0, 'I', 'D', 'A', 'T', 0x78};
+    expect_picture_refused("idat.png", idat, sizeof idat, "corrupt PNG: a chunk runs past the end of the file");
     /* PNM sizes past INT_MAX overflowed stb's header parser. */
     static const char pgm[] = "P5\n4294967297 1\n255\n";
     expect_picture_refused("wide.pgm", pgm, sizeof pgm - 1, "malformed PGM/PPM header");
@@ -215,6 +240,26 @@ static void test_stb_hazards_refused(void)
     bool ok = picture_read_memory(jpeg, (size_t)(end - jpeg), "stb.jpg", &a, why, sizeof why);
     EXPECT_MSG(ok && a.ndim == 3 && a.shape[0] == 8 && a.shape[1] == 16 && a.shape[2] == 3, "%s", why);
     if (ok) float_array_free(&a);
+
+    /* The same JPEG after 200 FF fill bytes, which stb takes before SOI, reads as the same
+     * picture, and the fill does not hide a bad table.  (stb now decodes from memory: through
+     * its FILE callbacks, a probe reading past its first 128-byte buffer rewound into stale
+     * bytes, so in a short file stb decoded a mix that slipped past stb_guard: fuzz_picture's
+     * tests/corpus/regress/picture/jpeg-long-fill-before-soi-*.jpg.) */
+    size_t jpeg_size = (size_t)(end - jpeg);
+    unsigned char *filled = malloc(200 + jpeg_size);
+    memset(filled, 0xFF, 200);
+    memcpy(filled + 200, jpeg, jpeg_size);
+    float_array b;
+    ok = picture_read_memory(jpeg, jpeg_size, "stb.jpg", &a, why, sizeof why);
+    bool ok_filled = picture_read_memory(filled, 200 + jpeg_size, "filled.jpg", &b, why, sizeof why);
+    EXPECT_MSG(ok && ok_filled && same_arrays(&a, &b), "%s", why);
+    float_array_free(&a);
+    float_array_free(&b);
+    memcpy(filled + 200, dht, sizeof dht);
+    expect_picture_refused("filled-dht.jpg", filled, 200 + sizeof dht,
+                           "corrupt JPEG: a Huffman table holds more than 256 symbols");
+    free(filled);
 }
 
 static void expect_kernel(const char *spec, int64_t k, const float *centre_taps)
