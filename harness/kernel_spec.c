@@ -72,11 +72,14 @@ bool kernel_named(const char *spec, float **taps, int64_t *KH, int64_t *KW, char
         {"prewitt-y", {-1, -1, -1, 0, 0, 0, 1, 1, 1}},
     };
     char buf[256];
-    snprintf(buf, sizeof buf, "%s", spec);
+    *taps = NULL;
+    if (snprintf(buf, sizeof buf, "%s", spec) >= (int)sizeof buf) { /* not a shortened spec */
+        snprintf(why, why_size, "kernel spec '%.20s...' is too long", spec);
+        return false;
+    }
     char *parts[3] = {0};
     int n = split_spec(buf, parts);
     const char *name = parts[0];
-    *taps = NULL;
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
         if (strcmp(name, fixed[i].name) == 0) {
             if (n != 1) break;

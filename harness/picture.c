@@ -195,12 +195,12 @@ static bool decode_with_stb(const unsigned char *bytes, int length, const char *
 {
     bool sixteen_bit;
     int width = 0, height = 0, channels = 0;
-    /* stbi_info_from_memory reads the header only. */
+    /* stbi_info_from_memory reads the header only; its height is negative for a top-down BMP. */
     if (stbi_info_from_memory(bytes, length, &width, &height, &channels) &&
-        (int64_t)width * height * (channels > 0 ? channels : 1) > MAX_PICTURE_SAMPLES) {
+        llabs((int64_t)width) * llabs((int64_t)height) * (channels > 0 ? channels : 1) > MAX_PICTURE_SAMPLES) {
         char reason[160];
-        snprintf(reason, sizeof reason, "%dx%d picture with %d channels is too large (more than %" PRId64 " samples)",
-                 width, height, channels, MAX_PICTURE_SAMPLES);
+        snprintf(reason, sizeof reason, "%lldx%lld picture with %d channels is too large (more than %" PRId64
+                 " samples)", llabs((int64_t)width), llabs((int64_t)height), channels, MAX_PICTURE_SAMPLES);
         return fail_read(path, reason, why, why_size);
     }
     void *pixels = decode_pixels(bytes, length, &sixteen_bit, &width, &height, &channels);

@@ -11,7 +11,8 @@
  *            missing): those files are refused before stb sees them; and stb
  *            now decodes from memory, as through FILE callbacks its format probes could leave
  *            it a mix of the file's bytes (after long FF fill before a JPEG's SOI)
- *   kernel_named: gaussian:K:SIGMA with SIGMA^2 underflowing gave NaN taps
+ *   kernel_named: gaussian:K:SIGMA with SIGMA^2 underflowing gave NaN taps; a spec past 255
+ *            characters was silently cut short (found reading the code the fuzzer drove)
  *   cb_problem_parse: fill=FLT_MAX was written by cb_problem_format as 3.40282347e+38, which
  *            the parser refused as out of range */
 #ifndef _POSIX_C_SOURCE
@@ -217,6 +218,10 @@ static void test_stb_hazards_refused(void)
     /* Headers of a few bytes that make stb allocate gigabytes before reading a pixel. */
     static const unsigned char gif[] = {'G', 'I', 'F', '8', '9', 'a', 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0};
     expect_picture_refused("screen.gif", gif, sizeof gif, "65535x65535 picture with 4 channels is too large (more than 268435456 samples)");
+    /* A top-down BMP (negative height), whose size stb's header probe gives negative. */
+    static const unsigned char bmp[54] = {'B', 'M', 54, 0, 0, 0, 0, 0, 0, 0, 54, 0, 0, 0, 40, 0, 0, 0,
+                                          100, 0, 0, 0, 0x02, 0x00, 0x00, 0xFF, 1, 0, 24, 0};
+    expect_picture_refused("top-down.bmp", bmp, sizeof bmp, "100x16777214 picture with 3 channels is too large");
     static const unsigned char png[] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 'I', 'H',
                                         'D', 'R', 0, 0, 0x4E, 0x20, 0, 0, 0x4E, 0x20, 8, 0, 0, 0,
                                         0, 0, 0, 0, 0};
@@ -295,6 +300,17 @@ static void test_gaussian_tiny_sigma(void)
     expect_kernel("gaussian:4:1e-300", 4, even);
     expect_kernel("gaussian:8:0.1e-300", 8, NULL);
     expect_kernel("gaussian:6:1e308", 6, NULL); /* flat: a box */
+    /* A spec longer than the parser's buffer was cut short and read as another spec
+     * ("gaussian:5:1.5000...0007" as gaussian:5:1.5). */
+    char long_spec[300];
+    memset(long_spec, '0', sizeof long_spec);
+    memcpy(long_spec, "gaussian:5:1.5", 14);
+    memcpy(long_spec + sizeof long_spec - 2, "7", 2);
+    float *cut = NULL;
+    int64_t ck, cw;
+    char cut_why[CB_WHY_SIZE] = "";
+    EXPECT(!kernel_named(long_spec, &cut, &ck, &cw, cut_why, sizeof cut_why) && cut == NULL &&
+           strstr(cut_why, "too long"));
     /* An ordinary sigma keeps its values: gaussian:5:1.5 against exp(-d^2 / 4.5) normalised. */
     float *taps = NULL;
     int64_t kh, kw;
