@@ -2,6 +2,9 @@
 #define _POSIX_C_SOURCE 200809L
 #include "fftw_wisdom.h"
 
+#include "atomic_file.h"
+#include "input_file.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -9,6 +12,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* Wisdom for every transform size this suite plans is a few hundred KiB. */
+#define WISDOM_MAX_BYTES ((int64_t)64 << 20)
 
 static pthread_mutex_t planner_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -57,29 +63,34 @@ static bool same_file_state(const struct stat *a, const struct stat *b)
 }
 
 /* Merges the file's wisdom into FFTW's unless it is the file last read or written.  FFTW's
- * import adds entries, and leaves its wisdom as it was when the file is corrupt. */
+ * import adds entries, and leaves its wisdom as it was when the file is corrupt.  Only a
+ * regular file of sane size is read: a FIFO or /dev/zero put at the path would otherwise
+ * hold or spin the planner. */
 static void import_if_changed(const char *path)
 {
+    char reason[CB_WHY_SIZE];
+    int64_t size;
+    FILE *f = cb_input_file_open(path, WISDOM_MAX_BYTES, &size, reason, sizeof reason);
+    if (!f) return;
     struct stat now;
-    if (stat(path, &now) != 0) return;
-    if (file_known && same_file_state(&now, &file_seen)) return;
-    fftwf_import_wisdom_from_filename(path);
-    file_seen = now;
-    file_known = true;
+    if (fstat(fileno(f), &now) == 0 && !(file_known && same_file_state(&now, &file_seen))) {
+        fftwf_import_wisdom_from_file(f);
+        file_seen = now;
+        file_known = true;
+    }
+    fclose(f);
 }
 
-/* Writes all of FFTW's wisdom to a temporary name and renames it over the file. */
+/* Writes all of FFTW's wisdom to a new file renamed over the old one (atomic_file). */
 static void export_to(const char *path)
 {
-    char temp[4200];
-    if (snprintf(temp, sizeof temp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof temp)
-        return;
     make_parent_directories(path);
-    if (!fftwf_export_wisdom_to_filename(temp) || rename(temp, path) != 0) {
-        unlink(temp);
-        return;
-    }
-    file_known = stat(path, &file_seen) == 0;
+    atomic_file af;
+    char why[CB_WHY_SIZE];
+    if (!atomic_file_open(&af, path, why, sizeof why)) return;
+    fftwf_export_wisdom_to_file(af.fp);
+    if (atomic_file_commit(&af, why, sizeof why))
+        file_known = stat(path, &file_seen) == 0;
 }
 
 unsigned wisdom_planning_begin(cb_fftw_planner rigor, int threads)

@@ -6,29 +6,46 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
-#define BENCH_CSV_SCHEMA 1
+#include "atomic_file.h"
+
+#define BENCH_CSV_SCHEMA 2
 #define BENCH_CSV_HEADER                                                                       \
     "schema,when,host,cpu,impl,isa,threads,name,C,H,W,N,groups,KH,KW,SY,SX,mode,boundary,op,"  \
-    "status,reason,reps,plan_s,min_s,median_s,mad_s,gflops,peak_gflops,pct_peak,"             \
+    "fill,status,reason,reps,plan_s,min_s,median_s,mad_s,gflops,peak_gflops,pct_peak,"        \
     "bandwidth_gbs,err_over_bound"
-#define BENCH_CSV_COLUMNS 32
+#define BENCH_CSV_COLUMNS 33
+/* C .. op, fill: the problem's fields (0-based columns), in every row's key with impl, threads
+ * and name */
+#define BENCH_CSV_FIRST_PROBLEM_COLUMN 8
+#define BENCH_CSV_LAST_PROBLEM_COLUMN 20
 
 typedef struct {
     char *path;
+    char target[ATOMIC_FILE_PATH_SIZE]; /* the file path names, its links followed */
+    char shown[CB_SHOWN_PATH_SIZE];     /* path, for messages */
     char **rows;     /* formatted lines without the newline */
+    char **keys;     /* each row's key */
+    bool known;      /* seen: the file as last read or written by this process */
+    struct stat seen;
     int count, capacity;
     bool device;     /* path is a device or pipe: written as a stream, never read */
     int streamed;    /* rows already written to the device, after its header */
+    int lock_fd;     /* the locked directory while the file is read or written; -1 */
 } bench_csv;
 
 /* Opens path for writing rows.  An existing file is refused unless resume is set; with resume
  * its rows are kept (and must carry exactly this header).  A directory is refused.  A device
  * or pipe (/dev/stdout, /dev/full) can be neither read back nor replaced by a rename: it gets
- * the header at once and then each row as it is appended. */
+ * the header at once and then each row as it is appended.
+ * Several processes may write one file (bench --resume twice): each read-merge-rename holds an
+ * flock on the file's directory, and merges the rows on disk with its own by key, so no
+ * finished row is lost and none is written twice. */
 bool bench_csv_open(bench_csv *csv, const char *path, bool resume, char *why, size_t why_size);
-/* Whether a row with this key (impl, threads, problem fields: columns 5, 7, 8-20) exists. */
-bool bench_csv_has(const bench_csv *csv, const char *key);
+/* Whether a row with this key (impl, threads, name, problem fields) exists, in
+ * this process's rows or, newly, in the file. */
+bool bench_csv_has(bench_csv *csv, const char *key);
 /* The resume key of a row's fields in column order impl, threads, name, C..op. */
 void bench_csv_key(char *buf, size_t size, const char *impl, int threads, const char *name,
                    const char *problem_fields);

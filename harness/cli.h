@@ -17,6 +17,22 @@ bool cli_int(const char *option, const char *text, int64_t min, int64_t max, int
              char *why, size_t why_size);
 /* Whole-string finite number. */
 bool cli_double(const char *option, const char *text, double *out, char *why, size_t why_size);
+/* "S" or "SY,SX", integers >= 1, nothing else (no spaces, no other keys). */
+bool cli_stride(const char *option, const char *text, int64_t *sy, int64_t *sx, char *why,
+                size_t why_size);
+/* False with "OPTION: empty value" for "". */
+bool cli_nonempty(const char *option, const char *text, char *why, size_t why_size);
+/* A comma-separated option value split into its items. */
+typedef struct {
+    char **items;
+    int count;
+    char *buffer; /* the items' storage */
+} cli_list;
+/* Splits "a,b,c" of any length; an empty value or an empty item ("a,,b", ",") is refused with
+ * a reason naming the option. */
+bool cli_list_split(const char *option, const char *text, cli_list *list, char *why, size_t why_size);
+void cli_list_free(cli_list *list);
+
 /* Whether argv[*i] is `name` followed by a value; sets *value and advances *i past it.
  * A missing value is reported through *missing. */
 bool cli_take(int argc, char **argv, int *i, const char *name, const char **value, bool *missing);

@@ -9,6 +9,7 @@
 #include "memory_option.h"
 #include "npy.h"
 #include "picture.h"
+#include "printable.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,11 +89,8 @@ static int parse_options(int argc, char **argv, apply_options *o)
             if (v && !max_memory_parse(v, &o->plan_options.max_memory, why, sizeof why))
                 return cli_error("apply: %s", why);
         } else if (cli_take(argc, argv, &i, "--stride", &v, &missing)) {
-            char text[96];
-            snprintf(text, sizeof text, "stride=%s", v ? v : "");
-            if (v && (!cb_problem_parse(text, &o->problem, why, sizeof why) ||
-                      o->problem.SY < 1 || o->problem.SX < 1))
-                return cli_error("apply: --stride must be S or SY,SX with integers >= 1, not '%s'", v);
+            if (v && !cli_stride("--stride", v, &o->problem.SY, &o->problem.SX, why, sizeof why))
+                return cli_error("apply: %s", why);
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             return cli_error("apply: unknown option '%s'", argv[i]);
         } else if (n_positional < 2) {
@@ -106,10 +104,16 @@ static int parse_options(int argc, char **argv, apply_options *o)
     if (n_positional < 2) return cli_error("apply: needs INPUT and OUTPUT");
     o->input = positional[0];
     o->output = positional[1];
+    if (!o->input[0]) return cli_error("apply: INPUT is an empty file name");
+    if (!o->output[0]) return cli_error("apply: OUTPUT is an empty file name");
+    if (!o->kernel[0]) return cli_error("apply: --kernel: empty value");
+    char shown[CB_SHOWN_PATH_SIZE];
+    cb_shown_path(o->output, shown, sizeof shown);
     if (!path_has_extension(o->output, ".npy") && !path_has_extension(o->output, ".png"))
-        return cli_error("apply: output %s must end in .npy or .png", o->output);
+        return cli_error("apply: output %s must end in .npy or .png", shown);
+    cb_shown_path(o->impl, shown, sizeof shown);
     if (!cb_impl_find(o->impl))
-        return cli_error("apply: unknown implementation '%s' (see convbench list)", o->impl);
+        return cli_error("apply: unknown implementation '%s' (see convbench list)", shown);
     return 0;
 }
 
@@ -154,19 +158,18 @@ static uint64_t add_bytes(uint64_t a, uint64_t b)
 
 static uint64_t max_bytes(uint64_t a, uint64_t b) { return a > b ? a : b; }
 
-/* apply's memory at its peak against --max-memory, before its buffers are allocated.  The
- * planar input and the weights are held throughout; besides them at most one of: the loaded
- * image (while it is converted), the output and the plan (while it runs), or the output
- * twice, planar and interleaved, plus for a PNG its 8-bit copy and the encoder's buffers
- * (while it is written).  The reader's own copy of the input and of a kernel file is made
- * before their sizes are known; it is the loaded image counted here. */
-static bool apply_memory_fits(const apply_options *o, const cb_shape *s, char *why,
-                              size_t why_size)
+/* apply's memory at its peak against --max-memory, before anything sized by the input is
+ * allocated.  Its phases, one after the other: reading the input (read_bytes: the floats and
+ * the decoder's buffers), making the kernel bank (the image and kernel_bytes), converting the
+ * image to planar (image, planar copy, bank), running (planar, bank, output and the plan),
+ * writing (planar, bank, the output planar and interleaved, and for a PNG its 8-bit copy and
+ * the encoder's buffers). */
+static bool apply_memory_fits(const apply_options *o, const cb_shape *s, uint64_t read_bytes,
+                              uint64_t kernel_bytes, char *why, size_t why_size)
 {
-    uint64_t base = 0, input = 0, output = 0, png = 0, plan = 0;
-    cb_workspace_add(&base, s->input_elems, sizeof(float));
-    cb_workspace_add(&base, s->weight_elems, sizeof(float));
-    cb_workspace_add(&input, s->input_elems, sizeof(float));
+    uint64_t image = 0, bank = 0, output = 0, png = 0, plan = 0;
+    cb_workspace_add(&image, s->input_elems, sizeof(float));
+    cb_workspace_add(&bank, s->weight_elems, sizeof(float));
     cb_workspace_add(&output, s->output_elems, sizeof(float));
     if (path_has_extension(o->output, ".png")) cb_workspace_add(&png, s->output_elems, 2);
     char plan_why[CB_WHY_SIZE];
@@ -174,9 +177,12 @@ static bool apply_memory_fits(const apply_options *o, const cb_shape *s, char *w
     if (cb_plan_memory(o->impl, &o->problem, &o->plan_options, &plan, plan_why,
                        sizeof plan_why) != CB_OK)
         plan = 0;
-    const uint64_t running = add_bytes(base, output);
-    const uint64_t writing = add_bytes(add_bytes(output, output), png);
-    const uint64_t others = add_bytes(base, max_bytes(input, writing));
+    const uint64_t held = add_bytes(image, bank); /* planar image and bank, from conversion on */
+    const uint64_t running = add_bytes(held, output);
+    const uint64_t phases[] = {read_bytes, add_bytes(image, kernel_bytes), add_bytes(held, image),
+                               add_bytes(running, add_bytes(output, png))};
+    uint64_t others = 0;
+    for (size_t i = 0; i < sizeof phases / sizeof phases[0]; i++) others = max_bytes(others, phases[i]);
     if (add_bytes(running, plan) >= others)
         return memory_fits(o->plan_options.max_memory, running, plan, o->impl, why, why_size);
     return memory_fits(o->plan_options.max_memory, others, 0, NULL, why, why_size);
@@ -197,9 +203,31 @@ static bool planar_to_image(const float *planar, int64_t n, int64_t oh, int64_t 
 static bool load_input(const char *path, float_array *a, char *why, size_t why_size)
 {
     if (path_has_extension(path, ".npy")) return npy_read(path, a, why, why_size);
-    if (is_picture(path)) return picture_read(path, a, why, why_size);
-    snprintf(why, why_size, "input %s: unknown file type (.npy, .png, .jpg, .pgm, .ppm)", path);
+    return picture_read(path, a, why, why_size);
+}
+
+/* The input's shape from its header, and the memory reading it takes (see picture.h). */
+static bool inspect_input(const char *path, float_array *shape, uint64_t *read_bytes, char *why,
+                          size_t why_size)
+{
+    if (path_has_extension(path, ".npy")) {
+        if (!npy_read_shape(path, shape, why, why_size)) return false;
+        *read_bytes = (uint64_t)shape->count * sizeof(float);
+        return true;
+    }
+    if (is_picture(path)) return picture_read_shape(path, shape, read_bytes, why, why_size);
+    char shown[CB_SHOWN_PATH_SIZE];
+    cb_shown_path(path, shown, sizeof shown);
+    snprintf(why, why_size, "input %s: unknown file type (.npy, .png, .jpg, .pgm, .ppm)", shown);
     return false;
+}
+
+static bool same_shape(const float_array *a, const float_array *b)
+{
+    if (a->ndim != b->ndim || a->count != b->count) return false;
+    for (int k = 0; k < a->ndim; k++)
+        if (a->shape[k] != b->shape[k]) return false;
+    return true;
 }
 
 static int convolve_and_write(const apply_options *o, const float *planar, const kernel_bank *bank)
@@ -230,26 +258,39 @@ static int convolve_and_write(const apply_options *o, const float *planar, const
     return ok ? 0 : cli_error("apply: %s", why);
 }
 
+/* Everything is sized from the headers of the input and the kernel file, checked against
+ * --max-memory, and only then read and built. */
 int cmd_apply(int argc, char **argv)
 {
     apply_options o = {0};
     int status = parse_options(argc, argv, &o);
     if (status) return status < 0 ? 0 : status;
     char why[CB_WHY_SIZE] = "out of memory"; /* for a reader that fails without a reason */
-    float_array image;
-    if (!load_input(o.input, &image, why, sizeof why)) return cli_error("apply: %s", why);
+    float_array header;
+    uint64_t read_bytes = 0, kernel_bytes = 0;
     int64_t C, H, W;
     kernel_bank bank = {0};
-    bool ok = image_shape(&image, o.input, &C, &H, &W, why, sizeof why) &&
-              kernel_bank_from_spec(o.kernel, C, &bank, why, sizeof why);
     cb_shape shape;
+    bool ok = inspect_input(o.input, &header, &read_bytes, why, sizeof why) &&
+              image_shape(&header, o.input, &C, &H, &W, why, sizeof why) &&
+              kernel_bank_shape(o.kernel, C, &bank, &kernel_bytes, why, sizeof why);
     if (ok) {
         o.problem.C = C, o.problem.H = H, o.problem.W = W;
         o.problem.N = bank.N, o.problem.groups = bank.groups;
         o.problem.KH = bank.KH, o.problem.KW = bank.KW;
         ok = cb_problem_shape(&o.problem, &shape, why, sizeof why) == CB_OK &&
-             apply_memory_fits(&o, &shape, why, sizeof why);
+             apply_memory_fits(&o, &shape, read_bytes, kernel_bytes, why, sizeof why);
     }
+    if (!ok) return cli_error("apply: %s", why);
+
+    float_array image;
+    if (!load_input(o.input, &image, why, sizeof why)) return cli_error("apply: %s", why);
+    if (!same_shape(&image, &header)) {
+        float_array_free(&image);
+        cb_shown_path(o.input, why, sizeof why);
+        return cli_error("apply: %s changed while it was read", why);
+    }
+    ok = kernel_bank_from_spec(o.kernel, C, &bank, why, sizeof why);
     float *planar = NULL;
     ok = ok && image_to_planar(&image, o.input, &planar, why, sizeof why);
     float_array_free(&image);

@@ -10,9 +10,12 @@
 #include "fftw_planner_option.h"
 #include "memory_option.h"
 #include "peak.h"
+#include "printable.h"
 #include "problem_set.h"
 #include "timing.h"
 
+#include <float.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,14 +33,15 @@ typedef struct {
     int64_t threads[MAX_LIST];
     int n_threads;
     cell_limits limits;
-    char out[1024];
+    const char *out;        /* --out, or default_out */
+    char default_out[512];
     bool resume;
 } bench_options;
 
 static const char usage[] =
     "usage: convbench bench [--problems FILE[,FILE]] | [--sizes LIST --ksizes LIST\n"
     "         [--channels C] [--filters N] [--groups G] [--mode M] [--boundary B] [--op O]\n"
-    "         [--stride S|SY,SX]]\n"
+    "         [--stride S|SY,SX] [--fill-value V]]\n"
     "       [--impl LIST] [--threads LIST] [--min-time S] [--max-cell-time S] [--out FILE]\n"
     "       [--resume] [--fftw-planner estimate|measure|patient] [--max-memory SIZE]\n"
     "  Without --problems or --sizes: data/smoke.txt.  --out defaults to\n"
@@ -49,45 +53,46 @@ static const char usage[] =
 
 /* ---- options ---- */
 
-static int parse_int_list(const char *option, const char *text, int64_t max, int64_t *out,
-                          char *why, size_t why_size)
+/* Each item an integer in 1..max; false with a reason. */
+static bool parse_int_list(const char *option, const char *text, int64_t max, int64_t *out,
+                           int *count, char *why, size_t why_size)
 {
-    char buf[512];
-    snprintf(buf, sizeof buf, "%s", text);
-    int count = 0;
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if (count == MAX_LIST) {
-            snprintf(why, why_size, "%s: at most %d values", option, MAX_LIST);
-            return -1;
-        }
-        if (!cli_int(option, tok, 1, max, &out[count], why, why_size)) return -1;
-        count++;
-    }
-    if (count == 0) snprintf(why, why_size, "%s: empty list", option);
-    return count ? count : -1;
+    cli_list list;
+    if (!cli_list_split(option, text, &list, why, why_size)) return false;
+    bool ok = list.count <= MAX_LIST;
+    if (!ok) snprintf(why, why_size, "%s: at most %d values", option, MAX_LIST);
+    for (int i = 0; ok && i < list.count; i++)
+        ok = cli_int(option, list.items[i], 1, max, &out[i], why, why_size);
+    if (ok) *count = list.count;
+    cli_list_free(&list);
+    return ok;
 }
 
-static bool load_problem_files(const char *list, problem_list *problems, char *why, size_t why_size)
+static bool load_problem_files(const char *text, problem_list *problems, char *why, size_t why_size)
 {
-    char buf[2048];
-    snprintf(buf, sizeof buf, "%s", list);
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
-        if (!problem_set_load(tok, problems, why, why_size)) return false;
-    if (problems->count == 0) {
-        snprintf(why, why_size, "%s holds no problems", list);
-        return false;
+    cli_list files;
+    if (!cli_list_split("--problems", text, &files, why, why_size)) return false;
+    bool ok = true;
+    for (int i = 0; ok && i < files.count; i++)
+        ok = problem_set_load(files.items[i], problems, why, why_size);
+    if (ok && problems->count == 0) {
+        char shown[CB_SHOWN_PATH_SIZE];
+        cb_shown_path(text, shown, sizeof shown);
+        snprintf(why, why_size, "%s holds no problems", shown);
+        ok = false;
     }
-    return true;
+    cli_list_free(&files);
+    return ok;
 }
 
 /* --sizes x --ksizes over a template problem made of the other shape options. */
 static bool sweep_problems(const int64_t *sizes, int n_sizes, const int64_t *ksizes, int n_ksizes,
-                           const char *fields, problem_list *problems, char *why, size_t why_size)
+                           const cb_problem *template, problem_list *problems, char *why,
+                           size_t why_size)
 {
     for (int s = 0; s < n_sizes; s++) {
         for (int k = 0; k < n_ksizes; k++) {
-            named_problem np = {.problem = cb_problem_default()};
-            if (!cb_problem_parse(fields, &np.problem, why, why_size)) return false;
+            named_problem np = {.problem = *template};
             np.problem.H = np.problem.W = sizes[s];
             np.problem.KH = np.problem.KW = ksizes[k];
             if (cb_problem_shape(&np.problem, NULL, why, why_size) != CB_OK) return false;
@@ -101,24 +106,29 @@ static bool sweep_problems(const int64_t *sizes, int n_sizes, const int64_t *ksi
     return true;
 }
 
-static bool select_impls(const char *list, bench_options *o, char *why, size_t why_size)
+static bool select_impls(const char *text, bench_options *o, char *why, size_t why_size)
 {
-    if (!list) {
+    if (!text) {
         for (size_t i = 0; i < cb_impl_count() && o->n_impls < MAX_IMPLS; i++)
             o->impls[o->n_impls++] = cb_impl_at(i);
         return true;
     }
-    char buf[1024];
-    snprintf(buf, sizeof buf, "%s", list);
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        const cb_impl *impl = cb_impl_find(tok);
+    cli_list names;
+    if (!cli_list_split("--impl", text, &names, why, why_size)) return false;
+    bool ok = true;
+    for (int i = 0; ok && i < names.count; i++) {
+        const cb_impl *impl = cb_impl_find(names.items[i]);
         if (!impl) {
-            snprintf(why, why_size, "unknown implementation '%s' (see convbench list)", tok);
-            return false;
+            char shown[CB_SHOWN_PATH_SIZE];
+            cb_shown_path(names.items[i], shown, sizeof shown);
+            snprintf(why, why_size, "unknown implementation '%s' (see convbench list)", shown);
+            ok = false;
+        } else if (o->n_impls < MAX_IMPLS) {
+            o->impls[o->n_impls++] = impl;
         }
-        if (o->n_impls < MAX_IMPLS) o->impls[o->n_impls++] = impl;
     }
-    return true;
+    cli_list_free(&names);
+    return ok;
 }
 
 static void default_out_path(char *buf, size_t size)
@@ -132,11 +142,37 @@ static void default_out_path(char *buf, size_t size)
              tm.tm_mday);
 }
 
-/* Appends " key=value" to the shape fields for the sweep template. */
-static void add_field(char *fields, size_t size, const char *key, const char *value)
+/* A shape option of the sweep (--channels ... --fill-value), each parsed as its own typed value
+ * into the template problem: a value is one token of its type, never more problem text.
+ * Returns false with a reason when the value is not valid. */
+static bool parse_shape_option(const char *option, const char *v, cb_problem *t, char *why,
+                               size_t why_size)
 {
-    size_t len = strlen(fields);
-    snprintf(fields + len, size - len, " %s=%s", key, value);
+    char shown[CB_SHOWN_PATH_SIZE];
+    cb_shown_path(v, shown, sizeof shown);
+    if (strcmp(option, "--channels") == 0) return cli_int(option, v, 1, INT64_MAX, &t->C, why, why_size);
+    if (strcmp(option, "--filters") == 0) return cli_int(option, v, 1, INT64_MAX, &t->N, why, why_size);
+    if (strcmp(option, "--groups") == 0) return cli_int(option, v, 1, INT64_MAX, &t->groups, why, why_size);
+    if (strcmp(option, "--stride") == 0) return cli_stride(option, v, &t->SY, &t->SX, why, why_size);
+    if (strcmp(option, "--mode") == 0 && !cb_mode_from_name(v, &t->mode))
+        snprintf(why, why_size, "unknown mode '%s' (valid, same, full)", shown);
+    else if (strcmp(option, "--boundary") == 0 && !cb_boundary_from_name(v, &t->boundary))
+        snprintf(why, why_size, "unknown boundary '%s' (constant, symmetric, mirror, replicate, wrap)",
+                 shown);
+    else if (strcmp(option, "--op") == 0 && !cb_op_from_name(v, &t->op))
+        snprintf(why, why_size, "unknown op '%s' (corr, conv)", shown);
+    else if (strcmp(option, "--fill-value") == 0) {
+        double fill;
+        if (!cli_double(option, v, &fill, why, why_size)) return false;
+        if (fabs(fill) > FLT_MAX) {
+            snprintf(why, why_size, "--fill-value %s does not fit in a float", shown);
+            return false;
+        }
+        t->fill_value = (float)fill;
+        return true;
+    } else
+        return true;
+    return false;
 }
 
 /* Returns 0 to go on, an exit status otherwise (-1 for --help). */
@@ -144,23 +180,22 @@ static int parse_options(int argc, char **argv, bench_options *o)
 {
     char why[CB_WHY_SIZE];
     const char *problem_files = NULL, *impl_list = NULL, *sizes_text = NULL, *ksizes_text = NULL;
-    char fields[512] = "";
-    bool missing = false;
+    cb_problem template = cb_problem_default();
+    bool shape_given = false, missing = false;
     o->threads[0] = 1;
     o->n_threads = 1;
     o->limits = (cell_limits){.min_time = 0.5, .max_cell_time = 60,
                               .max_memory = max_memory_default()};
-    static const struct { const char *option, *field; } shape_options[] = {
-        {"--channels", "C"}, {"--filters", "N"}, {"--groups", "groups"}, {"--mode", "mode"},
-        {"--boundary", "boundary"}, {"--op", "op"}, {"--stride", "stride"},
-    };
+    static const char *const shape_options[] = {"--channels", "--filters", "--groups", "--mode",
+                                                "--boundary", "--op", "--stride", "--fill-value"};
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         bool shape_option = false;
         for (size_t s = 0; s < sizeof shape_options / sizeof shape_options[0]; s++) {
-            if (cli_take(argc, argv, &i, shape_options[s].option, &v, &missing)) {
-                if (v) add_field(fields, sizeof fields, shape_options[s].field, v);
-                shape_option = true;
+            if (cli_take(argc, argv, &i, shape_options[s], &v, &missing)) {
+                if (v && !parse_shape_option(shape_options[s], v, &template, why, sizeof why))
+                    return cli_error("bench: %s", why);
+                shape_given = shape_option = true;
                 break;
             }
         }
@@ -179,7 +214,9 @@ static int parse_options(int argc, char **argv, bench_options *o)
         } else if (cli_take(argc, argv, &i, "--impl", &v, &missing)) {
             impl_list = v;
         } else if (cli_take(argc, argv, &i, "--threads", &v, &missing)) {
-            if (v && (o->n_threads = parse_int_list("--threads", v, 1024, o->threads, why, sizeof why)) < 0)
+            /* the peaks each row is compared with are measured up to PEAK_MAX_THREADS */
+            if (v && !parse_int_list("--threads", v, PEAK_MAX_THREADS, o->threads, &o->n_threads,
+                                     why, sizeof why))
                 return cli_error("bench: %s", why);
         } else if (cli_take(argc, argv, &i, "--min-time", &v, &missing)) {
             if (v && (!cli_double("--min-time", v, &o->limits.min_time, why, sizeof why) ||
@@ -199,29 +236,34 @@ static int parse_options(int argc, char **argv, bench_options *o)
                                  FFTW_PLANNER_CHOICES, v);
             if (v) bench_set_fftw_planner(planner);
         } else if (cli_take(argc, argv, &i, "--out", &v, &missing)) {
-            if (v) snprintf(o->out, sizeof o->out, "%s", v);
+            if (v && !cli_nonempty("--out", v, why, sizeof why)) return cli_error("bench: %s", why);
+            o->out = v;
         } else {
             return cli_error("bench: unknown option '%s'", argv[i]);
         }
         if (missing) return cli_error("bench: %s needs a value", argv[i]);
     }
     if (!select_impls(impl_list, o, why, sizeof why)) return cli_error("bench: %s", why);
-    if (problem_files && (sizes_text || ksizes_text || fields[0]))
+    if (problem_files && (sizes_text || ksizes_text || shape_given))
         return cli_error("bench: use either --problems or --sizes/--ksizes (with shape options)");
-    if ((sizes_text != NULL) != (ksizes_text != NULL) || (fields[0] && !sizes_text))
+    if ((sizes_text != NULL) != (ksizes_text != NULL) || (shape_given && !sizes_text))
         return cli_error("bench: --sizes and --ksizes go together (shape options need them)");
     if (sizes_text) {
         int64_t sizes[MAX_LIST], ksizes[MAX_LIST];
-        int ns = parse_int_list("--sizes", sizes_text, 1 << 20, sizes, why, sizeof why);
-        int nk = ns < 0 ? -1 : parse_int_list("--ksizes", ksizes_text, 1 << 16, ksizes, why, sizeof why);
-        if (ns < 0 || nk < 0) return cli_error("bench: %s", why);
-        if (!sweep_problems(sizes, ns, ksizes, nk, fields, &o->problems, why, sizeof why))
+        int ns = 0, nk = 0;
+        if (!parse_int_list("--sizes", sizes_text, 1 << 20, sizes, &ns, why, sizeof why) ||
+            !parse_int_list("--ksizes", ksizes_text, 1 << 16, ksizes, &nk, why, sizeof why))
+            return cli_error("bench: %s", why);
+        if (!sweep_problems(sizes, ns, ksizes, nk, &template, &o->problems, why, sizeof why))
             return cli_error("bench: %s", why);
     } else if (!load_problem_files(problem_files ? problem_files : "data/smoke.txt", &o->problems,
                                    why, sizeof why)) {
         return cli_error("bench: %s", why);
     }
-    if (!o->out[0]) default_out_path(o->out, sizeof o->out);
+    if (!o->out) {
+        default_out_path(o->default_out, sizeof o->default_out);
+        o->out = o->default_out;
+    }
     return 0;
 }
 
@@ -249,10 +291,12 @@ static void read_cpu_model(char *buf, size_t size)
 
 static void problem_fields(const cb_problem *p, char *buf, size_t size)
 {
-    snprintf(buf, size, "%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%s,%s,%s", (long long)p->C,
+    /* %.9g: the float's value exactly, as problem files and check --case read it back */
+    snprintf(buf, size, "%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%s,%s,%s,%.9g", (long long)p->C,
              (long long)p->H, (long long)p->W, (long long)p->N, (long long)p->groups,
              (long long)p->KH, (long long)p->KW, (long long)p->SY, (long long)p->SX,
-             cb_mode_name(p->mode), cb_boundary_name(p->boundary), cb_op_name(p->op));
+             cb_mode_name(p->mode), cb_boundary_name(p->boundary), cb_op_name(p->op),
+             (double)p->fill_value);
 }
 
 typedef struct {
@@ -334,9 +378,12 @@ static void print_result(const cb_impl *impl, int threads, const named_problem *
         printf("%-11s %-22s %-26s t=%d %10.4g ms %9.3g GFLOP/s %5.1f%% peak\n", "ok", impl->name,
                np->name, threads, r->median_s * 1e3, r->gflops,
                peak > 0 ? 100 * r->gflops / peak : 0);
-    else
+    else {
+        char reason[4 * CB_WHY_SIZE];
+        cb_printable(r->reason, reason, sizeof reason);
         printf("%-11s %-22s %-26s t=%d %s\n", cell_status_name(r->status), impl->name, np->name,
-               threads, r->reason);
+               threads, reason);
+    }
     fflush(stdout);
 }
 
@@ -441,10 +488,14 @@ int cmd_bench(int argc, char **argv)
     }
     if (progress) fputs("\r\033[K", stderr);
     if (!status && timing_stop_requested) {
-        fprintf(stderr, "convbench: bench interrupted; %s holds %d finished rows\n", o.out, csv.count);
+        char shown[CB_SHOWN_PATH_SIZE];
+        cb_shown_path(o.out, shown, sizeof shown);
+        fprintf(stderr, "convbench: bench interrupted; %s holds %d finished rows\n", shown, csv.count);
         status = 128 + SIGINT;
     } else if (!status) {
-        printf("bench: %d rows written to %s", written, o.out);
+        char shown[CB_SHOWN_PATH_SIZE];
+        cb_shown_path(o.out, shown, sizeof shown);
+        printf("bench: %d rows written to %s", written, shown);
         if (kept) printf(" (%d already there, kept)", kept);
         printf("\n");
     }

@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "convbench.h"
 #include "memory_option.h"
+#include "problem_set.h"
 #include "verify.h"
 
 #include <inttypes.h>
@@ -177,14 +178,20 @@ static int select_impls(const char *list, impl_tally *tallies)
     if (!list) {
         for (size_t i = 0; i < cb_impl_count(); i++) tallies[count++].impl = cb_impl_at(i);
     } else {
-        char buf[1024];
-        snprintf(buf, sizeof buf, "%s", list);
-        for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
-            const cb_impl *impl = cb_impl_find(tok);
-            if (!impl) return -cli_error("check: unknown implementation '%s' (see convbench list)", tok);
+        char why[CB_WHY_SIZE];
+        cli_list names;
+        if (!cli_list_split("--impl", list, &names, why, sizeof why))
+            return -cli_error("check: %s", why);
+        for (int i = 0; i < names.count; i++) {
+            const cb_impl *impl = cb_impl_find(names.items[i]);
+            if (!impl) {
+                cli_error("check: unknown implementation '%s' (see convbench list)", names.items[i]);
+                cli_list_free(&names);
+                return -EXIT_BAD_INPUT;
+            }
             if (count < MAX_IMPLS) tallies[count++].impl = impl;
         }
-        if (count == 0) return -cli_error("check: --impl names no implementation");
+        cli_list_free(&names);
     }
     for (int i = 0; i < count; i++)
         cb_impl_available(tallies[i].impl, tallies[i].unavailable, sizeof tallies[i].unavailable);
@@ -265,11 +272,14 @@ int cmd_check(int argc, char **argv)
     static check_case cases[2 * MAX_CASES];
     int case_count = 0;
     if (case_text) {
-        cb_problem p = cb_problem_default();
-        if (!cb_problem_parse(case_text, &p, why, sizeof why))
+        /* a problem line as in the problem files: H= and K= (or KH=) at least, so '' is
+         * refused rather than taken for the default 1x1 problem */
+        named_problem np;
+        bool empty;
+        if (!problem_line_parse(case_text, &np, &empty, why, sizeof why))
             return cli_error("check: --case: %s", why);
-        if (cb_problem_shape(&p, NULL, why, sizeof why) != CB_OK)
-            return cli_error("check: --case: %s", why);
+        if (empty) return cli_error("check: --case: empty problem (give at least H= and K=)");
+        cb_problem p = np.problem;
         for (int k = 0; k < 2; k++) {
             data_kind kind = k == 0 ? DATA_INTEGER : DATA_REAL;
             if (data_text && strcmp(data_text, data_name(kind)) != 0) continue;

@@ -4,6 +4,8 @@
 
 #include "cli.h"
 #include "npy.h"
+#include "picture.h"
+#include "printable.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -60,97 +62,145 @@ static int split_spec(char *buf, char **parts)
     return n;
 }
 
-bool kernel_named(const char *spec, float **taps, int64_t *KH, int64_t *KW, char *why,
-                  size_t why_size)
+/* A named kernel's recipe, parsed from its spec without allocating anything. */
+typedef enum { NAMED_FIXED, NAMED_IDENTITY, NAMED_BOX, NAMED_BINOMIAL, NAMED_GAUSSIAN } named_kind;
+
+typedef struct {
+    named_kind kind;
+    const float *fixed; /* NAMED_FIXED: 3x3 taps */
+    int64_t k;          /* box, binomial, gaussian: size */
+    double sigma;       /* gaussian */
+} named_recipe;
+
+static const struct { const char *name; float v[9]; } fixed_kernels[] = {
+    {"sharpen", {-1 / 9.f, -1 / 9.f, -1 / 9.f, -1 / 9.f, 17 / 9.f, -1 / 9.f, -1 / 9.f, -1 / 9.f, -1 / 9.f}},
+    {"laplacian", {-1, -1, -1, -1, 8, -1, -1, -1, -1}},
+    {"sobel-x", {-1, 0, 1, -2, 0, 2, -1, 0, 1}},
+    {"sobel-y", {-1, -2, -1, 0, 0, 0, 1, 2, 1}},
+    {"prewitt-x", {-1, 0, 1, -1, 0, 1, -1, 0, 1}},
+    {"prewitt-y", {-1, -1, -1, 0, 0, 0, 1, 1, 1}},
+};
+
+static bool unknown_kernel(const char *spec, char *why, size_t why_size)
 {
-    static const struct { const char *name; float v[9]; } fixed[] = {
-        {"sharpen", {-1 / 9.f, -1 / 9.f, -1 / 9.f, -1 / 9.f, 17 / 9.f, -1 / 9.f, -1 / 9.f, -1 / 9.f, -1 / 9.f}},
-        {"laplacian", {-1, -1, -1, -1, 8, -1, -1, -1, -1}},
-        {"sobel-x", {-1, 0, 1, -2, 0, 2, -1, 0, 1}},
-        {"sobel-y", {-1, -2, -1, 0, 0, 0, 1, 2, 1}},
-        {"prewitt-x", {-1, 0, 1, -1, 0, 1, -1, 0, 1}},
-        {"prewitt-y", {-1, -1, -1, 0, 0, 0, 1, 1, 1}},
-    };
+    char shown[CB_SHOWN_PATH_SIZE];
+    cb_shown_path(spec, shown, sizeof shown);
+    snprintf(why, why_size,
+             "unknown kernel '%s' (identity, box:K, gaussian:K:SIGMA, binomial:K, sharpen, "
+             "laplacian, sobel-x, sobel-y, prewitt-x, prewitt-y, or a .npy file)",
+             shown);
+    return false;
+}
+
+static bool parse_sigma(const char *text, double *sigma, char *why, size_t why_size)
+{
+    if (!cli_double("gaussian:K:SIGMA", text, sigma, why, why_size)) return false;
+    if (*sigma > 0) return true;
+    snprintf(why, why_size, "gaussian:K:SIGMA needs SIGMA > 0, got %s", text);
+    return false;
+}
+
+static bool parse_named(const char *spec, named_recipe *r, int64_t *KH, int64_t *KW, char *why,
+                        size_t why_size)
+{
     char buf[256];
-    *taps = NULL;
     if (snprintf(buf, sizeof buf, "%s", spec) >= (int)sizeof buf) { /* not a shortened spec */
-        snprintf(why, why_size, "kernel spec '%.20s...' is too long", spec);
+        char shown[CB_SHOWN_PATH_SIZE];
+        cb_shown_path(spec, shown, sizeof shown);
+        snprintf(why, why_size, "kernel spec '%s' is too long (at most 255 bytes)", shown);
         return false;
     }
     char *parts[3] = {0};
     int n = split_spec(buf, parts);
     const char *name = parts[0];
-    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
-        if (strcmp(name, fixed[i].name) == 0) {
-            if (n != 1) break;
-            if (fixed_3x3(fixed[i].v, taps, KH, KW)) return true;
-            snprintf(why, why_size, "out of memory");
-            return false;
+    *r = (named_recipe){0};
+    for (size_t i = 0; i < sizeof fixed_kernels / sizeof fixed_kernels[0]; i++) {
+        if (strcmp(name, fixed_kernels[i].name) == 0 && n == 1) {
+            *r = (named_recipe){.kind = NAMED_FIXED, .fixed = fixed_kernels[i].v};
+            *KH = *KW = 3;
+            return true;
         }
     }
-    int64_t k = 0;
     if (strcmp(name, "identity") == 0 && n == 1) {
-        *taps = new_taps(1, 1);
-        if (!*taps) return false;
-        (*taps)[0] = 1.0f;
+        r->kind = NAMED_IDENTITY;
         *KH = *KW = 1;
         return true;
     }
-    double *profile = NULL;
-    bool ok = false;
     if (strcmp(name, "box") == 0 && n == 2) {
-        if (!parse_size("box:K", parts[1], &k, why, why_size)) return false;
-        profile = malloc((size_t)k * sizeof *profile);
-        if (profile) for (int64_t i = 0; i < k; i++) profile[i] = 1.0;
+        r->kind = NAMED_BOX;
+        if (!parse_size("box:K", parts[1], &r->k, why, why_size)) return false;
     } else if (strcmp(name, "binomial") == 0 && n == 2) {
-        if (!parse_size("binomial:K", parts[1], &k, why, why_size)) return false;
-        profile = malloc((size_t)k * sizeof *profile);
-        /* row k-1 of Pascal's triangle, halved at each step so it never overflows */
-        if (profile) {
-            profile[0] = 1.0;
-            for (int64_t r = 1; r < k; r++) {
-                profile[r] = 0.0;
-                for (int64_t i = r; i > 0; i--) profile[i] = 0.5 * (profile[i] + profile[i - 1]);
-                profile[0] *= 0.5;
-            }
-        }
+        r->kind = NAMED_BINOMIAL;
+        if (!parse_size("binomial:K", parts[1], &r->k, why, why_size)) return false;
     } else if (strcmp(name, "gaussian") == 0 && n == 3) {
-        double sigma;
-        if (!parse_size("gaussian:K:SIGMA", parts[1], &k, why, why_size)) return false;
-        if (!cli_double("gaussian:K:SIGMA", parts[2], &sigma, why, why_size)) return false;
-        if (sigma <= 0) {
-            snprintf(why, why_size, "gaussian:K:SIGMA needs SIGMA > 0, got %s", parts[2]);
+        r->kind = NAMED_GAUSSIAN;
+        if (!parse_size("gaussian:K:SIGMA", parts[1], &r->k, why, why_size) ||
+            !parse_sigma(parts[2], &r->sigma, why, why_size))
             return false;
-        }
-        profile = malloc((size_t)k * sizeof *profile);
-        if (profile) {
-            /* Relative to the central tap(s), exp(-(d^2 - d0^2) / (2 sigma^2)), with no
-             * sigma^2: the largest tap is exactly 1 however small sigma is, where
-             * exp(-d^2 / (2 sigma^2)) made every tap 0 (0/0 taps) once sigma^2 underflowed. */
-            double centre = (double)(k - 1) / 2.0, d0 = k % 2 ? 0.0 : 0.5;
-            for (int64_t i = 0; i < k; i++) {
-                double d = fabs((double)i - centre);
-                profile[i] = exp(-((d - d0) * (d + d0) / (2 * sigma)) / sigma);
-            }
+    } else {
+        return unknown_kernel(spec, why, why_size);
+    }
+    *KH = *KW = r->k;
+    return true;
+}
+
+/* The 1-D profile of a separable recipe, k values (malloc'd), or NULL when out of memory. */
+static double *recipe_profile(const named_recipe *r)
+{
+    const int64_t k = r->k;
+    double *profile = malloc((size_t)k * sizeof *profile);
+    if (!profile) return NULL;
+    if (r->kind == NAMED_BOX) {
+        for (int64_t i = 0; i < k; i++) profile[i] = 1.0;
+    } else if (r->kind == NAMED_BINOMIAL) {
+        /* row k-1 of Pascal's triangle, halved at each step so it never overflows */
+        profile[0] = 1.0;
+        for (int64_t row = 1; row < k; row++) {
+            profile[row] = 0.0;
+            for (int64_t i = row; i > 0; i--) profile[i] = 0.5 * (profile[i] + profile[i - 1]);
+            profile[0] *= 0.5;
         }
     } else {
-        snprintf(why, why_size,
-                 "unknown kernel '%s' (identity, box:K, gaussian:K:SIGMA, binomial:K, sharpen, "
-                 "laplacian, sobel-x, sobel-y, prewitt-x, prewitt-y, or a .npy file)",
-                 spec);
-        return false;
+        /* Relative to the central tap(s), exp(-(d^2 - d0^2) / (2 sigma^2)), with no sigma^2:
+         * the largest tap is exactly 1 however small sigma is, where exp(-d^2 / (2 sigma^2))
+         * made every tap 0 (0/0 taps) once sigma^2 underflowed. */
+        const double sigma = r->sigma, centre = (double)(k - 1) / 2.0, d0 = k % 2 ? 0.0 : 0.5;
+        for (int64_t i = 0; i < k; i++) {
+            double d = fabs((double)i - centre);
+            profile[i] = exp(-((d - d0) * (d + d0) / (2 * sigma)) / sigma);
+        }
     }
-    if (profile) ok = separable_normalised(profile, k, taps, KH, KW);
-    free(profile);
-    if (!ok) snprintf(why, why_size, "out of memory for kernel '%s'", spec);
+    return profile;
+}
+
+bool kernel_named(const char *spec, float **taps, int64_t *KH, int64_t *KW, char *why,
+                  size_t why_size)
+{
+    *taps = NULL;
+    named_recipe r;
+    if (!parse_named(spec, &r, KH, KW, why, why_size)) return false;
+    bool ok = false;
+    if (r.kind == NAMED_FIXED) {
+        ok = fixed_3x3(r.fixed, taps, KH, KW);
+    } else if (r.kind == NAMED_IDENTITY) {
+        *taps = new_taps(1, 1);
+        if (*taps) (*taps)[0] = 1.0f;
+        ok = *taps != NULL;
+    } else {
+        double *profile = recipe_profile(&r);
+        ok = profile && separable_normalised(profile, r.k, taps, KH, KW);
+        free(profile);
+    }
+    if (!ok) {
+        char shown[CB_SHOWN_PATH_SIZE];
+        cb_shown_path(spec, shown, sizeof shown);
+        snprintf(why, why_size, "out of memory for kernel '%s'", shown);
+    }
     return ok;
 }
 
-static bool ends_with_npy(const char *s)
-{
-    size_t n = strlen(s);
-    return n >= 4 && strcmp(s + n - 4, ".npy") == 0;
-}
+/* Like an input, a kernel file is .npy in any case (K.NPY too). */
+static bool ends_with_npy(const char *s) { return path_has_extension(s, ".npy"); }
 
 /* Depthwise bank: the same KH x KW taps for every channel. */
 static bool depthwise_bank(const float *taps, int64_t kh, int64_t kw, int64_t channels,
@@ -180,6 +230,76 @@ static bool dense_bank(const float_array *a, int64_t n, int64_t kh, int64_t kw, 
     return true;
 }
 
+/* The bank a kernel file of this shape gives for an image of `channels` channels (weights
+ * left NULL); false with a reason when the shapes do not fit together. */
+static bool file_bank_layout(const char *spec, const float_array *a, int64_t channels,
+                             kernel_bank *bank, char *why, size_t why_size)
+{
+    char shown[CB_SHOWN_PATH_SIZE];
+    cb_shown_path(spec, shown, sizeof shown);
+    if (a->ndim == 2) {
+        *bank = (kernel_bank){.N = channels, .groups = channels, .KH = a->shape[0], .KW = a->shape[1]};
+        return true;
+    }
+    if (a->ndim == 3 || a->ndim == 4) {
+        int64_t kc = a->shape[a->ndim - 1];
+        if (kc != channels) {
+            snprintf(why, why_size, "kernel %s has %lld channels but the image has %lld", shown,
+                     (long long)kc, (long long)channels);
+            return false;
+        }
+        const int64_t *dims = a->ndim == 3 ? a->shape : a->shape + 1;
+        *bank = (kernel_bank){.N = a->ndim == 3 ? 1 : a->shape[0], .groups = 1, .KH = dims[0],
+                              .KW = dims[1]};
+        return true;
+    }
+    snprintf(why, why_size,
+             "kernel %s has %d dimensions; expected (KH,KW), (KH,KW,C) or (N,KH,KW,C)", shown,
+             a->ndim);
+    return false;
+}
+
+/* Bytes of N x (channels/groups) x KH x KW floats, saturating. */
+static uint64_t bank_bytes(const kernel_bank *b, int64_t channels)
+{
+    uint64_t bytes = 0;
+    int64_t per_filter = 0;
+    if (b->groups <= 0 || __builtin_mul_overflow(channels / b->groups, b->KH, &per_filter) ||
+        __builtin_mul_overflow(per_filter, b->KW, &per_filter))
+        return UINT64_MAX;
+    if (__builtin_mul_overflow((uint64_t)b->N, (uint64_t)per_filter, &bytes) ||
+        __builtin_mul_overflow(bytes, sizeof(float), &bytes))
+        return UINT64_MAX;
+    return bytes;
+}
+
+static uint64_t add_saturating(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
+
+bool kernel_bank_shape(const char *spec, int64_t channels, kernel_bank *bank, uint64_t *build_bytes,
+                       char *why, size_t why_size)
+{
+    *bank = (kernel_bank){0};
+    *build_bytes = 0;
+    if (!ends_with_npy(spec)) {
+        named_recipe r;
+        int64_t kh, kw;
+        if (!parse_named(spec, &r, &kh, &kw, why, why_size)) return false;
+        *bank = (kernel_bank){.N = channels, .groups = channels, .KH = kh, .KW = kw};
+        /* the taps, the profile they come from, the bank */
+        *build_bytes = add_saturating(add_saturating((uint64_t)(kh * kw) * sizeof(float),
+                                                     (uint64_t)r.k * sizeof(double)),
+                                      bank_bytes(bank, channels));
+        return true;
+    }
+    float_array a;
+    if (!npy_read_shape(spec, &a, why, why_size) ||
+        !file_bank_layout(spec, &a, channels, bank, why, why_size))
+        return false;
+    /* the file's values as floats, the bank */
+    *build_bytes = add_saturating((uint64_t)a.count * sizeof(float), bank_bytes(bank, channels));
+    return true;
+}
+
 bool kernel_bank_from_spec(const char *spec, int64_t channels, kernel_bank *bank, char *why,
                            size_t why_size)
 {
@@ -194,28 +314,19 @@ bool kernel_bank_from_spec(const char *spec, int64_t channels, kernel_bank *bank
         return ok;
     }
     float_array a;
+    kernel_bank layout;
     if (!npy_read(spec, &a, why, why_size)) return false;
-    bool ok = false;
-    if (a.ndim == 2) {
-        ok = depthwise_bank(a.data, a.shape[0], a.shape[1], channels, bank);
-    } else if (a.ndim == 3 || a.ndim == 4) {
-        int64_t kc = a.shape[a.ndim - 1];
-        if (kc != channels) {
-            snprintf(why, why_size, "kernel %s has %lld channels but the image has %lld", spec,
-                     (long long)kc, (long long)channels);
-            float_array_free(&a);
-            return false;
-        }
-        if (a.ndim == 3) ok = dense_bank(&a, 1, a.shape[0], a.shape[1], kc, bank);
-        else ok = dense_bank(&a, a.shape[0], a.shape[1], a.shape[2], kc, bank);
-    } else {
-        snprintf(why, why_size,
-                 "kernel %s has %d dimensions; expected (KH,KW), (KH,KW,C) or (N,KH,KW,C)", spec,
-                 a.ndim);
+    if (!file_bank_layout(spec, &a, channels, &layout, why, why_size)) {
         float_array_free(&a);
         return false;
     }
-    if (!ok) snprintf(why, why_size, "out of memory for kernel %s", spec);
+    bool ok = a.ndim == 2 ? depthwise_bank(a.data, layout.KH, layout.KW, channels, bank)
+                          : dense_bank(&a, layout.N, layout.KH, layout.KW, channels, bank);
+    if (!ok) {
+        char shown[CB_SHOWN_PATH_SIZE];
+        cb_shown_path(spec, shown, sizeof shown);
+        snprintf(why, why_size, "out of memory for kernel %s", shown);
+    }
     float_array_free(&a);
     return ok;
 }

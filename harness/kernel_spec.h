@@ -25,4 +25,10 @@ bool kernel_bank_from_spec(const char *spec, int64_t channels, kernel_bank *bank
                            size_t why_size);
 void kernel_bank_free(kernel_bank *bank);
 
+/* What kernel_bank_from_spec would make, without making it: N, groups, KH and KW (weights
+ * NULL), and in build_bytes the most memory making it takes at once (a kernel file's values,
+ * the bank).  A kernel file's header is read, not its data.  For counting memory first. */
+bool kernel_bank_shape(const char *spec, int64_t channels, kernel_bank *bank, uint64_t *build_bytes,
+                       char *why, size_t why_size);
+
 #endif

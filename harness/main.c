@@ -1,4 +1,5 @@
 /* The convbench program: one subcommand per file (cmd_*.c), dispatched from this table. */
+#include "atomic_file.h"
 #include "cli.h"
 #include "commands.h"
 
@@ -26,6 +27,8 @@ static void usage(FILE *to)
 
 int main(int argc, char **argv)
 {
+    /* Ctrl-C (or a kill) while an output is being written leaves no temporary file behind. */
+    atomic_file_remove_on_signals();
     if (argc < 2) return cli_error("missing command (list, check, apply, bench); see convbench --help");
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(stdout);

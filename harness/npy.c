@@ -13,6 +13,9 @@
 #include "npy.h"
 
 #include "atomic_file.h"
+#include "convbench.h"
+#include "input_file.h"
+#include "printable.h"
 
 #include <errno.h>
 #include <float.h>
@@ -52,7 +55,9 @@ static bool reject(const char *path, char *why, size_t why_size, const char *for
 {
     if (!why || !why_size)
         return false;
-    int prefix = snprintf(why, why_size, "%s: ", path);
+    char shown[CB_SHOWN_PATH_SIZE];
+    cb_shown_path(path, shown, sizeof shown);
+    int prefix = snprintf(why, why_size, "%s: ", shown);
     if (prefix >= 0 && (size_t)prefix < why_size) {
         va_list args;
         va_start(args, format);
@@ -591,30 +596,43 @@ static bool read_header(const npy_source *src, FILE *fp, uint32_t header_length,
     return ok;
 }
 
-/* The whole .npy from fp's first byte; file_size is the stream's length, trusted for the checks. */
-static bool read_stream(const npy_source *src, FILE *fp, int64_t file_size, float_array *out)
+/* Everything before the data, checked against the file's size: the header, the element type
+ * and the shape (into info: ndim, shape and count).  Leaves fp at the first data byte. */
+static bool read_layout(const npy_source *src, FILE *fp, int64_t file_size, npy_header *h,
+                        const struct element_type **type, bool *big_endian, float_array *info)
 {
     int64_t header_start = 0;
     uint32_t header_length = 0;
     if (!read_preamble(src, fp, file_size, &header_start, &header_length))
         return false;
-    npy_header h;
-    if (!read_header(src, fp, header_length, &h))
+    if (!read_header(src, fp, header_length, h))
         return false;
-    const struct element_type *type = NULL;
-    bool big_endian = false;
-    if (!interpret_descr(src, h.descr, &type, &big_endian))
+    if (!interpret_descr(src, h->descr, type, big_endian))
         return false;
-    if (!check_shape(src, &h))
+    if (!check_shape(src, h))
         return false;
     int64_t count = 0, data_bytes = 0;
-    if (!compute_sizes(src, &h, type->size, &count, &data_bytes))
+    if (!compute_sizes(src, h, (*type)->size, &count, &data_bytes))
         return false;
     int64_t available = file_size - header_start - (int64_t)header_length;
     if (data_bytes > available)
         return REJECT(src, "truncated: header says %" PRId64 " bytes of data, file has %" PRId64, data_bytes,
                       available);
+    *info = (float_array){.ndim = h->ndim, .count = count};
+    memcpy(info->shape, h->shape, sizeof h->shape);
+    return true;
+}
 
+/* The whole .npy from fp's first byte; file_size is the stream's length, trusted for the checks. */
+static bool read_stream(const npy_source *src, FILE *fp, int64_t file_size, float_array *out)
+{
+    npy_header h;
+    const struct element_type *type = NULL;
+    bool big_endian = false;
+    float_array layout;
+    if (!read_layout(src, fp, file_size, &h, &type, &big_endian, &layout))
+        return false;
+    int64_t count = layout.count;
     float *data = malloc((size_t)count * sizeof *data);
     if (!data)
         return REJECT(src, "out of memory for %" PRId64 " elements", count);
@@ -622,24 +640,11 @@ static bool read_stream(const npy_source *src, FILE *fp, int64_t file_size, floa
         free(data);
         return false;
     }
+    *out = layout;
     out->data = data;
-    out->ndim = h.ndim;
-    memcpy(out->shape, h.shape, sizeof h.shape);
-    out->count = count;
     return true;
 }
 
-static bool read_open_file(const npy_source *src, FILE *fp, float_array *out)
-{
-    struct stat st;
-    if (fstat(fileno(fp), &st) != 0)
-        return REJECT(src, "cannot stat: %s", strerror(errno));
-    if (S_ISDIR(st.st_mode))
-        return REJECT(src, "%s", strerror(EISDIR));
-    if (!S_ISREG(st.st_mode))
-        return REJECT(src, "not a regular file (pipes and devices cannot be checked for size)");
-    return read_stream(src, fp, (int64_t)st.st_size, out);
-}
 
 bool npy_read_memory(const void *bytes, size_t size, const char *name, float_array *out, char *why,
                      size_t why_size)
@@ -660,26 +665,49 @@ bool npy_read_memory(const void *bytes, size_t size, const char *name, float_arr
     return ok;
 }
 
+/* The file through input_file's guard: regular files only, no waiting on a FIFO. */
+static FILE *open_input(const npy_source *src, int64_t *size)
+{
+    char reason[CB_WHY_SIZE];
+    FILE *fp = cb_input_file_open(src->path, 0, size, reason, sizeof reason);
+    if (!fp) {
+        char shown[CB_SHOWN_PATH_SIZE];
+        cb_shown_path(src->path, shown, sizeof shown);
+        if (src->why && src->why_size)
+            snprintf(src->why, src->why_size, "cannot open %s: %s", shown, reason);
+    }
+    return fp;
+}
+
 bool npy_read(const char *path, float_array *out, char *why, size_t why_size)
 {
     memset(out, 0, sizeof *out);
     if (!path)
         path = "(null)";
     npy_source src = {path, why, why_size};
-    /* Checked before opening, because opening a FIFO for reading blocks until a writer comes. */
-    struct stat st;
-    bool exists = stat(path, &st) == 0;
-    if (exists && S_ISDIR(st.st_mode))
-        return REJECT(&src, "%s", strerror(EISDIR));
-    if (exists && !S_ISREG(st.st_mode))
-        return REJECT(&src, "not a regular file (pipes and devices cannot be checked for size)");
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        if (why && why_size)
-            snprintf(why, why_size, "cannot open %s: %s", path, strerror(errno));
+    int64_t size;
+    FILE *fp = open_input(&src, &size);
+    if (!fp)
         return false;
-    }
-    bool ok = read_open_file(&src, fp, out);
+    bool ok = read_stream(&src, fp, size, out);
+    fclose(fp);
+    return ok;
+}
+
+bool npy_read_shape(const char *path, float_array *shape, char *why, size_t why_size)
+{
+    memset(shape, 0, sizeof *shape);
+    if (!path)
+        path = "(null)";
+    npy_source src = {path, why, why_size};
+    int64_t size;
+    FILE *fp = open_input(&src, &size);
+    if (!fp)
+        return false;
+    npy_header h;
+    const struct element_type *type = NULL;
+    bool big_endian = false;
+    bool ok = read_layout(&src, fp, size, &h, &type, &big_endian, shape);
     fclose(fp);
     return ok;
 }

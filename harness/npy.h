@@ -16,6 +16,11 @@
  * "x.npy: truncated: header says 400 bytes of data, file has 12". */
 bool npy_read(const char *path, float_array *out, char *why, size_t why_size);
 
+/* The header alone: ndim, shape and count of the array npy_read would return, data left
+ * NULL, with every check of npy_read but the reading of the elements (a truncated file is
+ * refused here too).  For counting memory before the data is read. */
+bool npy_read_shape(const char *path, float_array *shape, char *why, size_t why_size);
+
 /* The same from `size` bytes in memory (the whole file's contents); `name` stands for the path
  * in messages. */
 bool npy_read_memory(const void *bytes, size_t size, const char *name, float_array *out, char *why,

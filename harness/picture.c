@@ -8,6 +8,9 @@
 #include "picture.h"
 
 #include "atomic_file.h"
+#include "convbench.h"
+#include "input_file.h"
+#include "printable.h"
 #include "stb_guard.h"
 
 #include <ctype.h>
@@ -26,8 +29,10 @@
 
 static bool fail_read(const char *path, const char *reason, char *why, size_t why_size)
 {
+    char shown[CB_SHOWN_PATH_SIZE];
+    cb_shown_path(path, shown, sizeof shown);
     if (why && why_size)
-        snprintf(why, why_size, "cannot read picture %s: %s", path, reason);
+        snprintf(why, why_size, "cannot read picture %s: %s", shown, reason);
     return false;
 }
 
@@ -295,20 +300,67 @@ bool picture_read(const char *path, float_array *out, char *why, size_t why_size
     memset(out, 0, sizeof *out);
     if (!path)
         path = "(null)";
-    /* Checked before opening, because opening a FIFO for reading blocks until a writer comes. */
-    struct stat st;
-    bool exists = stat(path, &st) == 0;
-    if (exists && S_ISDIR(st.st_mode))
-        return fail_read(path, strerror(EISDIR), why, why_size);
-    if (exists && !S_ISREG(st.st_mode))
-        return fail_read(path, "not a regular file", why, why_size);
-    FILE *fp = fopen(path, "rb");
+    char reason[CB_WHY_SIZE];
+    int64_t size;
+    FILE *fp = cb_input_file_open(path, 0, &size, reason, sizeof reason);
     if (!fp)
-        return fail_read(path, strerror(errno), why, why_size);
-    bool ok = fstat(fileno(fp), &st) == 0 ? read_stream(fp, path, (int64_t)st.st_size, out, why, why_size)
-                                          : fail_read(path, strerror(errno), why, why_size);
+        return fail_read(path, reason, why, why_size);
+    bool ok = read_stream(fp, path, size, out, why, why_size);
     fclose(fp);
     return ok;
+}
+
+/* Header bytes examined for a picture's size: all of any ordinary file; a JPEG whose frame
+ * header comes later than this is refused by picture_read_shape. */
+#define SHAPE_PROBE_BYTES ((int64_t)64 << 20)
+
+bool picture_read_shape(const char *path, float_array *shape, uint64_t *read_bytes, char *why,
+                        size_t why_size)
+{
+    memset(shape, 0, sizeof *shape);
+    *read_bytes = 0;
+    if (!path)
+        path = "(null)";
+    char reason[CB_WHY_SIZE];
+    int64_t size;
+    FILE *fp = cb_input_file_open(path, 0, &size, reason, sizeof reason);
+    if (!fp)
+        return fail_read(path, reason, why, why_size);
+    int64_t width = 0, height = 0, channels = 0, sample_bytes = 1;
+    bool own_decoder = false, ok = true;
+    pnm_header pnm;
+    if (read_pnm_header(fp, &pnm)) {
+        width = pnm.width, height = pnm.height, channels = pnm.channels;
+        sample_bytes = pnm.maxval > 255 ? 2 : 1;
+        own_decoder = sample_bytes == 2;
+    } else {
+        int64_t probe = size < SHAPE_PROBE_BYTES ? size : SHAPE_PROBE_BYTES;
+        unsigned char *bytes = malloc(probe > 0 ? (size_t)probe : 1);
+        int w = 0, h = 0, c = 0;
+        rewind(fp);
+        if (!bytes)
+            ok = fail_read(path, "out of memory", why, why_size);
+        else if (fread(bytes, 1, (size_t)probe, fp) != (size_t)probe)
+            ok = fail_read(path, "read error or file changed while reading", why, why_size);
+        else if (!stbi_info_from_memory(bytes, (int)probe, &w, &h, &c) || w == 0 || h == 0 || c < 1 || c > 4)
+            ok = fail_read(path, "not a picture whose size can be read from its header", why, why_size);
+        else if (stbi_is_16_bit_from_memory(bytes, (int)probe))
+            sample_bytes = 2;
+        width = llabs((int64_t)w), height = llabs((int64_t)h), channels = c;
+        free(bytes);
+    }
+    fclose(fp);
+    if (!ok)
+        return false;
+    int64_t count = width * height * channels; /* each factor <= 1e9 or an int: no overflow */
+    *shape = (float_array){.ndim = channels == 1 ? 2 : 3, .count = count,
+                           .shape = {height, width, channels == 1 ? 0 : channels}};
+    /* the floats returned; through stb also the file's bytes, stb's samples and, for PNG, its
+     * inflated scanlines (about as many bytes again) */
+    uint64_t floats = (uint64_t)count * sizeof(float);
+    *read_bytes = own_decoder ? floats
+                              : floats + (uint64_t)size + 2 * (uint64_t)count * (uint64_t)sample_bytes;
+    return true;
 }
 
 bool picture_read_memory(const void *bytes, size_t size, const char *name, float_array *out, char *why,

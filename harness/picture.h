@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "float_array.h"
 
@@ -18,6 +19,13 @@
  * stb_guard.h lists are refused before stb decodes them.
  * On failure `out` is left zeroed and `why` says "cannot read picture <path>: <reason>". */
 bool picture_read(const char *path, float_array *out, char *why, size_t why_size);
+
+/* The shape picture_read would return (data left NULL) from the file's header alone, and in
+ * read_bytes the most memory picture_read takes for it at once (the floats returned, and for
+ * pictures stb decodes the file's bytes and stb's own buffers).  For counting memory before a
+ * picture is decoded: a 200 KB PNG can claim 16000 x 16000 pixels. */
+bool picture_read_shape(const char *path, float_array *shape, uint64_t *read_bytes, char *why,
+                        size_t why_size);
 
 /* The same from `size` bytes in memory (the whole file's contents); `name` stands for the path
  * in messages. */

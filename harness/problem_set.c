@@ -1,6 +1,10 @@
 /* Problem-set files; see problem_set.h.  The field syntax is the library's cb_problem_parse;
  * this file adds the name, the comments, the required fields and the file:line messages. */
+#define _POSIX_C_SOURCE 200809L /* getline */
 #include "problem_set.h"
+
+#include "input_file.h"
+#include "printable.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -40,17 +44,24 @@ static bool take_name(char *line, char *name, size_t size, char *why, size_t why
         char *value = s + 5;
         size_t len = strcspn(value, " \t\r\n");
         if (len == 0 || len >= size) {
-            snprintf(why, why_size, "name must be 1-%zu characters", size - 1);
+            snprintf(why, why_size, "name must be 1-%zu bytes", size - 1);
             return false;
-        }
-        for (size_t i = 0; i < len; i++) {
-            if (value[i] == ',' || value[i] == '"' || !isprint((unsigned char)value[i])) {
-                snprintf(why, why_size, "name '%.*s' may not hold commas or quotes", (int)len, value);
-                return false;
-            }
         }
         memcpy(name, value, len);
         name[len] = '\0';
+        /* names go into CSV rows, plots and terminals: printable text (UTF-8 welcome), no
+         * CSV quoting characters */
+        if (strpbrk(name, ",\"")) {
+            snprintf(why, why_size, "name '%s' may not hold commas or quotes", name);
+            return false;
+        }
+        if (!cb_is_printable(name)) {
+            char shown[CB_SHOWN_PATH_SIZE];
+            cb_printable(name, shown, sizeof shown);
+            snprintf(why, why_size, "name '%s' holds control characters or bytes that are not UTF-8",
+                     shown);
+            return false;
+        }
         memset(s, ' ', (size_t)(value + len - s));
         return true;
     }
@@ -60,8 +71,8 @@ static bool take_name(char *line, char *name, size_t size, char *why, size_t why
 bool problem_line_parse(const char *text, named_problem *out, bool *empty, char *why,
                         size_t why_size)
 {
-    char line[1024];
-    size_t len = strcspn(text, "#");
+    char line[PROBLEM_LINE_MAX + 1];
+    size_t len = strcspn(text, "#\r\n");
     if (len >= sizeof line) {
         snprintf(why, why_size, "line is longer than %zu characters", sizeof line - 1);
         return false;
@@ -99,34 +110,44 @@ bool problem_list_add(problem_list *list, const named_problem *p)
 
 bool problem_set_load(const char *path, problem_list *list, char *why, size_t why_size)
 {
-    FILE *f = fopen(path, "r");
+    char shown[CB_SHOWN_PATH_SIZE], reason[CB_WHY_SIZE];
+    cb_shown_path(path, shown, sizeof shown);
+    int64_t size;
+    FILE *f = cb_input_file_open(path, PROBLEM_SET_MAX_BYTES, &size, reason, sizeof reason);
     if (!f) {
-        snprintf(why, why_size, "cannot open problem set %s: %s", path, strerror(errno));
+        snprintf(why, why_size, "cannot open problem set %s: %s", shown, reason);
         return false;
     }
-    char line[1100];
+    char *line = NULL;
+    size_t capacity = 0;
+    ssize_t length;
     int number = 0;
     bool ok = true;
-    while (ok && fgets(line, sizeof line, f)) {
+    while (ok && (length = getline(&line, &capacity, f)) >= 0) {
         number++;
-        char reason[CB_WHY_SIZE];
         named_problem p;
         bool empty;
-        if (!strchr(line, '\n') && !feof(f)) {
-            snprintf(why, why_size, "%s:%d: line is too long", path, number);
+        size_t text = strcspn(line, "\r\n");
+        if (memchr(line, '\0', (size_t)length)) {
+            snprintf(why, why_size, "%s:%d: line holds a NUL byte", shown, number);
+            ok = false;
+        } else if (text > PROBLEM_LINE_MAX) {
+            snprintf(why, why_size, "%s:%d: line is longer than %d characters", shown, number,
+                     PROBLEM_LINE_MAX);
             ok = false;
         } else if (!problem_line_parse(line, &p, &empty, reason, sizeof reason)) {
-            snprintf(why, why_size, "%s:%d: %s", path, number, reason);
+            snprintf(why, why_size, "%s:%d: %s", shown, number, reason);
             ok = false;
         } else if (!empty && !problem_list_add(list, &p)) {
-            snprintf(why, why_size, "%s:%d: out of memory", path, number);
+            snprintf(why, why_size, "%s:%d: out of memory", shown, number);
             ok = false;
         }
     }
     if (ok && ferror(f)) {
-        snprintf(why, why_size, "cannot read %s: %s", path, strerror(errno));
+        snprintf(why, why_size, "cannot read %s: %s", shown, strerror(errno));
         ok = false;
     }
+    free(line);
     fclose(f);
     return ok;
 }

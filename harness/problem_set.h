@@ -8,6 +8,9 @@
 #include "convbench.h"
 
 #define PROBLEM_NAME_SIZE 64
+/* Characters a line may have (not counting its end); a problem set may be 16 MiB. */
+#define PROBLEM_LINE_MAX 1023
+#define PROBLEM_SET_MAX_BYTES ((int64_t)16 << 20)
 
 typedef struct {
     char name[PROBLEM_NAME_SIZE];

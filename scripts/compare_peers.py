@@ -41,7 +41,6 @@ import math
 import os
 import platform
 import socket
-import stat
 import statistics
 import sys
 import time
@@ -54,6 +53,7 @@ SCRIPT_DIR = os.path.dirname(os.path.abspath(__file__))
 PROJECT_DIR = os.path.dirname(SCRIPT_DIR)
 sys.path.insert(0, SCRIPT_DIR)
 import report as bench_csv  # noqa: E402  (the schema and its checks live in one place)
+import atomic_output  # noqa: E402  (outputs written as the C program writes them)
 
 PROG = "compare_peers.py"
 DEFAULT_PROBLEMS = os.path.join(PROJECT_DIR, "data", "grid.txt")
@@ -94,9 +94,9 @@ class Problem:
     fill: float = 0.0
 
     def match_key(self):
-        """What identifies the problem in a bench CSV (which has no fill column)."""
+        """What identifies the problem in a bench CSV (schema 1 CSVs read as fill 0)."""
         return (self.C, self.H, self.W, self.N, self.groups, self.KH, self.KW, self.SY,
-                self.SX, self.mode, self.boundary, self.op)
+                self.SX, self.mode, self.boundary, self.op, float(self.fill))
 
     def multiply_adds(self):
         return self.H * self.W * self.KH * self.KW * self.N * (self.C // self.groups)
@@ -104,7 +104,8 @@ class Problem:
 
 def bench_row_key(row):
     p = row.problem
-    return (p.C, p.H, p.W, p.N, p.groups, p.KH, p.KW, p.SY, p.SX, p.mode, p.boundary, p.op)
+    return (p.C, p.H, p.W, p.N, p.groups, p.KH, p.KW, p.SY, p.SX, p.mode, p.boundary, p.op,
+            float(p.fill))
 
 
 INT_FIELDS = ("C", "H", "W", "N", "groups", "KH", "KW", "SY", "SX")
@@ -811,13 +812,20 @@ def cpu_model():
     return platform.processor() or "unknown"
 
 
-def is_device_or_pipe(path):
-    """/dev/stdout, /dev/full, a FIFO: what a rename onto the path would destroy."""
+def write_atomically(outputs):
+    """{path: text}: each written to its own exclusive temporary file, then all renamed
+    (atomic_output: devices and pipes written directly, links followed to their file)."""
+    staged = atomic_output.Staged()
     try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        return False
-    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+        for path, text in outputs.items():
+            if atomic_output.is_device_or_pipe(path):
+                write_text_to(path, text, path)
+            else:
+                staged.stage(path, lambda temporary, text=text, path=path:
+                             write_text_to(temporary, text, path))
+        staged.commit()
+    finally:
+        staged.discard()
 
 
 def write_text_to(path, text, name):
@@ -827,29 +835,6 @@ def write_text_to(path, text, name):
             f.write(text)
     except OSError as e:
         raise OSError(e.errno, e.strerror, name) from e
-
-
-def write_atomically(outputs):
-    """{path: text}: each written to a temporary name beside it, then all renamed.  A device or
-    pipe is written directly (a rename would replace the device node); through a symbolic link,
-    the file it names is replaced and the link kept."""
-    staged = []
-    try:
-        for path, text in outputs.items():
-            if is_device_or_pipe(path):
-                write_text_to(path, text, path)
-                continue
-            target = os.path.realpath(path) if os.path.islink(path) else os.path.abspath(path)
-            temporary = os.path.join(os.path.dirname(target),
-                                     f".{os.path.basename(target)}.{os.getpid()}.tmp")
-            staged.append((temporary, target))
-            write_text_to(temporary, text, path)
-        for temporary, target in staged:
-            os.replace(temporary, target)
-    finally:
-        for temporary, _ in staged:
-            if os.path.exists(temporary):
-                os.remove(temporary)
 
 
 def check_writable(path):
@@ -919,6 +904,7 @@ def warn_on_disagreement(cell):
 
 
 def main(argv):
+    atomic_output.remove_on_signals()
     try:
         args = parse_args(argv)
         markdown, peers_csv = compare(args)

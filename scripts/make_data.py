@@ -9,6 +9,8 @@ import warnings
 import numpy as np
 from PIL import Image
 
+import atomic_output
+
 
 def scipy_pictures():
     """ascent and face as uint8 arrays, from wherever this SciPy keeps them locally."""
@@ -24,9 +26,8 @@ def scipy_pictures():
 
 
 def save_png(array, path):
-    tmp = path + ".tmp"
-    Image.fromarray(np.clip(array, 0, 255).astype(np.uint8)).save(tmp, format="PNG")
-    os.replace(tmp, path)
+    picture = Image.fromarray(np.clip(array, 0, 255).astype(np.uint8))
+    atomic_output.write_with(path, lambda temporary: picture.save(temporary, format="PNG"))
     print(f"wrote {path} {array.shape}")
 
 

@@ -8,6 +8,8 @@ import tempfile
 
 from PIL import Image
 
+import atomic_output
+
 EXAMPLES = [
     ("original", ["--kernel", "identity"]),
     ("gaussian:9:2", ["--kernel", "gaussian:9:2", "--boundary", "mirror"]),
@@ -18,6 +20,7 @@ PANEL = 256
 
 
 def main():
+    atomic_output.remove_on_signals()
     convbench, data, out = sys.argv[1:4]
     source = os.path.join(data, "ascent.png")
     panels = []
@@ -29,15 +32,9 @@ def main():
     sheet = Image.new("L", (PANEL * len(panels), PANEL))
     for i, panel in enumerate(panels):
         sheet.paste(panel, (i * PANEL, 0))
-    # Under a temporary name, renamed when complete: a failed save leaves the old picture.
-    temporary = os.path.join(os.path.dirname(os.path.abspath(out)),
-                             f".{os.path.basename(out)}.{os.getpid()}.tmp")
-    try:
-        sheet.save(temporary, format="PNG", optimize=True)
-        os.replace(temporary, out)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
+    # Under an exclusive temporary name, renamed when complete: a failed save leaves the old
+    # picture.
+    atomic_output.write_with(out, lambda path: sheet.save(path, format="PNG", optimize=True))
     print(f"wrote {out}")
 
 

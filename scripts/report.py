@@ -12,7 +12,8 @@ For results/host-2026-11-21.csv it writes, into DIR (default: the CSV's folder):
 A plot with nothing to show is skipped with a message (and an older file of that name removed,
 so the folder never mixes plots of different runs).
 
-Only the CSV is read (schema 1: exactly the columns of COLUMNS below).  The whole file is checked
+Only the CSV is read (schema 2: exactly the columns of COLUMNS below; schema 1, the same without
+`fill`, is read too, its problems having fill 0).  The whole file is checked
 before anything is written: a malformed CSV gets one line on stderr naming the file and line,
 exit status 2, and no output.  Each output is written under a temporary name and renamed, so a
 final name never holds a half-written file.  A failure to write gives exit status 1.
@@ -28,13 +29,17 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-SCHEMA_VERSION = 1
+import atomic_output
+
+SCHEMA_VERSION = 2
 COLUMNS = (
     "schema", "when", "host", "cpu", "impl", "isa", "threads", "name",
-    "C", "H", "W", "N", "groups", "KH", "KW", "SY", "SX", "mode", "boundary", "op",
+    "C", "H", "W", "N", "groups", "KH", "KW", "SY", "SX", "mode", "boundary", "op", "fill",
     "status", "reason", "reps", "plan_s", "min_s", "median_s", "mad_s", "gflops",
     "peak_gflops", "pct_peak", "bandwidth_gbs", "err_over_bound",
 )
+# Each schema's columns; schema 1 had no fill (its problems all had fill 0).
+COLUMNS_BY_SCHEMA = {1: tuple(c for c in COLUMNS if c != "fill"), 2: COLUMNS}
 SIZE_COLUMNS = ("threads", "C", "H", "W", "N", "groups", "KH", "KW", "SY", "SX")
 TIMING_COLUMNS = ("plan_s", "min_s", "median_s", "mad_s", "gflops", "peak_gflops",
                   "pct_peak", "bandwidth_gbs", "err_over_bound")
@@ -77,6 +82,7 @@ class Problem:
     mode: str
     boundary: str
     op: str
+    fill: float = 0.0
 
     def output_size(self):
         """(OH, OW) by DESIGN.md section 1: valid/same/full, then ceil(size / stride)."""
@@ -139,10 +145,12 @@ def read_text(path):
 
 
 def check_header(header):
+    """The schema whose columns the header names; CsvError otherwise."""
     if header is None:
         raise CsvError("empty file, expected the convbench CSV header", 1)
-    if tuple(header) == COLUMNS:
-        return
+    for schema, columns in COLUMNS_BY_SCHEMA.items():
+        if tuple(header) == columns:
+            return schema
     missing = [c for c in COLUMNS if c not in header]
     unknown = [c for c in header if c not in COLUMNS]
     if missing or unknown:
@@ -207,13 +215,24 @@ def parse_timing(fields, ok):
     return reps, timing
 
 
-def parse_row(values, line):
-    if len(values) != len(COLUMNS):
-        raise CsvError(f"{len(values)} fields, expected {len(COLUMNS)}")
-    fields = dict(zip(COLUMNS, values))
+def parse_fill(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise CsvError(f"fill '{text}' is not a number") from None
+    if not math.isfinite(value):
+        raise CsvError(f"fill {text} is not finite")
+    return value
+
+
+def parse_row(values, line, file_schema=SCHEMA_VERSION):
+    columns = COLUMNS_BY_SCHEMA[file_schema]
+    if len(values) != len(columns):
+        raise CsvError(f"{len(values)} fields, expected {len(columns)}")
+    fields = dict(zip(columns, values))
     schema = parse_int("schema", fields["schema"])
-    if schema != SCHEMA_VERSION:
-        raise CsvError(f"schema {schema}, this script reads schema {SCHEMA_VERSION}")
+    if schema != file_schema:
+        raise CsvError(f"schema {schema} in a file whose header is schema {file_schema}")
     if not fields["name"] or not fields["impl"]:
         raise CsvError("empty name or impl")
     sizes = {c: parse_int(c, fields[c]) for c in SIZE_COLUMNS}
@@ -222,7 +241,8 @@ def parse_row(values, line):
     problem = Problem(fields["name"], *(sizes[c] for c in SIZE_COLUMNS[1:]),
                       parse_choice("mode", fields["mode"]),
                       parse_choice("boundary", fields["boundary"]),
-                      parse_choice("op", fields["op"]))
+                      parse_choice("op", fields["op"]),
+                      parse_fill(fields.get("fill", "0")))
     reps, timing = parse_timing(fields, ok)
     return Row(line, parse_when(fields["when"], ok), fields["host"], fields["cpu"],
                fields["impl"], parse_choice("isa", fields["isa"]), sizes["threads"], problem,
@@ -233,13 +253,13 @@ def load_rows(path):
     """Every row of the CSV, checked; raises CsvError at the first problem."""
     reader = csv.reader(io.StringIO(read_text(path), newline=""))
     try:
-        check_header(next(reader, None))
+        schema = check_header(next(reader, None))
         rows = []
         for values in reader:
             if not values:     # a blank line carries no row
                 continue
             try:
-                rows.append(parse_row(values, reader.line_num))
+                rows.append(parse_row(values, reader.line_num, schema))
             except CsvError as e:
                 raise CsvError(str(e), reader.line_num) from None
     except csv.Error as e:
@@ -766,36 +786,6 @@ def draw_speedup_panel(ax, impl, lines, styles, peaks):
 
 # ---------------------------------------------------------------- writing
 
-class StagedOutputs:
-    """Files written under temporary names and renamed only once all are complete."""
-
-    def __init__(self, directory):
-        self.directory = directory
-        self.pending = []    # (temporary path, final path)
-
-    def stage(self, final_name, render):
-        """render(temporary path) writes the file, or returns why it has nothing to write."""
-        final = os.path.join(self.directory, final_name)
-        temporary = os.path.join(self.directory, f".{final_name}.{os.getpid()}.tmp")
-        self.pending.append((temporary, final))
-        why = render(temporary)
-        if why:
-            self.pending.pop()
-        return why
-
-    def commit(self):
-        for temporary, final in self.pending:
-            os.replace(temporary, final)
-            print(f"wrote {final}")
-        self.pending = []
-
-    def discard(self):
-        for temporary, _ in self.pending:
-            if os.path.exists(temporary):
-                os.remove(temporary)
-        self.pending = []
-
-
 def write_text(path, text):
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
@@ -803,12 +793,14 @@ def write_text(path, text):
 
 def write_outputs(rows, csv_path, out_dir):
     stem = os.path.splitext(os.path.basename(csv_path))[0]
-    staged = StagedOutputs(out_dir)
+    staged = atomic_output.Staged()
     try:
         summary = summary_markdown(rows, os.path.basename(csv_path))
-        staged.stage(f"{stem}-summary.md", lambda path: write_text(path, summary))
-        stale = write_plots(rows, stem, staged)
-        staged.commit()
+        staged.stage(os.path.join(out_dir, f"{stem}-summary.md"),
+                     lambda path: write_text(path, summary))
+        stale = write_plots(rows, stem, out_dir, staged)
+        for final in staged.commit():
+            print(f"wrote {final}")
     finally:
         staged.discard()
     for name, why in stale:
@@ -820,7 +812,7 @@ def write_outputs(rows, csv_path, out_dir):
             print(f"removed the older {final}")
 
 
-def write_plots(rows, stem, staged):
+def write_plots(rows, stem, out_dir, staged):
     """Renders each plot to a staged file; returns [(name, why)] of the plots skipped."""
     plt = load_pyplot()
     styles = implementation_styles(rows, plt)
@@ -830,13 +822,15 @@ def write_plots(rows, stem, staged):
     for suffix, plot in (("gflops", plot_gflops), ("winner", plot_winner),
                          ("threads", plot_threads)):
         name = f"{stem}-{suffix}.png"
-        why = staged.stage(name, lambda path: plot(rows, path, plt, styles, host_text))
+        why = staged.stage(os.path.join(out_dir, name),
+                           lambda path: plot(rows, path, plt, styles, host_text))
         if why:
             skipped.append((name, why))
     return skipped
 
 
 def main(argv):
+    atomic_output.remove_on_signals()
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("csv", help="a CSV written by `convbench bench`")
     parser.add_argument("--out-dir", help="where to write (default: the CSV's folder)")
