@@ -1,15 +1,16 @@
 /* fuzz_problem_line: the problem-set line parser (problem_line_parse over cb_problem_parse) on
  * arbitrary text, one line per input line as problem_set_load feeds it.  A parsed problem must
- * be valid (cb_problem_shape accepts it), have a printable name without commas or quotes, and
+ * be valid (cb_problem_shape accepts it), have a printable name (UTF-8 allowed) without commas
+ * or quotes, and
  * survive the round trip through cb_problem_format and cb_problem_parse unchanged (bit for bit,
  * fill value included).  cb_problem_parse also runs alone from the defaults, where it need not
  * give a valid problem but must not misbehave. */
 #include "fuzz_input.h"
 
 #include "convbench.h"
+#include "printable.h"
 #include "problem_set.h"
 
-#include <ctype.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -47,8 +48,7 @@ static void check_line(const char *line)
     FUZZ_CHECK(cb_problem_shape(&np.problem, &shape, why, sizeof why) == CB_OK,
                "accepted an invalid problem: %s", why);
     FUZZ_CHECK(np.name[0] != '\0' && strlen(np.name) < sizeof np.name, "bad name");
-    for (const char *c = np.name; *c; c++)
-        FUZZ_CHECK(isprint((unsigned char)*c) && *c != ',' && *c != '"', "name '%s'", np.name);
+    FUZZ_CHECK(cb_is_printable(np.name) && !strpbrk(np.name, ",\""), "name '%s'", np.name);
     check_round_trip(&np.problem);
     volatile double flops = cb_problem_flops(&np.problem);
     (void)flops;

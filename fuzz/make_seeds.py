@@ -134,6 +134,32 @@ def kernel_spec_seeds(root):
         write(root, "kernel_spec", spec.replace(":", "-") + ".spec", bytes([channels]) + spec.encode())
 
 
+def cli_seeds(root):
+    """Argument lists for fuzz_cli, one argument per line, naming its fixtures."""
+    lines = {
+        "apply-box": ["apply", "--kernel", "box:3", "image.npy", "out.npy"],
+        "apply-picture": ["apply", "--kernel", "gaussian:5:1", "--boundary", "mirror", "rgb.ppm",
+                          "out.png", "--normalize"],
+        "apply-bank": ["apply", "--kernel", "bank.npy", "--mode", "full", "--op", "conv",
+                       "--stride", "2,1", "rgb.png", "out.npy"],
+        "apply-impl": ["apply", "--impl", "fft__fftw", "--kernel", "kernel.npy",
+                       "--fill-value", "2.5", "image.npy", "out.npy"],
+        "apply-injected": ["apply", "--stride", "1 mode=full", "--kernel", "box:3", "image.npy",
+                           "out.npy"],
+        "apply-fifo": ["apply", "--kernel", "fifo", "fifo", "loop-a.npy"],
+        "bench-sweep": ["bench", "--sizes", "8,9", "--ksizes", "3", "--channels", "3",
+                        "--groups", "3", "--filters", "3", "--impl", "naive__scalar,direct__avx2",
+                        "--out", "r.csv"],
+        "bench-problems": ["bench", "--problems", "problems.txt", "--threads", "1,2",
+                           "--impl", "views__scalar", "--out", "r.csv"],
+        "bench-resume": ["bench", "--problems", "problems.txt", "--impl", "naive__scalar",
+                         "--out", "r.csv", "--resume"],
+        "bench-empty-impl": ["bench", "--impl", ",", "--sizes", "8", "--ksizes", "3"],
+    }
+    for name, args in lines.items():
+        write(root, "cli", name + ".txt", "\n".join(args).encode())
+
+
 MODES = {"valid": 0, "same": 1, "full": 2}
 BOUNDARIES = {"constant": 0, "symmetric": 1, "mirror": 2, "replicate": 3, "wrap": 4}
 
@@ -181,6 +207,7 @@ def main():
     problem_line_seeds(root)
     kernel_spec_seeds(root)
     impls_seeds(root)
+    cli_seeds(root)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_TIMEOUT ?= 30
 FUZZ_RSS_MB ?= 2048
 FUZZ_FLAGS ?=
-FUZZ_TARGETS ?= npy picture problem_line kernel_spec impls
+FUZZ_TARGETS ?= npy picture problem_line kernel_spec impls cli
 
 # The fuzz build is sanitized either way, so `make test`'s second, sanitized pass
 # (BUILD=build/sanitized SANITIZE=1) reuses the first pass's binaries instead of rebuilding.
@@ -76,10 +76,11 @@ fuzz-build: $(FUZZ_BINS)
 .PRECIOUS: $(FUZZ_DIR)/obj/%.o
 
 # $(call fuzz_session,TARGET): one session of FUZZ_SECONDS; writes only under $(FUZZ_DIR).
-fuzz_session = $(FUZZ_DIR)/fuzz_$(1) $(if $(wildcard fuzz/$(1).dict),-dict=fuzz/$(1).dict) \
+# Paths are absolute: fuzz_cli works in a folder of its own.
+fuzz_session = $(abspath $(FUZZ_DIR))/fuzz_$(1) $(if $(wildcard fuzz/$(1).dict),-dict=$(abspath fuzz/$(1).dict)) \
 	-max_total_time=$(FUZZ_SECONDS) -timeout=$(FUZZ_TIMEOUT) -rss_limit_mb=$(FUZZ_RSS_MB) \
-	-artifact_prefix=$(FUZZ_DIR)/artifacts/$(1)- -print_final_stats=1 $(FUZZ_FLAGS) \
-	$(FUZZ_DIR)/corpus/$(1) tests/corpus/$(1) $(wildcard tests/corpus/regress/$(1))
+	-artifact_prefix=$(abspath $(FUZZ_DIR))/artifacts/$(1)- -print_final_stats=1 $(FUZZ_FLAGS) \
+	$(abspath $(FUZZ_DIR)/corpus/$(1) tests/corpus/$(1) $(wildcard tests/corpus/regress/$(1)))
 
 fuzz: $(FUZZ_BINS)
 	@mkdir -p $(FUZZ_DIR)/artifacts $(FUZZ_TARGETS:%=$(FUZZ_DIR)/corpus/%)
@@ -96,10 +97,10 @@ fuzz-%: $(FUZZ_DIR)/fuzz_%
 # when an input fails.
 test-fuzz-regress: $(FUZZ_BINS)
 	@for t in $(FUZZ_TARGETS); do \
-		files=$$(find tests/corpus/$$t tests/corpus/regress/$$t -type f 2>/dev/null | sort); \
+		files=$$(find $(CURDIR)/tests/corpus/$$t $(CURDIR)/tests/corpus/regress/$$t -type f 2>/dev/null | sort); \
 		if [ -z "$$files" ]; then echo "test-fuzz-regress: no inputs for $$t" >&2; exit 1; fi; \
 		echo "== fuzz_$$t: $$(echo "$$files" | wc -l) inputs"; \
-		$(FUZZ_DIR)/fuzz_$$t -timeout=$(FUZZ_TIMEOUT) $$files >$(FUZZ_DIR)/replay-$$t.log 2>&1 || \
+		$(abspath $(FUZZ_DIR))/fuzz_$$t -timeout=$(FUZZ_TIMEOUT) $$files >$(FUZZ_DIR)/replay-$$t.log 2>&1 || \
 			{ tail -n 40 $(FUZZ_DIR)/replay-$$t.log; echo "test-fuzz-regress: fuzz_$$t failed" >&2; exit 1; }; \
 	done
 

@@ -736,6 +736,19 @@ static void test_npy_write_refuses_bad_arrays(void)
  * ENOSPC must surface.  The first attempt goes through a symlink in the test directory, so that
  * an implementation that wrongly renames replaces only the symlink; /dev/full itself is written
  * only once that attempt has shown the device is written in place. */
+/* Temporary files (".<name>.tmp.XXXXXX") in a directory. */
+static int count_temporaries(const char *directory)
+{
+    int count = 0;
+    DIR *dir = opendir(directory);
+    if (!dir)
+        return 0;
+    for (struct dirent *entry; (entry = readdir(dir)) != NULL;)
+        count += strstr(entry->d_name, ".tmp.") != NULL;
+    closedir(dir);
+    return count;
+}
+
 static void test_npy_write_to_full_device(const float_array *a)
 {
     struct stat st;
@@ -761,9 +774,7 @@ static void test_npy_write_to_full_device(const float_array *a)
     EXPECT(!npy_write("/dev/full", a, why, sizeof why));
     EXPECT_MSG(contains(why, "/dev/full") && contains(why, "No space left"), "/dev/full: %s", why);
     EXPECT(stat("/dev/full", &st) == 0 && S_ISCHR(st.st_mode));
-    char temp[64];
-    snprintf(temp, sizeof temp, "/dev/full.tmp.%ld", (long)getpid());
-    EXPECT(!file_exists(temp));
+    EXPECT_MSG(count_temporaries("/dev") == 0, "a temporary file was made beside /dev/full");
 }
 
 static void test_npy_write_failures_leave_nothing(void)
@@ -829,9 +840,7 @@ static void test_npy_write_failures_leave_nothing(void)
             EXPECT_MSG(npy_read(kept, &back, why, sizeof why), "earlier file damaged: %s", why);
             expect_array("kept.npy", &back, 1, small.shape, small.data, small.count);
             float_array_free(&back);
-            char temp[path_size];
-            snprintf(temp, sizeof temp, "%s.tmp.%ld", kept, (long)getpid());
-            EXPECT_MSG(!file_exists(temp), "temporary file left after a failed flush");
+            EXPECT_MSG(count_temporaries(test_dir) == 0, "temporary file left after a failed flush");
         }
         float_array_free(&medium);
         signal(SIGXFSZ, previous);
@@ -868,6 +877,97 @@ static void test_atomic_file_directly(void)
 
     EXPECT(!atomic_file_open(&af, "", why, sizeof why));
     EXPECT(af.fp == NULL);
+}
+
+static char *read_small_file(const char *path, char *buf, size_t size)
+{
+    FILE *f = fopen(path, "r");
+    buf[0] = '\0';
+    if (f) {
+        size_t n = fread(buf, 1, size - 1, f);
+        buf[n] = '\0';
+        fclose(f);
+    }
+    return buf;
+}
+
+static void write_small_file(const char *path, const char *text, mode_t mode)
+{
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+    chmod(path, mode);
+}
+
+/* The ways someone who can write to the output's folder could make the write land elsewhere,
+ * and what the output keeps of the file it replaces. */
+static void test_atomic_file_hostile_folder(void)
+{
+    char why[why_size] = "", text[64];
+    char victim[path_size], out[path_size], temp[path_size];
+    snprintf(victim, sizeof victim, "%s", test_path("victim.txt"));
+    snprintf(out, sizeof out, "%s", test_path("out.txt"));
+    write_small_file(victim, "precious", 0644);
+
+    /* the temporary name is new for every open, in the output's folder, and unpredictable */
+    atomic_file a, b;
+    EXPECT(atomic_file_open(&a, out, why, sizeof why) && atomic_file_open(&b, out, why, sizeof why));
+    EXPECT(strcmp(a.temp_path, b.temp_path) != 0);
+    EXPECT_MSG(strncmp(a.temp_path, test_dir, strlen(test_dir)) == 0 && strstr(a.temp_path, "/.out.txt.tmp."),
+               "temporary name %s", a.temp_path);
+    char pid_suffix[32];
+    snprintf(pid_suffix, sizeof pid_suffix, ".tmp.%ld", (long)getpid());
+    EXPECT(!contains(a.temp_path, pid_suffix)); /* the old, predictable name */
+    atomic_file_abort(&a);
+    atomic_file_abort(&b);
+
+    /* the temporary file swapped for a link between open and commit: the commit refuses */
+    EXPECT(atomic_file_open(&a, out, why, sizeof why));
+    fputs("new", a.fp);
+    snprintf(temp, sizeof temp, "%s", a.temp_path);
+    EXPECT(unlink(temp) == 0 && symlink(victim, temp) == 0);
+    EXPECT(!atomic_file_commit(&a, why, sizeof why));
+    EXPECT_MSG(contains(why, "replaced"), "swapped temporary: %s", why);
+    EXPECT(strcmp(read_small_file(victim, text, sizeof text), "precious") == 0);
+    EXPECT(!file_exists(out));
+    unlink(temp);
+
+    /* a replaced file keeps its permissions; a new one gets 0666 less the umask */
+    write_small_file(out, "old", 0600);
+    EXPECT(atomic_file_open(&a, out, why, sizeof why));
+    fputs("new", a.fp);
+    EXPECT(atomic_file_commit(&a, why, sizeof why));
+    struct stat st;
+    EXPECT(stat(out, &st) == 0 && (st.st_mode & 07777) == 0600);
+    EXPECT(strcmp(read_small_file(out, text, sizeof text), "new") == 0);
+    remove(out);
+    mode_t mask = umask(022);
+    umask(mask);
+    EXPECT(atomic_file_open(&a, out, why, sizeof why) && atomic_file_commit(&a, why, sizeof why));
+    EXPECT(stat(out, &st) == 0 && (st.st_mode & 07777) == (0666 & ~mask));
+    remove(out);
+
+    /* a dangling link: its target is created and the link kept; a loop is refused */
+    char target[path_size], loop_a[path_size], loop_b[path_size];
+    snprintf(target, sizeof target, "%s", test_path("target.txt"));
+    EXPECT(symlink("target.txt", out) == 0);
+    EXPECT(atomic_file_open(&a, out, why, sizeof why));
+    fputs("through", a.fp);
+    EXPECT(atomic_file_commit(&a, why, sizeof why));
+    EXPECT(lstat(out, &st) == 0 && S_ISLNK(st.st_mode));
+    EXPECT(strcmp(read_small_file(target, text, sizeof text), "through") == 0);
+    remove(out);
+    remove(target);
+    snprintf(loop_a, sizeof loop_a, "%s", test_path("loop_a"));
+    snprintf(loop_b, sizeof loop_b, "%s", test_path("loop_b"));
+    EXPECT(symlink("loop_b", loop_a) == 0 && symlink("loop_a", loop_b) == 0);
+    EXPECT(!atomic_file_open(&a, loop_a, why, sizeof why));
+    EXPECT_MSG(contains(why, "loop"), "link loop: %s", why);
+    remove(loop_a);
+    remove(loop_b);
+    remove(victim);
 }
 
 /* ------------------------------------------------------------ pictures */
@@ -1127,6 +1227,7 @@ int main(void)
     test_npy_write_refuses_bad_arrays();
     test_npy_write_failures_leave_nothing();
     test_atomic_file_directly();
+    test_atomic_file_hostile_folder();
     test_picture_round_trip();
     test_picture_rounding_and_normalize();
     test_picture_write_refuses_bad_shapes();
