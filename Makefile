@@ -148,7 +148,7 @@ examples: data
 peers: all
 	$(PYTHON) scripts/compare_peers.py --bench $(BENCH_CSV)
 	$(PYTHON) scripts/check_targets.py $(BENCH_CSV) --peers $(dir $(BENCH_CSV))peers-$(notdir $(BENCH_CSV)) \
-		| tee $(BENCH_CSV:.csv=-targets.txt)
+		--out $(BENCH_CSV:.csv=-targets.txt)
 
 deps:
 	bash scripts/install-deps.sh

@@ -37,13 +37,15 @@ $(GBENCH_PROGRAM): $(BUILD)/obj/harness/gbench_main.o $(BUILD)/obj/harness/gbenc
 		$(HARNESS_OBJS) $(LIB)
 	$(CXX) $(LDFLAGS) $^ $(GBENCH_LIBS) $(LDLIBS) -o $@
 
-# Written under a temporary name and renamed, so a failed run leaves no partial report.
+# Written to an exclusive temporary file with an unpredictable name (mktemp) and renamed, so a
+# failed run leaves no partial report and a planted link is never written through.
 gbench: $(GBENCH_PROGRAM)
 	@mkdir -p $(dir $(GBENCH_OUT))
+	@tmp=$$(mktemp $(dir $(GBENCH_OUT)).$(notdir $(GBENCH_OUT)).tmp.XXXXXX) && \
+	trap 'rm -f "$$tmp"' EXIT INT TERM && \
 	$(GBENCH_PROGRAM) --problems $(GBENCH_PROBLEMS) --benchmark_min_time=$(GBENCH_MIN_TIME) \
-		--benchmark_out=$(GBENCH_OUT:.json=.tmp.json) --benchmark_out_format=json \
-		$(GBENCH_FLAGS) || { rm -f $(GBENCH_OUT:.json=.tmp.json); exit 1; }
-	mv $(GBENCH_OUT:.json=.tmp.json) $(GBENCH_OUT)
+		--benchmark_out="$$tmp" --benchmark_out_format=json $(GBENCH_FLAGS) && \
+	chmod a+r "$$tmp" && mv -f "$$tmp" $(GBENCH_OUT) && echo "wrote $(GBENCH_OUT)"
 
 # The test reads `convbench list` from the same build, and needs only Python's standard library.
 test-gbench: $(GBENCH_PROGRAM) $(PROGRAM)

@@ -46,6 +46,7 @@ SCRIPT_DIR = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, SCRIPT_DIR)
 import report as bench_csv  # noqa: E402  (the bench CSV schema and its checks)
 import compare_peers as peers_lib  # noqa: E402  (problem files, bests, the peers CSV columns)
+import atomic_output  # noqa: E402  (the report written as the C program writes outputs)
 
 PROG = "check_targets.py"
 DEFAULT_GRID = peers_lib.DEFAULT_PROBLEMS
@@ -484,6 +485,7 @@ def parse_args(argv):
     parser.add_argument("--peers", help="a peers CSV written by scripts/compare_peers.py")
     parser.add_argument("--grid", default=os.path.relpath(DEFAULT_GRID),
                         help="the problem file whose cells the filter2D target covers")
+    parser.add_argument("--out", help="also write the report to this file (atomically)")
     return parser.parse_args(argv)
 
 
@@ -504,6 +506,7 @@ def load_inputs(args):
 
 
 def main(argv):
+    atomic_output.remove_on_signals()
     try:
         args = parse_args(argv)
         inputs = load_inputs(args)
@@ -511,8 +514,15 @@ def main(argv):
         print(f"{PROG}: {e}", file=sys.stderr)
         return 2
     checks = all_checks(inputs)
-    print("\n".join(context_lines(args, inputs) + [""] + table_lines(checks) + [""] +
-                    [summary_line(checks)]))
+    text = "\n".join(context_lines(args, inputs) + [""] + table_lines(checks) + [""] +
+                     [summary_line(checks)])
+    print(text)
+    if args.out:
+        try:
+            atomic_output.write_text(args.out, text + "\n")
+        except OSError as e:
+            print(f"{PROG}: {e.filename}: cannot write: {e.strerror}", file=sys.stderr)
+            return 1
     return 0
 
 

@@ -356,6 +356,28 @@ def check_errors(script, work):
                                            f"{result.stderr.strip()!r}")
 
 
+def check_out_file(script, work):
+    """--out writes what is printed, as an exclusive temporary file renamed into place: a 0600
+    file stays 0600 and a link planted at the old predictable temporary name is not followed."""
+    out = os.path.join(work, "targets.txt")
+    write_text(out, "old")
+    os.chmod(out, 0o600)
+    victim = os.path.join(work, "victim.txt")
+    write_text(victim, "precious")
+    os.symlink(victim, os.path.join(work, f".targets.txt.{os.getpid() + 1}.tmp"))
+    args = [os.path.join(work, "bench.csv"), "--peers", os.path.join(work, "peers.csv"),
+            "--grid", os.path.join(work, "grid.txt"), "--out", out]
+    result = run_script(script, args)
+    with open(out) as f:
+        written = f.read()
+    with open(victim) as f:
+        intact = f.read() == "precious"
+    expect(result.returncode == 0 and written == result.stdout and intact and
+           os.stat(out).st_mode & 0o777 == 0o600,
+           f"--out writes the printed report atomically: {result.returncode} {result.stderr}")
+    expect(not [n for n in os.listdir(work) if ".tmp." in n], "no temporary file left")
+
+
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--script", default=DEFAULT_SCRIPT)
@@ -372,6 +394,7 @@ def main(argv):
         check_without_peers(script, work)
         check_default_grid(script, work)
         check_errors(script, work)
+        check_out_file(script, work)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
