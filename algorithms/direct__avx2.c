@@ -46,6 +46,7 @@ const cb_impl cb_impl_direct__avx2 = {
     .summary = "direct sum, AVX2+FMA register blocks of 4 rows x 24 columns, banded",
     .isa = CB_ISA_AVX2,
     .threaded = false,
+    .error = &cb_error_direct,
     .supports = direct_supports,
     .workspace = avx2_workspace,
     .plan = avx2_plan,

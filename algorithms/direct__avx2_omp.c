@@ -43,6 +43,7 @@ const cb_impl cb_impl_direct__avx2_omp = {
     .summary = "direct__avx2 on OpenMP threads over (band, filter) tasks, bit-exact for any count",
     .isa = CB_ISA_AVX2,
     .threaded = true,
+    .error = &cb_error_direct,
     .supports = direct_supports,
     .workspace = avx2_omp_workspace,
     .plan = avx2_omp_plan,

@@ -77,6 +77,7 @@ const cb_impl cb_impl_direct__avx512 = {
     .summary = "direct sum, AVX-512 register blocks of 4 rows x 64 columns, banded",
     .isa = CB_ISA_AVX512,
     .threaded = false,
+    .error = &cb_error_direct,
     .supports = direct_supports,
     .workspace = avx512_workspace,
     .plan = avx512_plan,

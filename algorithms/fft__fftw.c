@@ -40,7 +40,7 @@
  *       L ||x||_2 ||w'||_2, so t eta times the same again: 3 x 6.7 u ~ 20 u per level.  The
  *       products (2 sqrt 2 u), the channel sum, the 1/L scale, the output's and the
  *       reference's roundings make the C/groups + 5.  Tiles only shrink the norms and T.
- *       harness/verify.c and tests/oracle.py hold this implementation to this bound.
+ *       fft_error below states it, and check, bench, the oracle and the fuzzer read it there.
  * Non-finite values: one NaN or Inf in a tile reaches every frequency of its transform (the
  *       zero frequency is the tile's sum) and so every output of the tile's inverse, as NaN
  *       or +-Inf depending on the transform's arithmetic; a non-finite weight does the same to
@@ -507,12 +507,82 @@ static void fft_run(void *plan, const float *input, float *output)
     ftz_end(ftz);
 }
 
+/* ---- the error model (see Error above) ---- */
+
+/* Rounding error per level of the transform (log2 of its size): three transforms (image,
+ * kernel, inverse) of about 6.7 u each. */
+#define FFT_ROUNDOFF_PER_LEVEL 20.0
+
+static double sum_of_squares(const float *v, int64_t count)
+{
+    double sum = 0.0;
+    for (int64_t i = 0; i < count; i++) sum += (double)v[i] * (double)v[i];
+    return sum;
+}
+
+/* ||x_c||_2 of every channel extended to the ext_h x ext_w region that the outputs read. */
+static bool extended_channel_norms(const cb_problem *p, const cb_shape *s, const float *input,
+                                   double *norms)
+{
+    float *plane = malloc((size_t)(s->ext_h * s->ext_w) * sizeof *plane);
+    if (!plane) return false;
+    for (int64_t c = 0; c < p->C; c++) {
+        cb_extend_plane(input + c * p->H * p->W, p->H, p->W, p->boundary, p->fill_value, s->row0,
+                        s->col0, s->ext_h, s->ext_w, plane);
+        norms[c] = sqrt(sum_of_squares(plane, s->ext_h * s->ext_w));
+    }
+    free(plane);
+    return true;
+}
+
+/* (20 log2(L) + C/groups + 5) * 2^-24 * sum_c ||x_c||_2 ||w_nc||_2, the same for every output
+ * of map n. */
+static cb_status fft_error_bound(const cb_problem *p, const float *input, const float *weights,
+                                 double *bound, char *why, size_t why_size)
+{
+    cb_shape shape;
+    cb_status st = cb_problem_shape(p, &shape, why, why_size);
+    if (st != CB_OK) return st;
+    const cb_shape *s = &shape;
+    double *norms = malloc((size_t)p->C * sizeof *norms);
+    if (!norms || !extended_channel_norms(p, s, input, norms)) {
+        free(norms);
+        if (why && why_size) snprintf(why, why_size, "out of memory for the error bound");
+        return CB_ERR_NO_MEMORY;
+    }
+    const double levels = log2((double)s->ext_h * (double)s->ext_w) + 2.0;
+    const double factor =
+        (FFT_ROUNDOFF_PER_LEVEL * levels + (double)s->c_per_group + 5.0) * ldexp(1.0, -24);
+    const int64_t map_elems = s->OH * s->OW;
+    for (int64_t n = 0; n < p->N; n++) {
+        const int64_t first_channel = (n / s->n_per_group) * s->c_per_group;
+        double sum = 0.0;
+        for (int64_t cl = 0; cl < s->c_per_group; cl++) {
+            const float *kernel = weights + (n * s->c_per_group + cl) * s->taps;
+            sum += norms[first_channel + cl] * sqrt(sum_of_squares(kernel, s->taps));
+        }
+        for (int64_t i = 0; i < map_elems; i++) bound[n * map_elems + i] = factor * sum;
+    }
+    free(norms);
+    return CB_OK;
+}
+
+static const cb_error_model fft_error = {
+    .family = "fft",
+    .bound = fft_error_bound,
+    .exact_on_integers = false,
+    .flushes_denormals = true,
+    .bits_depend_on_threads = true, /* FFTW's threaded plans, see tests/unit_determinism.c */
+    .nonfinite = CB_NONFINITE_SPREADS,
+    .summary = "(20 log2 L + C/groups + 5) 2^-24 sum_c ||x_c|| ||w_nc|| per map; not exact",
+};
+
 const cb_impl cb_impl_fft__fftw = {
     .name = "fft__fftw",
     .summary = "FFTW real FFTs (single), overlap-save tiles, spectra summed over channels",
     .isa = CB_ISA_SCALAR,
     .threaded = true,
-    .accuracy = CB_ACCURACY_FFT,
+    .error = &fft_error,
     .dispatches_at_run_time = true, /* FFTW picks its SIMD codelets when it plans */
     .supports = fft_supports,
     .workspace = fft_workspace,

@@ -222,6 +222,7 @@ const cb_impl cb_impl_im2col__openblas = {
     .summary = "im2col: windows unrolled into a matrix, one OpenBLAS sgemm per group",
     .isa = CB_ISA_SCALAR,
     .threaded = true,
+    .error = &cb_error_direct,
     .dispatches_at_run_time = true,
     .supports = im2col_supports,
     .workspace = im2col_workspace,

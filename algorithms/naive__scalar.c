@@ -112,6 +112,7 @@ const cb_impl cb_impl_naive__scalar = {
     .summary = "reference: four loops over outputs and taps, double accumulation",
     .isa = CB_ISA_SCALAR,
     .threaded = false,
+    .error = &cb_error_direct,
     .supports = naive_supports,
     .workspace = naive_workspace,
     .plan = naive_plan_make,

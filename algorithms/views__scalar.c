@@ -11,11 +11,14 @@
  *       Runs with flush-to-zero (core/flush_to_zero.h): products and sums below 2^-126 become
  *       0, as subnormal products cost it 2.1x.
  * Cost: N*OH*OW*(C/groups)*KH*KW multiply-adds; memory (workspace()): C*ext_h*ext_w floats
- *       of extension and the weights. */
+ *       of extension and the weights.
+ * Error: the direct bound (cb_error_direct), plus (2n+1) * 2^-126 for the n products and n
+ *       additions that flush-to-zero may each round to 0 (views_error). */
 #include "convbench.h"
 #include "flush_to_zero.h"
 #include "strided_view.h"
 
+#include <float.h>
 #include <stdio.h>
 
 typedef struct {
@@ -105,11 +108,34 @@ static void views_run(void *plan, const float *input, float *output)
     ftz_end(ftz);
 }
 
+static cb_status views_error_bound(const cb_problem *p, const float *input,
+                                   const float *weights, double *bound, char *why,
+                                   size_t why_size)
+{
+    cb_status st = cb_direct_error_bound(p, input, weights, bound, why, why_size);
+    if (st != CB_OK) return st;
+    cb_shape s;
+    cb_problem_shape(p, &s, NULL, 0);
+    const double underflow = (double)(2 * s.c_per_group * s.taps + 1) * FLT_MIN;
+    for (int64_t i = 0; i < s.output_elems; i++) bound[i] += underflow;
+    return CB_OK;
+}
+
+static const cb_error_model views_error = {
+    .family = "direct",
+    .bound = views_error_bound,
+    .exact_on_integers = true,
+    .flushes_denormals = true,
+    .nonfinite = CB_NONFINITE_LIKE_REFERENCE,
+    .summary = "(n+1) 2^-24 sum|x*w| + (2n+1) 2^-126 (flush to zero); exact on integers",
+};
+
 const cb_impl cb_impl_views__scalar = {
     .name = "views__scalar",
     .summary = "sliding-window strided view of the extended image, generic tensor-dot",
     .isa = CB_ISA_SCALAR,
     .threaded = false,
+    .error = &views_error,
     .supports = views_supports,
     .workspace = views_workspace,
     .plan = views_plan_make,

@@ -34,6 +34,13 @@ const cb_impl *cb_impl_find(const char *name)
     return NULL;
 }
 
+cb_status cb_error_bound(const cb_impl *impl, const cb_problem *p, const float *input,
+                         const float *weights, double *bound, char *why, size_t why_size)
+{
+    cb_status st = cb_problem_shape(p, NULL, why, why_size);
+    return st != CB_OK ? st : impl->error->bound(p, input, weights, bound, why, why_size);
+}
+
 bool cb_cpu_has(cb_isa isa)
 {
     __builtin_cpu_init();

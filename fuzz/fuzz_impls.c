@@ -15,7 +15,7 @@
  *   - each implementation the CPU runs and that supports the problem plans it, writes every
  *     output (outputs are NaN-poisoned first), nothing outside the output (guard cells), not
  *     its input, and matches the reference: bit for bit for direct methods on integer data,
- *     within verify.h's bound otherwise (CB_ACCURACY_FFT's for fft__fftw);
+ *     within its error model's bound otherwise (cb_impl.error, e.g. the FFT bound for fft__fftw);
  *   - running the same plan again gives the same bits;
  *   - a valid-mode kernel larger than the image is refused by every implementation alike.
  *
@@ -353,8 +353,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int64_t i = 0; i < s.weight_elems; i++) weights[i] = data_value(&source, r.integer_data, 4);
     memcpy(pristine, input, (size_t)s.input_elems * sizeof(float));
 
-    verify_reference refs[2]; /* by cb_accuracy */
-    bool made[2] = {false, false};
+    /* one reference per error model, each made when first needed (verify.h) */
+    verify_references refs = {.problem = p, .input = input, .weights = weights,
+                              .integer_data = r.integer_data};
+    bool reference_checked = false;
     for (size_t i = 0; i < cb_impl_count(); i++) {
         const cb_impl *impl = cb_impl_at(i);
         if (!cb_impl_available(impl, NULL, 0)) continue;
@@ -362,23 +364,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fuzz_check_message(why, NULL);
             continue;
         }
-        const int a = impl->accuracy == CB_ACCURACY_FFT ? 1 : 0;
-        if (!made[a]) {
-            st = verify_reference_make(&p, input, weights, r.integer_data, impl->accuracy, &refs[a],
-                                       why, sizeof why);
-            FUZZ_CHECK(st == CB_OK, "no reference: %s", why);
-            made[a] = true;
-            if (a == 0) check_reference(&p, &s, &r, input, weights, refs[0].expected);
-        }
-        check_impl(impl, &p, &s, &r, input, weights, &refs[a], first + r.output_offset,
+        const verify_reference *ref = verify_reference_for(&refs, impl, why, sizeof why);
+        FUZZ_CHECK(ref != NULL, "no reference: %s", why);
+        if (!reference_checked) check_reference(&p, &s, &r, input, weights, ref->expected);
+        reference_checked = true;
+        check_impl(impl, &p, &s, &r, input, weights, ref, first + r.output_offset,
                    second + r.output_offset);
         if (memcmp(pristine, input, (size_t)s.input_elems * sizeof(float)) != 0)
             describe(&p, &r, impl->name);
         FUZZ_CHECK(memcmp(pristine, input, (size_t)s.input_elems * sizeof(float)) == 0,
                    "%s wrote into its input", impl->name);
     }
-    for (int a = 0; a < 2; a++)
-        if (made[a]) verify_reference_free(&refs[a]);
+    verify_references_free(&refs);
     free(input_buffer);
     free(weights);
     free(pristine);

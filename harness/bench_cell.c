@@ -92,15 +92,16 @@ void bench_problem_free(bench_problem *bp)
     memset(bp, 0, sizeof *bp);
 }
 
-/* The reference with the bound of the implementation's accuracy; one is kept, remade when an
- * implementation of the other accuracy comes. */
-static bool ensure_reference(bench_problem *bp, cb_accuracy accuracy, char *why, size_t why_size)
+/* The reference with the bound of the implementation's error model; one is kept (as the
+ * memory count assumes), remade when an implementation of another model comes. */
+static bool ensure_reference(bench_problem *bp, const cb_error_model *model, char *why,
+                             size_t why_size)
 {
-    if (bp->reference_ready && bp->check_ref.accuracy == accuracy) return true;
+    if (bp->reference_ready && bp->check_ref.model == model) return true;
     verify_reference_free(&bp->check_ref);
     bp->reference_ready = false;
     if (verify_reference_make(&bp->check_problem, bp->check_input, bp->check_weights, false,
-                              accuracy, &bp->check_ref, why, why_size) != CB_OK)
+                              model, &bp->check_ref, why, why_size) != CB_OK)
         return false;
     bp->reference_ready = true;
     return true;
@@ -112,25 +113,19 @@ static double check_cell(bench_problem *bp, const cb_impl *impl, const cb_option
                          cell_result *out)
 {
     char why[CB_WHY_SIZE];
-    if (!ensure_reference(bp, impl->accuracy, why, sizeof why)) {
+    if (!ensure_reference(bp, impl->error, why, sizeof why)) {
         out->status = CELL_FAILED;
         snprintf(out->reason, sizeof out->reason, "reference failed: %s", why);
         return -1;
     }
-    cb_plan *plan;
-    if (cb_plan_create(impl->name, &bp->check_problem, bp->check_weights, opt, &plan, why,
-                       sizeof why) != CB_OK) {
+    verify_result r;
+    double elapsed;
+    if (verify_run(impl, &bp->check_problem, bp->check_input, bp->check_weights, opt,
+                   bp->check_output, &bp->check_ref, &r, &elapsed, why, sizeof why) != CB_OK) {
         out->status = CELL_FAILED;
         snprintf(out->reason, sizeof out->reason, "plan failed: %s", why);
         return -1;
     }
-    verify_poison(bp->check_output, bp->check_ref.count);
-    double t0 = timing_now();
-    cb_plan_run(plan, bp->check_input, bp->check_output);
-    double elapsed = timing_now() - t0;
-    cb_plan_destroy(plan);
-    verify_result r;
-    verify_compare(&bp->check_ref, bp->check_output, &r);
     out->err_over_bound = r.worst_ratio;
     out->checked = true;
     if (r.failures == 0) return elapsed;

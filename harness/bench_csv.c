@@ -87,7 +87,8 @@ static void row_key(const char *row, char *key, size_t size)
     for (int c = BENCH_CSV_FIRST_PROBLEM_COLUMN; c <= BENCH_CSV_LAST_PROBLEM_COLUMN; c++)
         len += (size_t)snprintf(problem + len, len < sizeof problem ? sizeof problem - len : 0, "%s%s",
                                 c > BENCH_CSV_FIRST_PROBLEM_COLUMN ? "," : "", f[c]);
-    bench_csv_key(key, size, f[4], atoi(f[6]), f[7], problem);
+    bench_csv_key(key, size, f[BENCH_CSV_IMPL_COLUMN], atoi(f[BENCH_CSV_THREADS_COLUMN]),
+                  f[BENCH_CSV_NAME_COLUMN], problem);
 }
 
 /* Appends a row and its key. */

@@ -12,14 +12,16 @@
 
 #define BENCH_CSV_SCHEMA 2
 #define BENCH_CSV_HEADER                                                                       \
-    "schema,when,host,cpu,impl,isa,threads,name,C,H,W,N,groups,KH,KW,SY,SX,mode,boundary,op,"  \
-    "fill,status,reason,reps,plan_s,min_s,median_s,mad_s,gflops,peak_gflops,pct_peak,"        \
-    "bandwidth_gbs,err_over_bound"
-#define BENCH_CSV_COLUMNS 33
-/* C .. op, fill: the problem's fields (0-based columns), in every row's key with impl, threads
- * and name */
-#define BENCH_CSV_FIRST_PROBLEM_COLUMN 8
-#define BENCH_CSV_LAST_PROBLEM_COLUMN 20
+    "schema,when,host,cpu,impl,isa,family,threads,name,C,H,W,N,groups,KH,KW,SY,SX,mode,"       \
+    "boundary,op,fill,status,reason,reps,plan_s,min_s,median_s,mad_s,gflops,peak_gflops,"     \
+    "pct_peak,bandwidth_gbs,err_over_bound"
+#define BENCH_CSV_COLUMNS 34
+/* 0-based columns of a row's key: impl, threads, name, and the problem's fields C .. fill */
+#define BENCH_CSV_IMPL_COLUMN 4
+#define BENCH_CSV_THREADS_COLUMN 7
+#define BENCH_CSV_NAME_COLUMN 8
+#define BENCH_CSV_FIRST_PROBLEM_COLUMN 9
+#define BENCH_CSV_LAST_PROBLEM_COLUMN 21
 
 typedef struct {
     char *path;

@@ -320,6 +320,7 @@ static void format_row(char *row, size_t size, const machine_identity *m, const 
     csv_put(row, size, &len, m->cpu, false);
     csv_put(row, size, &len, impl->name, false);
     csv_put(row, size, &len, cb_isa_name(cb_impl_peak_isa(impl)), false);
+    csv_put(row, size, &len, impl->error->family, false);
     snprintf(number, sizeof number, "%d", threads);
     csv_put(row, size, &len, number, false);
     csv_put(row, size, &len, np->name, false);

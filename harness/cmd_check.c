@@ -1,8 +1,8 @@
 /* convbench check: every implementation against the reference on the built-in problem set,
- * each problem with exact-integer data (results must be equal) and random real data (errors
- * within the bound of verify.h).  Transform methods (cb_impl.accuracy CB_ACCURACY_FFT) round
- * even on integer data: both kinds are held to their FFT bound.  A failure prints the command
- * that reproduces it. */
+ * each problem with exact-integer data and random real data, judged by the implementation's
+ * own error model (cb_impl.error): equal results on integer data where the model is exact on
+ * integers, errors within the model's bound otherwise.  A failure prints the command that
+ * reproduces it. */
 #include "check_cases.h"
 #include "cli.h"
 #include "commands.h"
@@ -19,7 +19,6 @@
 
 #define MAX_CASES 512
 #define MAX_IMPLS 64
-#define ACCURACY_KINDS 2 /* CB_ACCURACY_DIRECT, CB_ACCURACY_FFT */
 
 typedef struct {
     const cb_impl *impl;
@@ -63,21 +62,16 @@ static bool check_at_threads(impl_tally *t, const check_case *c, const verify_re
     cb_options opt = cb_options_default();
     opt.threads = threads;
     opt.max_memory = max_memory;
-    cb_plan *plan;
-    cb_status st = cb_plan_create(t->impl->name, &c->problem, weights, &opt, &plan, why, sizeof why);
+    verify_result r;
     t->runs++;
-    if (st != CB_OK) {
+    if (verify_run(t->impl, &c->problem, input, weights, &opt, output, ref, &r, NULL, why,
+                   sizeof why) != CB_OK) {
         char line[512];
         cb_problem_format(&c->problem, line, sizeof line);
         printf("FAIL %s: plan failed (%s) for '%s'\n", t->impl->name, why, line);
         t->failures++;
         return false;
     }
-    verify_poison(output, ref->count);
-    cb_plan_run(plan, input, output);
-    cb_plan_destroy(plan);
-    verify_result r;
-    verify_compare(ref, output, &r);
     if (c->kind == DATA_INTEGER) t->int_runs++;
     if (!ref->exact && r.worst_ratio > t->worst_ratio) t->worst_ratio = r.worst_ratio;
     if (r.failures == 0) return true;
@@ -151,21 +145,19 @@ static bool run_case(const check_case *c, bool misalign, impl_tally *tallies, in
     float *input = input_block ? input_block + shift : NULL;
     float *output = output_block ? output_block + shift : NULL;
     float *weights = malloc((size_t)s.weight_elems * sizeof *weights);
-    verify_reference refs[ACCURACY_KINDS] = {{0}}; /* by accuracy, made when first needed */
+    verify_references refs = {.problem = c->problem, .input = input, .weights = weights,
+                              .integer_data = c->kind == DATA_INTEGER};
     bool ok = input && weights && output;
     if (ok) verify_fill_data(&c->problem, c->kind, c->seed, input, weights);
     else cli_error("check: cannot make the reference: out of memory");
     for (int i = 0; ok && i < impl_count; i++) {
         if (tallies[i].unavailable[0]) continue;
-        cb_accuracy accuracy = tallies[i].impl->accuracy;
-        verify_reference *ref = &refs[accuracy == CB_ACCURACY_FFT];
-        if (!ref->expected)
-            ok = verify_reference_make(&c->problem, input, weights, c->kind == DATA_INTEGER,
-                                       accuracy, ref, why, sizeof why) == CB_OK;
+        const verify_reference *ref = verify_reference_for(&refs, tallies[i].impl, why, sizeof why);
+        ok = ref != NULL;
         if (ok) check_one(&tallies[i], c, case_bytes, ref, input, weights, output);
         else cli_error("check: cannot make the reference: %s", why);
     }
-    for (int k = 0; k < ACCURACY_KINDS; k++) verify_reference_free(&refs[k]);
+    verify_references_free(&refs);
     cb_free(input_block);
     free(weights);
     cb_free(output_block);
@@ -198,11 +190,13 @@ static int select_impls(const char *list, impl_tally *tallies)
     return count;
 }
 
-/* What integer data were held to: equality, or the FFT bound of a transform method. */
-static const char *int_exact_label(const impl_tally *t)
+/* What integer data were held to: equality, or the bound of a model not exact on integers. */
+static const char *int_exact_label(const impl_tally *t, char *buf, size_t size)
 {
     if (!t->int_runs) return "-";
-    return t->impl->accuracy == CB_ACCURACY_FFT ? "no: fft bound" : "yes";
+    if (t->impl->error->exact_on_integers) return "yes";
+    snprintf(buf, size, "no: %s bound", t->impl->error->family);
+    return buf;
 }
 
 static void print_summary(const impl_tally *tallies, int count)
@@ -218,9 +212,10 @@ static void print_summary(const impl_tally *tallies, int count)
         }
         char skipped[CB_WHY_SIZE + 32] = "";
         if (t->skips) snprintf(skipped, sizeof skipped, " (skipped: %s)", t->skip_reason);
+        char label[32];
         printf("%-22s %6d %8d %13s %16.3g  %s%s\n", t->impl->name, t->runs, t->skips,
-               int_exact_label(t), t->worst_ratio, t->failures ? "FAIL" : "pass",
-               skipped);
+               int_exact_label(t, label, sizeof label), t->worst_ratio,
+               t->failures ? "FAIL" : "pass", skipped);
     }
 }
 

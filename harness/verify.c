@@ -1,12 +1,13 @@
-/* Correctness against the reference; see verify.h.  The direct bound's magnitude term
- * sum|x*w| is computed by the reference itself on |input| and |weights| (and |fill|), so it
- * follows the same boundary, stride and group rules as the result it bounds; the FFT bound's
- * norms are taken over the extension made by the same shared code. */
+/* Correctness against the reference; see verify.h.  The bounds are the methods' own (their
+ * cb_error_model); this file knows none of them. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include "verify.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 static uint64_t splitmix64(uint64_t *state)
 {
@@ -38,106 +39,22 @@ void verify_poison(float *buf, int64_t count)
     for (int64_t i = 0; i < count; i++) buf[i] = NAN;
 }
 
-/* CB_ACCURACY_DIRECT: (n + 1) * 2^-24 * sum|x*w|, the magnitude term computed by the reference
- * on |input|, |weights| and |fill|. */
-static cb_status direct_bounds(const cb_problem *p, const cb_shape *s, const float *input,
-                               const float *weights, double *bound, char *why, size_t why_size)
-{
-    float *abs_in = malloc((size_t)s->input_elems * sizeof *abs_in);
-    float *abs_w = malloc((size_t)s->weight_elems * sizeof *abs_w);
-    float *magnitude = malloc((size_t)s->output_elems * sizeof *magnitude);
-    cb_status st = CB_ERR_NO_MEMORY;
-    if (abs_in && abs_w && magnitude) {
-        for (int64_t i = 0; i < s->input_elems; i++) abs_in[i] = fabsf(input[i]);
-        for (int64_t i = 0; i < s->weight_elems; i++) abs_w[i] = fabsf(weights[i]);
-        cb_problem abs_problem = *p;
-        abs_problem.fill_value = fabsf(p->fill_value);
-        st = cb_convolve("naive__scalar", &abs_problem, abs_in, abs_w, magnitude, why, why_size);
-    }
-    if (st == CB_OK) {
-        const double products = (double)(s->c_per_group * s->taps);
-        for (int64_t i = 0; i < s->output_elems; i++)
-            bound[i] = (products + 1.0) * ldexp(1.0, -24) * (double)magnitude[i];
-    }
-    free(abs_in);
-    free(abs_w);
-    free(magnitude);
-    return st;
-}
-
-/* Rounding error of FFT correlation per level of the transform (log2 of its size): three
- * transforms (image, kernel, inverse) of about 6.7 u each (Higham, Accuracy and Stability of
- * Numerical Algorithms, Thm 24.2); derived in algorithms/fft__fftw.c. */
-#define FFT_ROUNDOFF_PER_LEVEL 20.0
-
-static double sum_of_squares(const float *v, int64_t count)
-{
-    double sum = 0.0;
-    for (int64_t i = 0; i < count; i++) sum += (double)v[i] * (double)v[i];
-    return sum;
-}
-
-/* ||x_c||_2 of every channel extended to the ext_h x ext_w region that the outputs read. */
-static bool extended_channel_norms(const cb_problem *p, const cb_shape *s, const float *input,
-                                   double *norms)
-{
-    float *plane = malloc((size_t)(s->ext_h * s->ext_w) * sizeof *plane);
-    if (!plane) return false;
-    for (int64_t c = 0; c < p->C; c++) {
-        cb_extend_plane(input + c * p->H * p->W, p->H, p->W, p->boundary, p->fill_value, s->row0,
-                        s->col0, s->ext_h, s->ext_w, plane);
-        norms[c] = sqrt(sum_of_squares(plane, s->ext_h * s->ext_w));
-    }
-    free(plane);
-    return true;
-}
-
-/* CB_ACCURACY_FFT: (20 log2(L) + C/groups + 5) * 2^-24 * sum_c ||x_c||_2 ||w_nc||_2, the same for
- * every output of map n. */
-static cb_status fft_bounds(const cb_problem *p, const cb_shape *s, const float *input,
-                            const float *weights, double *bound)
-{
-    double *norms = malloc((size_t)p->C * sizeof *norms);
-    if (!norms || !extended_channel_norms(p, s, input, norms)) {
-        free(norms);
-        return CB_ERR_NO_MEMORY;
-    }
-    const double levels = log2((double)s->ext_h * (double)s->ext_w) + 2.0;
-    const double factor =
-        (FFT_ROUNDOFF_PER_LEVEL * levels + (double)s->c_per_group + 5.0) * ldexp(1.0, -24);
-    const int64_t map_elems = s->OH * s->OW;
-    for (int64_t n = 0; n < p->N; n++) {
-        const int64_t first_channel = (n / s->n_per_group) * s->c_per_group;
-        double sum = 0.0;
-        for (int64_t cl = 0; cl < s->c_per_group; cl++) {
-            const float *kernel = weights + (n * s->c_per_group + cl) * s->taps;
-            sum += norms[first_channel + cl] * sqrt(sum_of_squares(kernel, s->taps));
-        }
-        for (int64_t i = 0; i < map_elems; i++) bound[n * map_elems + i] = factor * sum;
-    }
-    free(norms);
-    return CB_OK;
-}
-
 cb_status verify_reference_make(const cb_problem *p, const float *input, const float *weights,
-                                bool integer_data, cb_accuracy accuracy, verify_reference *ref,
-                                char *why, size_t why_size)
+                                bool integer_data, const cb_error_model *model,
+                                verify_reference *ref, char *why, size_t why_size)
 {
     cb_shape s;
     cb_status st = cb_problem_shape(p, &s, why, why_size);
     if (st != CB_OK) return st;
     *ref = (verify_reference){.count = s.output_elems,
-                              .exact = integer_data && accuracy == CB_ACCURACY_DIRECT,
-                              .accuracy = accuracy};
+                              .exact = integer_data && model->exact_on_integers,
+                              .model = model};
     ref->expected = malloc((size_t)s.output_elems * sizeof *ref->expected);
     ref->bound = malloc((size_t)s.output_elems * sizeof *ref->bound);
     if (!ref->expected || !ref->bound) st = CB_ERR_NO_MEMORY;
     if (st == CB_OK)
         st = cb_convolve("naive__scalar", p, input, weights, ref->expected, why, why_size);
-    if (st == CB_OK)
-        st = accuracy == CB_ACCURACY_FFT
-                 ? fft_bounds(p, &s, input, weights, ref->bound)
-                 : direct_bounds(p, &s, input, weights, ref->bound, why, why_size);
+    if (st == CB_OK) st = model->bound(p, input, weights, ref->bound, why, why_size);
     if (st == CB_ERR_NO_MEMORY && why && why_size) snprintf(why, why_size, "out of memory");
     if (st != CB_OK) verify_reference_free(ref);
     return st;
@@ -149,6 +66,50 @@ void verify_reference_free(verify_reference *ref)
     free(ref->bound);
     ref->expected = NULL;
     ref->bound = NULL;
+}
+
+const verify_reference *verify_reference_for(verify_references *set, const cb_impl *impl,
+                                             char *why, size_t why_size)
+{
+    for (int i = 0; i < set->count; i++)
+        if (set->refs[i].model == impl->error) return &set->refs[i];
+    if (set->count == VERIFY_MAX_MODELS) {
+        /* more models than slots: the oldest makes room */
+        verify_reference_free(&set->refs[0]);
+        memmove(&set->refs[0], &set->refs[1], (VERIFY_MAX_MODELS - 1) * sizeof set->refs[0]);
+        set->count--;
+    }
+    verify_reference *ref = &set->refs[set->count];
+    if (verify_reference_make(&set->problem, set->input, set->weights, set->integer_data,
+                              impl->error, ref, why, why_size) != CB_OK)
+        return NULL;
+    set->count++;
+    return ref;
+}
+
+void verify_references_free(verify_references *set)
+{
+    for (int i = 0; i < set->count; i++) verify_reference_free(&set->refs[i]);
+    set->count = 0;
+}
+
+cb_status verify_run(const cb_impl *impl, const cb_problem *p, const float *input,
+                     const float *weights, const cb_options *opt, float *output,
+                     const verify_reference *ref, verify_result *result, double *seconds,
+                     char *why, size_t why_size)
+{
+    cb_plan *plan;
+    cb_status st = cb_plan_create(impl->name, p, weights, opt, &plan, why, why_size);
+    if (st != CB_OK) return st;
+    verify_poison(output, ref->count);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    cb_plan_run(plan, input, output);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (seconds) *seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    cb_plan_destroy(plan);
+    verify_compare(ref, output, result);
+    return CB_OK;
 }
 
 /* Error of one element as a fraction of its bound: 0 when equal, infinity when it cannot be

@@ -13,27 +13,38 @@ typedef enum { DATA_INTEGER, DATA_REAL } data_kind;
 void verify_fill_data(const cb_problem *p, data_kind kind, uint64_t seed, float *input,
                       float *weights);
 
-/* The reference output and, per element, the bound on an implementation's error, which
- * depends on how the implementation computes (cb_impl.accuracy):
- *   CB_ACCURACY_DIRECT: (n + 1) * 2^-24 * sum|x*w| with n = (C/groups)*KH*KW products, the +1
- *     covering the reference's own final rounding; on integer data, equal values.
- *   CB_ACCURACY_FFT: (20 log2(L) + C/groups + 5) * 2^-24 * sum_c ||x_c||_2 ||w_nc||_2 for every
- *     output of map n, the sum over the channels of n's group, x_c the extended channel
- *     (ext_h x ext_w of cb_shape), L = (2 ext_h)(2 ext_w), more than any transform size a
- *     method picks (the derivation is in algorithms/fft__fftw.c); on integer data too, as
- *     transforms round whatever the inputs. */
+/* The reference output and, per element, the bound on an implementation's error, which is
+ * its method's (cb_impl.error, cb_error_model.bound).  On integer data a method whose model is
+ * exact on integers must give equal values. */
 typedef struct {
     float *expected;
     double *bound;
     int64_t count;
-    bool exact;  /* integer data and a direct method: demand equal values */
-    cb_accuracy accuracy;
+    bool exact;  /* integer data and a model exact on integers: demand equal values */
+    const cb_error_model *model;
 } verify_reference;
 
 cb_status verify_reference_make(const cb_problem *p, const float *input, const float *weights,
-                                bool integer_data, cb_accuracy accuracy, verify_reference *ref,
-                                char *why, size_t why_size);
+                                bool integer_data, const cb_error_model *model,
+                                verify_reference *ref, char *why, size_t why_size);
 void verify_reference_free(verify_reference *ref);
+
+/* The references of one problem and its data, one per error model, each made when an
+ * implementation of that model first asks.  Fill problem, input, weights and integer_data;
+ * count starts at 0. */
+#define VERIFY_MAX_MODELS 4
+typedef struct {
+    cb_problem problem;
+    const float *input, *weights;
+    bool integer_data;
+    verify_reference refs[VERIFY_MAX_MODELS];
+    int count;
+} verify_references;
+
+/* The reference for impl's error model; NULL with a reason when it cannot be made. */
+const verify_reference *verify_reference_for(verify_references *set, const cb_impl *impl,
+                                             char *why, size_t why_size);
+void verify_references_free(verify_references *set);
 
 typedef struct {
     double worst_ratio;     /* max |got - expected| / bound; infinity for a wrong non-finite */
@@ -42,6 +53,15 @@ typedef struct {
 } verify_result;
 
 void verify_compare(const verify_reference *ref, const float *got, verify_result *result);
+
+/* The sequence every checker runs (check, bench, the fuzzer, the tests): plan impl for p with
+ * opt, fill output (ref->count floats) with NaN so a forgotten output shows, run (its wall
+ * time in *seconds, when not NULL), destroy the plan, compare with ref.  A plan that cannot be
+ * made returns its status and reason. */
+cb_status verify_run(const cb_impl *impl, const cb_problem *p, const float *input,
+                     const float *weights, const cb_options *opt, float *output,
+                     const verify_reference *ref, verify_result *result, double *seconds,
+                     char *why, size_t why_size);
 
 /* Fills a buffer with quiet NaN so outputs an implementation forgets to write are caught. */
 void verify_poison(float *buf, int64_t count);

@@ -44,12 +44,6 @@ typedef enum { CB_OP_CORR, CB_OP_CONV } cb_op;
 
 typedef enum { CB_ISA_SCALAR, CB_ISA_AVX2, CB_ISA_AVX512 } cb_isa;
 
-/* How an implementation's results are checked (DESIGN.md section 4).  A direct method sums
- * the products themselves: equal results on exact-integer data, and per-output error within
- * (n+1) * 2^-24 * sum|x*w|.  A transform method (FFT) rounds in the transform: it is held to
- * the bound of harness/verify.c for its kind instead. */
-typedef enum { CB_ACCURACY_DIRECT = 0, CB_ACCURACY_FFT } cb_accuracy;
-
 typedef enum {
     CB_OK = 0,
     CB_ERR_INVALID,          /* a field is out of range or fields contradict each other */
@@ -104,13 +98,46 @@ typedef struct cb_options {
     uint64_t max_memory;
 } cb_options;
 
+/* How a method's non-finite results relate to the reference's. */
+typedef enum {
+    /* NaN, +Inf and -Inf at exactly the outputs where the reference has them */
+    CB_NONFINITE_LIKE_REFERENCE,
+    /* a non-finite value spreads beyond its own windows (through a transform, say): outputs the
+     * method documents may be NaN where the reference is finite or infinite */
+    CB_NONFINITE_SPREADS
+} cb_nonfinite;
+
+/* A method's error model (DESIGN.md, "Error models"): everything check, bench, the SciPy
+ * oracle, the fuzzer and the tests need to know to judge its results, declared with the
+ * method.  Methods that compute alike share one (cb_error_direct). */
+typedef struct cb_error_model {
+    const char *family;       /* "direct", "fft", ...: the CSV's family column */
+    /* The largest |error| allowed at every output (output_elems values) for this problem and
+     * data, against the exact result of the float inputs; CB_OK or a status with a reason. */
+    cb_status (*bound)(const cb_problem *p, const float *input, const float *weights,
+                       double *bound, char *why, size_t why_size);
+    bool exact_on_integers;   /* small-integer data give exactly the reference's values */
+    bool flushes_denormals;   /* runs with flush-to-zero: results below 2^-126 may become 0 */
+    /* Another thread count may give other bits (within the bound): a library that plans
+     * another algorithm per thread count.  Methods without it give the same bits at any. */
+    bool bits_depend_on_threads;
+    cb_nonfinite nonfinite;
+    const char *summary;      /* the bound in one line, for list and the docs */
+} cb_error_model;
+
+/* The model of methods that sum the products themselves, in float: (n + 1) * 2^-24 * sum|x*w|
+ * per output for n = (C/groups)*KH*KW products (the +1 covers the reference's own final
+ * rounding), exact on small-integer data, non-finite values exactly where the reference has
+ * them. */
+extern const cb_error_model cb_error_direct;
+
 /* One implementation: a row of the table (DESIGN.md section 3). */
 typedef struct cb_impl {
     const char *name;     /* method__isa */
     const char *summary;  /* one line */
     cb_isa isa;
     bool threaded;
-    cb_accuracy accuracy; /* CB_ACCURACY_DIRECT unless set */
+    const cb_error_model *error; /* how its results are judged: every implementation sets it */
     /* The implementation leaves its vector code to a library that picks it at run time (a
      * BLAS, FFTW): it runs on any CPU, so isa stays scalar, but it is measured against the
      * peak of the widest ISA the CPU has (see cb_impl_peak_isa). */
@@ -170,6 +197,10 @@ void cb_extend_plane(const float *src, int64_t h, int64_t w, cb_boundary b, floa
 /* Copies weights (shape->weight_elems) turning the problem into a correlation: each KH x KW
  * kernel is flipped in both axes for CB_OP_CONV, copied as is for CB_OP_CORR. */
 void cb_weights_as_correlation(const cb_problem *p, const float *weights, float *out);
+/* cb_error_direct's bound, for error models that extend it (a flushing method adds its
+ * underflow term). */
+cb_status cb_direct_error_bound(const cb_problem *p, const float *input, const float *weights,
+                                double *bound, char *why, size_t why_size);
 /* Allocation for workspaces: 64-byte aligned, NULL on overflow or failure.  Every block a
  * plan holds comes from here, so that it can be counted (cb_alloc_total_bytes). */
 void *cb_alloc(size_t count, size_t elem_size);
@@ -195,6 +226,10 @@ void cb_alloc_fail_after(int64_t n);
 size_t cb_impl_count(void);
 const cb_impl *cb_impl_at(size_t i);
 const cb_impl *cb_impl_find(const char *name);
+/* The error bound of impl's method at every output of p (output_elems doubles) for this input
+ * and these weights (cb_error_model.bound); CB_OK, or a status with a reason. */
+cb_status cb_error_bound(const cb_impl *impl, const cb_problem *p, const float *input,
+                         const float *weights, double *bound, char *why, size_t why_size);
 /* Whether this CPU runs the implementation's instructions; if not, why. */
 bool cb_impl_available(const cb_impl *impl, char *why, size_t why_size);
 bool cb_cpu_has(cb_isa isa);

@@ -53,9 +53,9 @@ DEFAULT_GRID = peers_lib.DEFAULT_PROBLEMS
 PASS, MISS, NOT_MEASURED = "PASS", "MISS", "not measured"
 FFTCONVOLVE, FILTER2D = "scipy.signal.fftconvolve", "opencv.filter2D"
 PEER_STATUSES = ("ok", "skipped", "unsupported", "failed")
-# Implementations that compute the direct sum (the bandwidth target); fft__fftw is not one.
-DIRECT_IMPLS = ("naive__scalar", "views__scalar", "im2col__openblas")
-DIRECT_PREFIX = "direct__"
+# The error-model family of the methods that compute the direct sum (the bandwidth target),
+# from the CSV's family column.
+DIRECT_FAMILY = "direct"
 # Cells without a time named in a note; the rest are counted.
 MAX_LISTED = 4
 # A table column is separated from the next by this; no cell holds two spaces in a row.
@@ -259,8 +259,8 @@ def fraction_of_peak(inputs, impl, problem, isa, fraction, by_name=False):
                   gflops / needed, notes)
 
 
-def is_direct(impl):
-    return impl in DIRECT_IMPLS or impl.startswith(DIRECT_PREFIX)
+def is_direct(row):
+    return row.family == DIRECT_FAMILY
 
 
 def memory_bound(inputs, size=2048, kernel=3, factor=1.5):
@@ -270,11 +270,10 @@ def memory_bound(inputs, size=2048, kernel=3, factor=1.5):
     target = f"fastest direct kernel {size_text(problem)}: {factor:g}x memory time"
     required = f"<= {factor:g}x memory time"
     rows = [r for r in problem_rows(inputs, problem)
-            if r.ok and r.threads == 1 and is_direct(r.impl)]
+            if r.ok and r.threads == 1 and is_direct(r)]
     if not rows:
         return not_measured(target, required, f"no ok 1-thread row of a direct kernel "
-                            f"({', '.join(DIRECT_IMPLS)}, {DIRECT_PREFIX}*) on "
-                            f"{size_text(problem)}")
+                            f"(family {DIRECT_FAMILY}) on {size_text(problem)}")
     best = min(rows, key=lambda r: r.median_s)
     bandwidth = best.timing["bandwidth_gbs"]
     if not bandwidth:

@@ -33,13 +33,15 @@ import atomic_output
 
 SCHEMA_VERSION = 2
 COLUMNS = (
-    "schema", "when", "host", "cpu", "impl", "isa", "threads", "name",
+    "schema", "when", "host", "cpu", "impl", "isa", "family", "threads", "name",
     "C", "H", "W", "N", "groups", "KH", "KW", "SY", "SX", "mode", "boundary", "op", "fill",
     "status", "reason", "reps", "plan_s", "min_s", "median_s", "mad_s", "gflops",
     "peak_gflops", "pct_peak", "bandwidth_gbs", "err_over_bound",
 )
-# Each schema's columns; schema 1 had no fill (its problems all had fill 0).
-COLUMNS_BY_SCHEMA = {1: tuple(c for c in COLUMNS if c != "fill"), 2: COLUMNS}
+# Each schema's columns; schema 1 had no fill (its problems all had fill 0) and no family.
+COLUMNS_BY_SCHEMA = {1: tuple(c for c in COLUMNS if c not in ("fill", "family")), 2: COLUMNS}
+# The families of the implementations that existed when CSVs had no family column (schema 1).
+SCHEMA_1_FAMILIES = {"fft__fftw": "fft"}
 SIZE_COLUMNS = ("threads", "C", "H", "W", "N", "groups", "KH", "KW", "SY", "SX")
 TIMING_COLUMNS = ("plan_s", "min_s", "median_s", "mad_s", "gflops", "peak_gflops",
                   "pct_peak", "bandwidth_gbs", "err_over_bound")
@@ -119,6 +121,7 @@ class Row:
     reason: str
     reps: object          # int for ok rows, else None
     timing: dict          # column -> float, or None where a non-ok row leaves it empty
+    family: str = "direct"  # the method's error-model family: direct, fft, ...
 
     @property
     def ok(self):
@@ -244,9 +247,10 @@ def parse_row(values, line, file_schema=SCHEMA_VERSION):
                       parse_choice("op", fields["op"]),
                       parse_fill(fields.get("fill", "0")))
     reps, timing = parse_timing(fields, ok)
+    family = fields.get("family") or SCHEMA_1_FAMILIES.get(fields["impl"], "direct")
     return Row(line, parse_when(fields["when"], ok), fields["host"], fields["cpu"],
                fields["impl"], parse_choice("isa", fields["isa"]), sizes["threads"], problem,
-               status, fields["reason"], reps, timing)
+               status, fields["reason"], reps, timing, family)
 
 
 def load_rows(path):

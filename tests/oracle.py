@@ -14,13 +14,12 @@ output for even kernels is read off scipy.signal itself, and the padded construc
 against scipy.signal's own boundaries and against scipy.ndimage at start-up, before any
 implementation runs.
 
-Accuracy: each output may differ from the exact value by (n + 1) * 2^-24 * sum|x*w| (n products
-summed in single precision, then stored).  Small-integer inputs make every partial sum exact, so
-there the output must be exact.  Transform methods (cb_impl.accuracy == CB_ACCURACY_FFT) round in
-the transform whatever the inputs: every output of map n may differ by
-(20 log2(L) + C/groups + 5) * 2^-24 * sum_c ||x_c||_2 ||w_nc||_2, integer inputs included (x_c the
-extended channel, L = (2 EH)(2 EW) for its extent EH x EW; derived in algorithms/fft__fftw.c).
-Outputs start as NaN so that an unwritten one fails.
+Accuracy: each implementation is held to its own error model, read from the table (cb_impl.error):
+the bound at every output comes from cb_error_bound for the case's data, and a model exact on
+integers must give the exact result on small-integer inputs.  (The direct methods' bound is
+(n + 1) * 2^-24 * sum|x*w| for n products; fft__fftw's is derived in algorithms/fft__fftw.c.)
+A new method with a new model takes part with no change here.  Outputs start as NaN so that an
+unwritten one fails.
 
 Usage: /usr/bin/python3 tests/oracle.py --lib build/libconvbench.so [--cases 600] [--seed 1]
        [--impl a,b] [--case I,J]        (--case reruns single cases of a failure report)
@@ -64,9 +63,6 @@ COMBINATIONS = tuple((m, b, o) for m in MODES for b in BOUNDARIES for o in OPS)
 MAX_IMAGE = 40
 MAX_KERNEL = 12
 MAX_STRIDE = 3
-UNIT_ROUNDOFF = 2.0 ** -24
-FFT_ROUNDOFF_PER_LEVEL = 20.0  # three transforms of about 6.7 u per level (Higham, Thm 24.2)
-ACCURACY_DIRECT, ACCURACY_FFT = 0, 1  # cb_accuracy
 CB_OK = 0
 CB_ERR_UNSUPPORTED = 5
 CB_WHY_SIZE = 256
@@ -86,10 +82,18 @@ class Problem(ctypes.Structure):
     ]
 
 
+class ErrorModel(ctypes.Structure):
+    """cb_error_model, field for field."""
+    _fields_ = [("family", ctypes.c_char_p), ("bound", ctypes.c_void_p),
+                ("exact_on_integers", ctypes.c_bool), ("flushes_denormals", ctypes.c_bool),
+                ("bits_depend_on_threads", ctypes.c_bool), ("nonfinite", ctypes.c_int),
+                ("summary", ctypes.c_char_p)]
+
+
 class ImplPrefix(ctypes.Structure):
     """The leading fields of cb_impl, field for field; nothing after them is read from Python."""
     _fields_ = [("name", ctypes.c_char_p), ("summary", ctypes.c_char_p), ("isa", ctypes.c_int),
-                ("threaded", ctypes.c_bool), ("accuracy", ctypes.c_int)]
+                ("threaded", ctypes.c_bool), ("error", ctypes.POINTER(ErrorModel))]
 
 
 FLOAT_POINTER = ctypes.POINTER(ctypes.c_float)
@@ -104,6 +108,11 @@ def load_library(path):
     library.cb_impl_at.argtypes = [ctypes.c_size_t]
     library.cb_impl_available.restype = ctypes.c_bool
     library.cb_impl_available.argtypes = [ctypes.POINTER(ImplPrefix), CHAR_POINTER, ctypes.c_size_t]
+    library.cb_error_bound.restype = ctypes.c_int
+    library.cb_error_bound.argtypes = [ctypes.POINTER(ImplPrefix), ctypes.POINTER(Problem),
+                                       FLOAT_POINTER, FLOAT_POINTER,
+                                       ctypes.POINTER(ctypes.c_double), CHAR_POINTER,
+                                       ctypes.c_size_t]
     library.cb_convolve.restype = ctypes.c_int
     library.cb_convolve.argtypes = [ctypes.c_char_p, ctypes.POINTER(Problem), FLOAT_POINTER,
                                     FLOAT_POINTER, FLOAT_POINTER, CHAR_POINTER, ctypes.c_size_t]
@@ -126,7 +135,9 @@ class Implementation:
     summary: str
     available: bool
     why_not: str
-    accuracy: int
+    model: int              # the error model's address: implementations sharing one share bounds
+    exact_on_integers: bool
+    handle: object          # the cb_impl pointer, for cb_error_bound
 
 
 def list_implementations(library):
@@ -135,15 +146,31 @@ def list_implementations(library):
         impl = library.cb_impl_at(position)
         why = ctypes.create_string_buffer(CB_WHY_SIZE)
         available = library.cb_impl_available(impl, why, CB_WHY_SIZE)
+        model = impl.contents.error
         found.append(Implementation(impl.contents.name.decode(),
                                     (impl.contents.summary or b"").decode(),
                                     bool(available), why.value.decode(errors="replace"),
-                                    impl.contents.accuracy))
+                                    ctypes.addressof(model.contents),
+                                    bool(model.contents.exact_on_integers), impl))
     return found
 
 
 def as_float_pointer(array):
     return array.ctypes.data_as(FLOAT_POINTER)
+
+
+def error_bound(library, impl, case):
+    """N x OH x OW float64: the implementation's own bound for this case (cb_error_bound)."""
+    bound = np.empty(case.output_shape(), np.float64)
+    why = ctypes.create_string_buffer(CB_WHY_SIZE)
+    problem = case.as_ctypes()
+    status = library.cb_error_bound(impl.handle, ctypes.byref(problem), as_float_pointer(case.image),
+                                    as_float_pointer(case.weights),
+                                    bound.ctypes.data_as(ctypes.POINTER(ctypes.c_double)), why,
+                                    CB_WHY_SIZE)
+    if status != CB_OK:
+        raise SystemExit("oracle: no error bound for %s: %s" % (impl.name, why.value.decode()))
+    return bound + 1e-30
 
 
 def call_convolve(library, impl_name, case, output):
@@ -309,51 +336,21 @@ def plane_result(plane, kernel, mode, boundary, fill, op):
 
 
 def expected_output(case):
-    """(expected, bound), each N x OH x OW float64: the exact result of the float32 inputs
-    (to float64 rounding) and the per-element error an implementation is allowed."""
+    """N x OH x OW float64: the exact result of the float32 inputs (to float64 rounding)."""
     image = case.image.astype(np.float64)
     weights = case.weights.astype(np.float64)
     channels_per_group, filters_per_group = case.C // case.groups, case.N // case.groups
-    expected, magnitude = [], []
+    expected = []
     for n in range(case.N):
         group = n // filters_per_group
-        value_sum = absolute_sum = 0.0
+        value_sum = 0.0
         for c_local in range(channels_per_group):
             plane = image[group * channels_per_group + c_local]
             kernel = weights[n, c_local]
             value_sum = value_sum + plane_result(plane, kernel, case.mode, case.boundary,
                                                  float(case.fill), case.op)
-            # |image| extended with |fill| is |extended image| for every boundary rule.
-            absolute_sum = absolute_sum + plane_result(np.abs(plane), np.abs(kernel), case.mode,
-                                                       case.boundary, abs(float(case.fill)),
-                                                       case.op)
         expected.append(value_sum[::case.SY, ::case.SX])
-        magnitude.append(absolute_sum[::case.SY, ::case.SX])
-    products_per_output = channels_per_group * case.KH * case.KW
-    bound = (products_per_output + 1) * UNIT_ROUNDOFF * np.array(magnitude) + 1e-30
-    return np.array(expected), bound
-
-
-def fft_bound(case):
-    """N x OH x OW: the bound of transform methods, the same for every output of a map.  The
-    norms are over each channel extended for a stride-1 'valid' pass; with a stride the
-    implementation reads a part of that extension, so this bound is at least its own."""
-    channels_per_group, filters_per_group = case.C // case.groups, case.N // case.groups
-    row_pads = extension_pads(case.mode, case.op, case.KH)
-    col_pads = extension_pads(case.mode, case.op, case.KW)
-    norms = []
-    for plane in case.image.astype(np.float64):
-        extended = extend(plane, row_pads, col_pads, case.boundary, float(case.fill))
-        norms.append(np.linalg.norm(extended))
-    levels = math.log2(4 * extended.shape[0] * extended.shape[1])
-    factor = (FFT_ROUNDOFF_PER_LEVEL * levels + channels_per_group + 5) * UNIT_ROUNDOFF
-    bound = np.empty(case.output_shape())
-    for n in range(case.N):
-        first_channel = n // filters_per_group * channels_per_group
-        bound[n] = factor * sum(
-            norms[first_channel + c] * np.linalg.norm(case.weights[n, c].astype(np.float64))
-            for c in range(channels_per_group))
-    return bound + 1e-30
+    return np.array(expected)
 
 
 # ---------------------------------------------------------------- start-up self-checks
@@ -570,16 +567,16 @@ def check_all(library, implementations, indices, seed):
     for index in indices:
         case = make_case(seed, index)
         if not case.expect_error:
-            expected, direct_bound = expected_output(case)
-            bounds = {ACCURACY_DIRECT: direct_bound}
+            expected = expected_output(case)
+            bounds = {}   # by error model
         for impl in implementations:
             if case.expect_error:
                 outcome = check_refusal(library, impl.name, case)
             else:
-                if impl.accuracy not in bounds:  # the one other accuracy: ACCURACY_FFT
-                    bounds[impl.accuracy] = fft_bound(case)
-                exact = case.integer_inputs and impl.accuracy == ACCURACY_DIRECT
-                outcome = check_run(library, impl.name, case, expected, bounds[impl.accuracy],
+                if impl.model not in bounds:
+                    bounds[impl.model] = error_bound(library, impl, case)
+                exact = case.integer_inputs and impl.exact_on_integers
+                outcome = check_run(library, impl.name, case, expected, bounds[impl.model],
                                     exact)
             tallies[impl.name].add(case, outcome)
             if outcome.verdict == "fail":

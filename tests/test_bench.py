@@ -13,7 +13,7 @@ import time
 from tally import expect, report
 
 CONVBENCH = sys.argv[1]
-HEADER = ("schema,when,host,cpu,impl,isa,threads,name,C,H,W,N,groups,KH,KW,SY,SX,mode,boundary,"
+HEADER = ("schema,when,host,cpu,impl,isa,family,threads,name,C,H,W,N,groups,KH,KW,SY,SX,mode,boundary,"
           "op,fill,status,reason,reps,plan_s,min_s,median_s,mad_s,gflops,peak_gflops,pct_peak,"
           "bandwidth_gbs,err_over_bound").split(",")
 
@@ -67,9 +67,9 @@ def main(tmp):
     expect(res.returncode == 0, f"bench exit {res.returncode}: {res.stderr}")
     header, rows = read_rows(out)
     check_rows(header, rows, "first run")
-    names = [(r[4], r[7]) for r in rows]
+    names = [(r[4], r[HEADER.index("name")]) for r in rows]
     expect(len(names) == len(set(names)) and len(rows) >= 6, f"one row per cell: {names}")
-    skipped = [r for r in rows if r[7] == "big" and r[HEADER.index("status")] == "skipped"]
+    skipped = [r for r in rows if r[HEADER.index("name")] == "big" and r[HEADER.index("status")] == "skipped"]
     expect(skipped and "predicted" in skipped[0][HEADER.index("reason")], "a slow cell is skipped with its prediction")
 
     # --resume adds nothing; without it an existing file is refused
@@ -123,7 +123,8 @@ def main(tmp):
     header, rows = read_rows(out3)
     check_rows(header, rows, "sweep")
     expect(res.returncode == 0 and len(rows) == 4 and
-           all(r[8] == "2" and r[11] == "4" and r[15] == "2" and r[17] == "valid" for r in rows),
+           all(r[HEADER.index("C")] == "2" and r[HEADER.index("N")] == "4" and
+               r[HEADER.index("SY")] == "2" and r[HEADER.index("mode")] == "valid" for r in rows),
            "sweep rows carry the shape options")
 
     # bad options: one line, exit 2, nothing written

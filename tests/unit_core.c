@@ -187,8 +187,36 @@ static void test_views(void)
     EXPECT(w.base == plane);
 }
 
+/* Every row of the table declares its error model completely: check, bench, the oracle and
+ * the tests read how to judge a method from it and from nothing else. */
+static void test_error_models(void)
+{
+    for (size_t i = 0; i < cb_impl_count(); i++) {
+        const cb_impl *impl = cb_impl_at(i);
+        const cb_error_model *m = impl->error;
+        EXPECT_MSG(m && m->family && m->family[0] && m->bound && m->summary && m->summary[0],
+                   "%s: incomplete error model", impl->name);
+        if (!m || !m->bound) continue;
+        /* the bound of a small problem: finite, positive, and zero nowhere data are nonzero */
+        cb_problem p = cb_problem_default();
+        p.H = p.W = 6;
+        p.KH = p.KW = 3;
+        float input[36], weights[9];
+        double bound[36];
+        for (int k = 0; k < 36; k++) input[k] = (float)(k % 5) - 2.0f;
+        for (int k = 0; k < 9; k++) weights[k] = 0.5f * (float)(k - 4);
+        char why[CB_WHY_SIZE];
+        EXPECT_MSG(cb_error_bound(impl, &p, input, weights, bound, why, sizeof why) == CB_OK,
+                   "%s: %s", impl->name, why);
+        for (int k = 0; k < 36; k++)
+            EXPECT_MSG(isfinite(bound[k]) && bound[k] > 0, "%s: bound[%d] = %g", impl->name, k,
+                       bound[k]);
+    }
+}
+
 int main(void)
 {
+    test_error_models();
     test_extension_patterns();
     test_extension_periodic();
     test_extend_plane();

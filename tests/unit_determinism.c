@@ -19,7 +19,8 @@
  *   - fft__fftw below FFTW's threading size (transforms under 320^2 points, see
  *     algorithms/fft__fftw.c): plans at any count are single-threaded, identical.
  * What is not held:
- *   - fft__fftw with transforms of 320^2 points or more at different thread counts: FFTW
+ *   - methods whose error model says bits_depend_on_threads: fft__fftw with transforms of
+ *     320^2 points or more at different thread counts: FFTW
  *     may plan a threaded transform as a different algorithm (with FFTW_MEASURE, whichever
  *     timed fastest on the loaded machine), so results may differ in the last bits.  Both are
  *     held to the FFT bound instead, and whether they were identical is printed.  (Seen on the
@@ -51,7 +52,9 @@ typedef struct {
     cb_problem p;
     cb_shape s;
     float *input, *weights;
-    verify_reference fft_ref; /* made for fft_threaded problems */
+    /* for fft_threaded problems, the reference of each error model whose results may depend on
+     * the thread count (cb_error_model.bits_depend_on_threads) */
+    verify_references refs;
 } loaded_problem;
 
 static loaded_problem problems[] = {
@@ -73,19 +76,20 @@ static void load(loaded_problem *lp, uint64_t seed)
     lp->weights = checked_malloc((size_t)lp->s.weight_elems * sizeof(float));
     verify_fill_data(&lp->p, DATA_REAL, seed, lp->input, lp->weights);
     char why[CB_WHY_SIZE];
-    if (lp->fft_threaded &&
-        verify_reference_make(&lp->p, lp->input, lp->weights, false, CB_ACCURACY_FFT,
-                              &lp->fft_ref, why, sizeof why) != CB_OK) {
-        fprintf(stderr, "reference for '%s': %s\n", lp->text, why);
-        exit(2);
-    }
+    lp->refs = (verify_references){.problem = lp->p, .input = lp->input, .weights = lp->weights};
+    for (size_t i = 0; lp->fft_threaded && i < cb_impl_count(); i++)
+        if (cb_impl_at(i)->error->bits_depend_on_threads &&
+            !verify_reference_for(&lp->refs, cb_impl_at(i), why, sizeof why)) {
+            fprintf(stderr, "reference for '%s': %s\n", lp->text, why);
+            exit(2);
+        }
 }
 
 static void unload(loaded_problem *lp)
 {
     free(lp->input);
     free(lp->weights);
-    verify_reference_free(&lp->fft_ref);
+    verify_references_free(&lp->refs);
 }
 
 static int64_t first_difference(const float *a, const float *b, int64_t count)
@@ -149,7 +153,11 @@ static void compare_threaded_fft(const cb_impl *impl, const loaded_problem *lp, 
                                  const float *got, const float *first)
 {
     verify_result r;
-    verify_compare(&lp->fft_ref, got, &r);
+    const verify_reference *ref = NULL;
+    for (int i = 0; i < lp->refs.count; i++)
+        if (lp->refs.refs[i].model == impl->error) ref = &lp->refs.refs[i];
+    if (!ref) abort(); /* made in load for every such model */
+    verify_compare(ref, got, &r);
     EXPECT_MSG(r.failures == 0, "%s at %d threads on '%s': %lld outputs over the FFT bound",
                impl->name, threads, lp->text, (long long)r.failures);
     int64_t differences = count_differences(got, first, lp->s.output_elems);
@@ -189,7 +197,7 @@ static void check_impl_on(const cb_impl *impl, const loaded_problem *lp)
         const int max_threads = lp->fft_threaded ? 2 : MAX_THREADS;
         for (int threads = 2; threads <= max_threads; threads++) {
             if (!plan_and_run_twice(impl, lp, threads, again, misaligned_output)) continue;
-            if (impl->accuracy == CB_ACCURACY_FFT && lp->fft_threaded) {
+            if (impl->error->bits_depend_on_threads && lp->fft_threaded) {
                 compare_threaded_fft(impl, lp, threads, again, first);
             } else {
                 char what[64];
@@ -217,7 +225,7 @@ int main(void)
             continue;
         }
         for (size_t k = 0; k < PROBLEM_COUNT; k++)
-            if (!problems[k].fft_threaded || impl->accuracy == CB_ACCURACY_FFT)
+            if (!problems[k].fft_threaded || impl->error->bits_depend_on_threads)
                 check_impl_on(impl, &problems[k]);
     }
     for (size_t k = 0; k < PROBLEM_COUNT; k++) unload(&problems[k]);

@@ -185,8 +185,9 @@ static void test_workspace_covers_plan(void)
             if (covs[k].impl->threaded)
                 check_coverage(&covs[k], &problems[i], 2, CB_FFTW_ESTIMATE, input, weights,
                                output);
-            /* FFTW's own memory as its planner measures, on the larger problems */
-            if (covs[k].impl->accuracy == CB_ACCURACY_FFT && i >= count - 3)
+            /* with a measuring planner (FFTW's own memory as it measures), on the larger
+             * problems: implementations without a planner ignore the option */
+            if (i >= count - 3)
                 for (int threads = 1; threads <= 2; threads++)
                     check_coverage(&covs[k], &problems[i], threads, CB_FFTW_MEASURE, input,
                                    weights, output);
@@ -283,8 +284,6 @@ static void try_huge(const cb_problem *p)
     const bool weights_fit = valid && (uint64_t)s.weight_elems * sizeof(float) <= LIMIT;
     static float stand_in = 1.0f;
     float *input = NULL, *weights = &stand_in, *output = NULL;
-    verify_reference ref[2] = {{0}};
-    bool have_ref[2] = {false, false};
     if (weights_fit && !(weights = calloc((size_t)s.weight_elems, sizeof(float)))) exit(2);
     if (small) {
         input = malloc((size_t)s.input_elems * sizeof(float));
@@ -292,6 +291,8 @@ static void try_huge(const cb_problem *p)
         if (!input || !output) exit(2);
         verify_fill_data(p, DATA_INTEGER, 5, input, weights);
     }
+    verify_references refs = {.problem = *p, .input = input, .weights = weights,
+                              .integer_data = true};
     for (size_t k = 0; k < cb_impl_count(); k++) {
         const cb_impl *impl = cb_impl_at(k);
         cb_options opt = options_for(impl->threaded ? 2 : 1);
@@ -319,21 +320,16 @@ static void try_huge(const cb_problem *p)
                    "%s: need %llu, allocated %llu on '%s'", impl->name, (unsigned long long)need,
                    (unsigned long long)counted, line);
         if (small) {
-            const int a = impl->accuracy == CB_ACCURACY_FFT;
-            if (!have_ref[a]) {
-                uint64_t ref_need = 0;
-                have_ref[a] =
-                    cb_plan_memory("naive__scalar", p, NULL, &ref_need, why, sizeof why) ==
-                        CB_OK &&
-                    ref_need <= LIMIT &&
-                    verify_reference_make(p, input, weights, true, impl->accuracy, &ref[a], why,
-                                          sizeof why) == CB_OK;
-            }
+            const verify_reference *made = NULL;
+            uint64_t ref_need = 0;
+            if (cb_plan_memory("naive__scalar", p, NULL, &ref_need, why, sizeof why) == CB_OK &&
+                ref_need <= LIMIT)
+                made = verify_reference_for(&refs, impl, why, sizeof why);
             verify_poison(output, s.output_elems);
             cb_plan_run(plan, input, output);
-            if (have_ref[a]) {
+            if (made) {
                 verify_result r;
-                verify_compare(&ref[a], output, &r);
+                verify_compare(made, output, &r);
                 EXPECT_MSG(r.failures == 0, "%s: %lld wrong outputs on '%s'", impl->name,
                            (long long)r.failures, line);
                 huge_runs++;
@@ -341,8 +337,7 @@ static void try_huge(const cb_problem *p)
         }
         cb_plan_destroy(plan);
     }
-    for (int a = 0; a < 2; a++)
-        if (have_ref[a]) verify_reference_free(&ref[a]);
+    verify_references_free(&refs);
     free(input);
     if (weights != &stand_in) free(weights);
     free(output);

@@ -53,15 +53,27 @@ typedef struct {
     bool flushes;  /* runs with flush-to-zero (core/flush_to_zero.h) */
 } runner;
 
-static const runner direct_runners[] = {
-    {"views__scalar", 1, true},     {"im2col__openblas", 1, false}, {"im2col__openblas", 2, false},
-    {"direct__avx2", 1, false},     {"direct__avx512", 1, false},   {"direct__avx2_omp", 1, false},
-    {"direct__avx2_omp", 2, false},
-};
-#define RUNNERS (sizeof direct_runners / sizeof direct_runners[0])
+/* Every implementation whose error model puts non-finite values where the reference does,
+ * but the reference itself, at 1 thread and (threaded ones) 2: read from the table, with
+ * whether it flushes denormals (find_direct_runners). */
+#define MAX_RUNNERS 32
+static runner direct_runners[MAX_RUNNERS];
+static size_t RUNNERS;
+
+static void find_direct_runners(void)
+{
+    for (size_t i = 0; i < cb_impl_count(); i++) {
+        const cb_impl *impl = cb_impl_at(i);
+        if (impl->error->nonfinite != CB_NONFINITE_LIKE_REFERENCE ||
+            strcmp(impl->name, "naive__scalar") == 0 || !cb_impl_available(impl, NULL, 0))
+            continue;
+        for (int threads = 1; threads <= (impl->threaded ? 2 : 1) && RUNNERS < MAX_RUNNERS; threads++)
+            direct_runners[RUNNERS++] = (runner){impl->name, threads, impl->error->flushes_denormals};
+    }
+}
 
 /* Outputs of rule 4 per runner, printed at the end. */
-static int64_t inherent_overflows[RUNNERS];
+static int64_t inherent_overflows[MAX_RUNNERS];
 
 /* ---- data ---- */
 
@@ -625,7 +637,7 @@ static void check_fft(const cb_problem *p, const float *input, const float *weig
     for (int64_t i = 0; i < s.input_elems; i++) clean_in[i] = isfinite(input[i]) ? input[i] : 0;
     for (int64_t i = 0; i < s.weight_elems; i++) clean_w[i] = isfinite(weights[i]) ? weights[i] : 0;
     verify_reference ref;
-    EXPECT(verify_reference_make(p, clean_in, clean_w, false, CB_ACCURACY_FFT, &ref, why,
+    EXPECT(verify_reference_make(p, clean_in, clean_w, false, cb_impl_find("fft__fftw")->error, &ref, why,
                                  sizeof why) == CB_OK);
     for (int threads = 1; threads <= 2; threads++) {
         if (!run_impl("fft__fftw", threads, p, input, weights, got, s.output_elems)) continue;
@@ -720,7 +732,7 @@ static void test_fft_subnormals(void)
         fill_range(d.input, s.input_elems, 0, 0x1p-127, true);
         fill_plain(d.weights, s.weight_elems, 0);
         verify_reference ref;
-        if (verify_reference_make(&p, d.input, d.weights, false, CB_ACCURACY_FFT, &ref, why,
+        if (verify_reference_make(&p, d.input, d.weights, false, cb_impl_find("fft__fftw")->error, &ref, why,
                                   sizeof why) == CB_OK) {
             if (run_impl("fft__fftw", 1, &p, d.input, d.weights, got, s.output_elems)) {
                 int64_t bad = 0;
@@ -741,6 +753,7 @@ static void test_fft_subnormals(void)
 
 int main(void)
 {
+    find_direct_runners();
     test_nonfinite_inputs();
     test_extreme_values();
     test_subnormals();

@@ -57,7 +57,7 @@ typedef struct {
     cb_problem p;
     cb_shape s;
     float *input, *weights, *output;
-    verify_reference ref[2]; /* by accuracy: CB_ACCURACY_DIRECT, CB_ACCURACY_FFT */
+    verify_references refs; /* one per error model, all made before the rounds */
 } repeat_problem;
 
 typedef struct {
@@ -94,9 +94,10 @@ static void problem_setup(repeat_problem *rp, const char *text)
     rp->output = checked_malloc((size_t)rp->s.output_elems * sizeof(float));
     verify_fill_data(&rp->p, DATA_INTEGER, 7, rp->input, rp->weights);
     char why[CB_WHY_SIZE];
-    for (int a = 0; a < 2; a++)
-        if (verify_reference_make(&rp->p, rp->input, rp->weights, true, (cb_accuracy)a,
-                                  &rp->ref[a], why, sizeof why) != CB_OK) {
+    rp->refs = (verify_references){.problem = rp->p, .input = rp->input, .weights = rp->weights,
+                                   .integer_data = true};
+    for (size_t i = 0; i < cb_impl_count(); i++)
+        if (!verify_reference_for(&rp->refs, cb_impl_at(i), why, sizeof why)) {
             fprintf(stderr, "reference for '%s': %s\n", text, why);
             exit(2);
         }
@@ -107,8 +108,7 @@ static void problem_free(repeat_problem *rp)
     free(rp->input);
     free(rp->weights);
     free(rp->output);
-    verify_reference_free(&rp->ref[0]);
-    verify_reference_free(&rp->ref[1]);
+    verify_references_free(&rp->refs);
 }
 
 /* Plans, runs and checks one implementation on one problem; threaded ones alternate between 1
@@ -118,17 +118,14 @@ static void plan_run_destroy(impl_count *ic, repeat_problem *rp, long round)
     char why[CB_WHY_SIZE];
     cb_options opt = cb_options_default();
     opt.threads = ic->impl->threaded && (round / (long)PROBLEM_COUNT) % 2 ? 2 : 1;
-    cb_plan *plan;
     ic->runs++;
-    if (cb_plan_create(ic->impl->name, &rp->p, rp->weights, &opt, &plan, why, sizeof why) != CB_OK) {
+    const verify_reference *ref = verify_reference_for(&rp->refs, ic->impl, why, sizeof why);
+    verify_result r;
+    if (!ref || verify_run(ic->impl, &rp->p, rp->input, rp->weights, &opt, rp->output, ref, &r,
+                           NULL, why, sizeof why) != CB_OK) {
         if (ic->failures++ == 0) fprintf(stderr, "%s: plan failed: %s\n", ic->impl->name, why);
         return;
     }
-    verify_poison(rp->output, rp->s.output_elems);
-    cb_plan_run(plan, rp->input, rp->output);
-    cb_plan_destroy(plan);
-    verify_result r;
-    verify_compare(&rp->ref[ic->impl->accuracy == CB_ACCURACY_FFT], rp->output, &r);
     if (r.failures && ic->failures++ == 0)
         fprintf(stderr, "%s: %lld wrong outputs in round %ld\n", ic->impl->name,
                 (long long)r.failures, round);

@@ -133,16 +133,15 @@ static void round_of_every_impl(worker *w)
     float *weights = checked_malloc((size_t)s.weight_elems * sizeof(float));
     float *output = checked_malloc((size_t)s.output_elems * sizeof(float));
     verify_fill_data(&p, integer ? DATA_INTEGER : DATA_REAL, rng_next(&w->rng), input, weights);
-    verify_reference refs[2] = {{0}}; /* by accuracy, made when first needed */
+    verify_references refs = {.problem = p, .input = input, .weights = weights,
+                              .integer_data = integer}; /* by error model, made when needed */
     for (size_t i = 0; i < cb_impl_count() && i < MAX_IMPLS; i++) {
         const cb_impl *impl = cb_impl_at(i);
         char why[CB_WHY_SIZE];
         if (!cb_impl_available(impl, why, sizeof why) || !impl->supports(&p, why, sizeof why))
             continue;
-        verify_reference *ref = &refs[impl->accuracy == CB_ACCURACY_FFT];
-        if (!ref->expected &&
-            verify_reference_make(&p, input, weights, integer, impl->accuracy, ref, why,
-                                  sizeof why) != CB_OK) {
+        const verify_reference *ref = verify_reference_for(&refs, impl, why, sizeof why);
+        if (!ref) {
             report(w, impl, &p, 1, why);
             w->counts[i].failures++;
             continue;
@@ -153,8 +152,7 @@ static void round_of_every_impl(worker *w)
         w->counts[i].runs++;
         if (!run_one(w, impl, &p, input, weights, output, ref, opt)) w->counts[i].failures++;
     }
-    verify_reference_free(&refs[0]);
-    verify_reference_free(&refs[1]);
+    verify_references_free(&refs);
     free(input);
     free(weights);
     free(output);
@@ -174,7 +172,7 @@ static struct {
     cb_problem p;
     cb_shape s;
     float *input, *weights;
-    verify_reference refs[2]; /* by accuracy */
+    verify_references refs; /* one per error model */
 } large;
 
 static void large_setup(void)
@@ -185,9 +183,10 @@ static void large_setup(void)
     large.weights = checked_malloc((size_t)large.s.weight_elems * sizeof(float));
     verify_fill_data(&large.p, DATA_REAL, 77, large.input, large.weights);
     char why[CB_WHY_SIZE];
-    for (int a = 0; a < 2; a++)
-        if (verify_reference_make(&large.p, large.input, large.weights, false, (cb_accuracy)a,
-                                  &large.refs[a], why, sizeof why) != CB_OK) {
+    large.refs = (verify_references){.problem = large.p, .input = large.input,
+                                     .weights = large.weights};
+    for (size_t i = 0; i < cb_impl_count(); i++)
+        if (!verify_reference_for(&large.refs, cb_impl_at(i), why, sizeof why)) {
             fprintf(stderr, "reference for '%s': %s\n", large_problem_text, why);
             exit(2);
         }
@@ -197,8 +196,15 @@ static void large_free(void)
 {
     free(large.input);
     free(large.weights);
-    verify_reference_free(&large.refs[0]);
-    verify_reference_free(&large.refs[1]);
+    verify_references_free(&large.refs);
+}
+
+/* The reference of impl's error model, made in large_setup (shared by the threads). */
+static const verify_reference *large_reference(const cb_impl *impl)
+{
+    for (int i = 0; i < large.refs.count; i++)
+        if (large.refs.refs[i].model == impl->error) return &large.refs.refs[i];
+    abort();
 }
 
 static void large_round(worker *w)
@@ -213,7 +219,7 @@ static void large_round(worker *w)
         opt.fftw_planner = CB_FFTW_ESTIMATE; /* measuring 384^2 at every start costs seconds */
         w->large_runs++;
         if (!run_one(w, impl, &large.p, large.input, large.weights, output,
-                     &large.refs[impl->accuracy == CB_ACCURACY_FFT], opt))
+                     large_reference(impl), opt))
             w->large_failures++;
     }
     free(output);
