@@ -17,39 +17,25 @@
  * Cost: N*OH*OW*(C/groups)*KH*KW multiply-adds (up to 7 wasted columns per row at the right
  *       edge); per kernel column and input row, 3 vector loads and up to 4 broadcasts feed
  *       up to 12 FMAs.  Memory: packed weights (N*(C/groups)*KH*KW floats) and a band
- *       workspace of about 256 KiB (more for many channels per group). */
-#include "direct_avx2_kernel.h"
+ *       workspace of about 256 KiB per thread (more for many channels per group).
+ * Threads: cb_options.threads; the work is split into tasks of (group, band of output rows,
+ *       chunk of the group's filters), about 8 per thread, each thread with its own band
+ *       workspace; each output is summed by one task in a fixed order, so the result is
+ *       bit-for-bit the same for every thread count (direct_simd.h, core/parallel.h).
+ * Error: cb_error_direct: exact on integer data, (n+1) 2^-24 sum|x*w| otherwise. */
+#include "simd_avx2.h"
 
-static cb_status avx2_workspace(const cb_problem *p, const cb_options *opt, uint64_t *bytes,
-                               char *why, size_t why_size)
-{
-    (void)opt;
-    return direct_workspace(p, 1, bytes, why, why_size);
-}
-
-static cb_status avx2_plan(const cb_problem *p, const float *weights, const cb_options *opt,
-                           void **plan, char *why, size_t why_size)
-{
-    (void)opt;
-    return direct_plan_create(p, weights, 1, plan, why, why_size);
-}
-
-static void avx2_run(void *plan, const float *input, float *output)
-{
-    const direct_plan *dp = plan;
-    const int64_t tasks = direct_task_count(dp);
-    for (int64_t t = 0; t < tasks; t++) direct_run_task(dp, 0, t, input, output);
-}
+#include "direct_simd.h"
 
 const cb_impl cb_impl_direct__avx2 = {
     .name = "direct__avx2",
-    .summary = "direct sum, AVX2+FMA register blocks of 4 rows x 24 columns, banded",
+    .summary = "direct sum, AVX2+FMA register blocks of 4 rows x 24 columns, banded; threads over bands",
     .isa = CB_ISA_AVX2,
-    .threaded = false,
+    .threaded = true,
     .error = &cb_error_direct,
     .supports = direct_supports,
-    .workspace = avx2_workspace,
-    .plan = avx2_plan,
-    .run = avx2_run,
+    .workspace = direct_workspace_of,
+    .plan = direct_plan_of,
+    .run = direct_run,
     .destroy = direct_destroy,
 };

@@ -3,7 +3,8 @@
  * file's instruction-set flags.  (Everything here is static, so each file gets its own copy
  * built for its own ISA.)
  *
- * The including file first defines the vector vocabulary of its ISA:
+ * The including file first includes the vector vocabulary of its ISA (simd_avx2.h,
+ * simd_avx512.h), which defines:
  *     SIMD_LANES                      floats per vector
  *     BLOCK_VECS                      vectors of output columns per register block (1..4)
  *     HELD_ROWS, HELD_VECS            the block of the 3x3 kernel with weights in registers
@@ -11,7 +12,9 @@
  *     simd_zero(), simd_loadu(p), simd_broadcast(p), simd_fmadd(a, b, acc) = a * b + acc,
  *     simd_storeu(p, v), simd_store_first(p, v, count)   (the first count lanes only),
  *     simd_stream(p, v) (non-temporal, p aligned to a vector), simd_store_fence()
- * then includes this file, and builds its run() from direct_task_count / direct_run_task.
+ * then includes this file, and fills its table row with direct_supports, direct_workspace_of,
+ * direct_plan_of, direct_run and direct_destroy.  Threads: the run's tasks go to
+ * cb_parallel_for (core/parallel.h) with the plan's thread count.
  *
  * ---- The problem as this kernel sees it ----
  * The weights are made a correlation once, at plan time (cb_weights_as_correlation), so only
@@ -65,6 +68,7 @@
 #define DIRECT_SIMD_H
 
 #include "convbench.h"
+#include "parallel.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -861,6 +865,41 @@ static void direct_run_task(const direct_plan *dp, int worker, int64_t task, con
         filter_band(dp, kv, input, band, g, n, oy0, rows, n == n_first, output);
     /* Non-temporal stores are weakly ordered: make them visible before the task ends. */
     if (dp->stream_output) simd_store_fence();
+}
+
+/* ---- the table row's functions ---- */
+
+static cb_status direct_workspace_of(const cb_problem *p, const cb_options *opt, uint64_t *bytes,
+                                     char *why, size_t why_size)
+{
+    return direct_workspace(p, opt->threads, bytes, why, why_size);
+}
+
+static cb_status direct_plan_of(const cb_problem *p, const float *weights, const cb_options *opt,
+                                void **plan, char *why, size_t why_size)
+{
+    return direct_plan_create(p, weights, opt->threads, plan, why, why_size);
+}
+
+typedef struct {
+    const direct_plan *dp;
+    const float *input;
+    float *output;
+} direct_run_args;
+
+static void direct_task(void *ctx, int worker, int64_t task)
+{
+    const direct_run_args *a = ctx;
+    direct_run_task(a->dp, worker, task, a->input, a->output);
+}
+
+/* Every (group, band, filter chunk) task, on the plan's threads.  Each output element belongs
+ * to one task and is summed in the kernel's fixed order: the same bits at any thread count. */
+static void direct_run(void *plan, const float *input, float *output)
+{
+    const direct_plan *dp = plan;
+    direct_run_args args = {dp, input, output};
+    cb_parallel_for(dp->threads, direct_task_count(dp), direct_task, &args);
 }
 
 #endif

@@ -11,7 +11,6 @@ extern const cb_impl cb_impl_fft__fftw;
 extern const cb_impl cb_impl_im2col__openblas;
 extern const cb_impl cb_impl_direct__avx2;
 extern const cb_impl cb_impl_direct__avx512;
-extern const cb_impl cb_impl_direct__avx2_omp;
 
 static const cb_impl *const table[] = {
     &cb_impl_naive__scalar,
@@ -20,7 +19,6 @@ static const cb_impl *const table[] = {
     &cb_impl_im2col__openblas,
     &cb_impl_direct__avx2,
     &cb_impl_direct__avx512,
-    &cb_impl_direct__avx2_omp,
 };
 
 size_t cb_impl_count(void) { return sizeof table / sizeof table[0]; }

@@ -24,8 +24,8 @@ thread unless stated.  The checks:
       median for the same H, W, KH, KW)
   fft__fftw at K=31, 1024x1024 and 2048x2048: the fastest implementation among the 1-thread
       rows (a note says whether it is also the fastest counting every thread count)
-  direct__avx2_omp at 2 threads, 2048x2048 K=7: speed-up over 1-thread direct__avx2 (ratio of
-      medians) >= 0.85 x the avx2 peak at 2 threads / the avx2 peak at 1 thread
+  direct__avx2 and direct__avx512 at 2 threads, 2048x2048 K=7: speed-up over the same
+      implementation at 1 thread (ratio of medians) >= 0.85 x its ISA's peak at 2 threads / at 1
   every cell of --grid (default data/grid.txt): convbench's best >= 2x faster than OpenCV
       filter2D (the peers CSV), checked twice: with the best at 1 thread (like for like, OpenCV
       runs one thread) and with the best at any thread count
@@ -342,16 +342,16 @@ def all_threads_note(rows):
             f"{bench_csv.threads_text(fft_best.threads)})")
 
 
-def thread_scaling(inputs, size=2048, kernel=7, threads=2, factor=0.85):
+def thread_scaling(inputs, impl, isa, size=2048, kernel=7, threads=2, factor=0.85):
     problem = grid_problem(size, kernel)
-    target = f"direct__avx2_omp {threads} threads {size_text(problem)}: scaling"
+    target = f"{impl} {threads} threads {size_text(problem)}: scaling"
     required = f">= {factor:g}x the FMA peak's"
-    base, why = impl_row(inputs, problem, "direct__avx2", 1)
-    parallel, why_parallel = impl_row(inputs, problem, "direct__avx2_omp", threads)
+    base, why = impl_row(inputs, problem, impl, 1)
+    parallel, why_parallel = impl_row(inputs, problem, impl, threads)
     if base is None or parallel is None:
         return not_measured(target, required, "; ".join(w for w in (why, why_parallel) if w))
-    peak_1, notes_1 = peak(inputs, "avx2", 1, base)
-    peak_n, notes_n = peak(inputs, "avx2", threads, parallel)
+    peak_1, notes_1 = peak(inputs, isa, 1, base)
+    peak_n, notes_n = peak(inputs, isa, threads, parallel)
     if peak_1 is None or peak_n is None:
         return not_measured(target, required,
                             "; ".join((notes_1 if peak_1 is None else []) +
@@ -359,9 +359,9 @@ def thread_scaling(inputs, size=2048, kernel=7, threads=2, factor=0.85):
     speedup = base.median_s / parallel.median_s
     machine = peak_n / peak_1
     needed = factor * machine
-    notes = [f"direct__avx2 1 thread {seconds(base.median_s)}, direct__avx2_omp {threads} "
+    notes = [f"{impl} 1 thread {seconds(base.median_s)}, {threads} "
              f"threads {seconds(parallel.median_s)}",
-             f"avx2 FMA peak {gflops_text(peak_n)} GFLOP/s at {threads} threads / "
+             f"{isa} FMA peak {gflops_text(peak_n)} GFLOP/s at {threads} threads / "
              f"{gflops_text(peak_1)} at 1 = {bench_csv.significant(machine)}x"] + notes_1 + notes_n
     return judged(target, f"{times_text(speedup)} speed-up",
                   f">= {times_text(needed)} ({factor:g} x {bench_csv.significant(machine)})",
@@ -418,7 +418,8 @@ def all_checks(inputs):
                                    by_name=True))
     checks.append(fft_over_fftconvolve(inputs))
     checks += [fft_fastest(inputs, size) for size in (1024, 2048)]
-    checks.append(thread_scaling(inputs))
+    checks += [thread_scaling(inputs, "direct__avx2", "avx2"),
+               thread_scaling(inputs, "direct__avx512", "avx512")]
     checks += [beats_opencv(inputs, any_threads) for any_threads in (False, True)]
     return checks
 

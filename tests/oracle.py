@@ -26,6 +26,7 @@ Usage: /usr/bin/python3 tests/oracle.py --lib build/libconvbench.so [--cases 600
 """
 
 import argparse
+import dataclasses
 import ctypes
 import math
 import sys
@@ -96,6 +97,12 @@ class ImplPrefix(ctypes.Structure):
                 ("threaded", ctypes.c_bool), ("error", ctypes.POINTER(ErrorModel))]
 
 
+class Options(ctypes.Structure):
+    """cb_options, field for field."""
+    _fields_ = [("threads", ctypes.c_int), ("fftw_planner", ctypes.c_int),
+                ("max_memory", ctypes.c_uint64)]
+
+
 FLOAT_POINTER = ctypes.POINTER(ctypes.c_float)
 CHAR_POINTER = ctypes.POINTER(ctypes.c_char)
 
@@ -113,6 +120,16 @@ def load_library(path):
                                        FLOAT_POINTER, FLOAT_POINTER,
                                        ctypes.POINTER(ctypes.c_double), CHAR_POINTER,
                                        ctypes.c_size_t]
+    library.cb_options_default.restype = Options
+    library.cb_options_default.argtypes = []
+    library.cb_plan_create.restype = ctypes.c_int
+    library.cb_plan_create.argtypes = [ctypes.c_char_p, ctypes.POINTER(Problem), FLOAT_POINTER,
+                                       ctypes.POINTER(Options), ctypes.POINTER(ctypes.c_void_p),
+                                       CHAR_POINTER, ctypes.c_size_t]
+    library.cb_plan_run.restype = None
+    library.cb_plan_run.argtypes = [ctypes.c_void_p, FLOAT_POINTER, FLOAT_POINTER]
+    library.cb_plan_destroy.restype = None
+    library.cb_plan_destroy.argtypes = [ctypes.c_void_p]
     library.cb_convolve.restype = ctypes.c_int
     library.cb_convolve.argtypes = [ctypes.c_char_p, ctypes.POINTER(Problem), FLOAT_POINTER,
                                     FLOAT_POINTER, FLOAT_POINTER, CHAR_POINTER, ctypes.c_size_t]
@@ -138,6 +155,12 @@ class Implementation:
     model: int              # the error model's address: implementations sharing one share bounds
     exact_on_integers: bool
     handle: object          # the cb_impl pointer, for cb_error_bound
+    threads: int = 1        # threads its plans are made with
+    threaded: bool = False
+
+    @property
+    def label(self):
+        return self.name if self.threads == 1 else "%s@%dt" % (self.name, self.threads)
 
 
 def list_implementations(library):
@@ -151,7 +174,8 @@ def list_implementations(library):
                                     (impl.contents.summary or b"").decode(),
                                     bool(available), why.value.decode(errors="replace"),
                                     ctypes.addressof(model.contents),
-                                    bool(model.contents.exact_on_integers), impl))
+                                    bool(model.contents.exact_on_integers), impl,
+                                    threaded=bool(impl.contents.threaded)))
     return found
 
 
@@ -173,13 +197,24 @@ def error_bound(library, impl, case):
     return bound + 1e-30
 
 
-def call_convolve(library, impl_name, case, output):
-    """Runs one implementation; returns (status, why)."""
+def call_convolve(library, impl_name, case, output, threads=1):
+    """Runs one implementation (through a plan of `threads` threads); returns (status, why)."""
     why = ctypes.create_string_buffer(CB_WHY_SIZE)
     problem = case.as_ctypes()
-    status = library.cb_convolve(impl_name.encode(), ctypes.byref(problem),
-                                 as_float_pointer(case.image), as_float_pointer(case.weights),
-                                 as_float_pointer(output), why, CB_WHY_SIZE)
+    if threads == 1:
+        status = library.cb_convolve(impl_name.encode(), ctypes.byref(problem),
+                                     as_float_pointer(case.image), as_float_pointer(case.weights),
+                                     as_float_pointer(output), why, CB_WHY_SIZE)
+        return status, why.value.decode(errors="replace")
+    options = library.cb_options_default()
+    options.threads = threads
+    plan = ctypes.c_void_p()
+    status = library.cb_plan_create(impl_name.encode(), ctypes.byref(problem),
+                                    as_float_pointer(case.weights), ctypes.byref(options),
+                                    ctypes.byref(plan), why, CB_WHY_SIZE)
+    if status == CB_OK:
+        library.cb_plan_run(plan, as_float_pointer(case.image), as_float_pointer(output))
+        library.cb_plan_destroy(plan)
     return status, why.value.decode(errors="replace")
 
 
@@ -455,10 +490,10 @@ def judge_output(case, got, expected, bound, exact):
     return Outcome("pass", ratio, worst)
 
 
-def check_refusal(library, impl_name, case):
+def check_refusal(library, impl, case):
     """'valid' with a kernel larger than the image must fail, say why and write nothing."""
     guard = np.full(ERROR_CASE_GUARD, np.nan, np.float32)
-    status, why = call_convolve(library, impl_name, case, guard)
+    status, why = call_convolve(library, impl.name, case, guard, impl.threads)
     if status == CB_OK:
         return Outcome("fail", reason="'valid' with a kernel larger than the image returned OK")
     if not why:
@@ -469,9 +504,9 @@ def check_refusal(library, impl_name, case):
     return Outcome("pass")
 
 
-def check_run(library, impl_name, case, expected, bound, exact):
+def check_run(library, impl, case, expected, bound, exact):
     output = np.full(case.output_shape(), np.nan, np.float32)
-    status, why = call_convolve(library, impl_name, case, output)
+    status, why = call_convolve(library, impl.name, case, output, impl.threads)
     if status == CB_ERR_UNSUPPORTED:
         return Outcome("skip", reason=why)
     if status != CB_OK:
@@ -559,11 +594,13 @@ def select_implementations(implementations, wanted_names):
             print("%s: not available here: %s" % (impl.name, impl.why_not))
             continue
         chosen.append(impl)
+        if impl.threaded:  # threads are an option of the plan: checked too
+            chosen.append(dataclasses.replace(impl, threads=2))
     return chosen
 
 
 def check_all(library, implementations, indices, seed):
-    tallies = {impl.name: Tally() for impl in implementations}
+    tallies = {impl.label: Tally() for impl in implementations}
     for index in indices:
         case = make_case(seed, index)
         if not case.expect_error:
@@ -571,16 +608,16 @@ def check_all(library, implementations, indices, seed):
             bounds = {}   # by error model
         for impl in implementations:
             if case.expect_error:
-                outcome = check_refusal(library, impl.name, case)
+                outcome = check_refusal(library, impl, case)
             else:
                 if impl.model not in bounds:
                     bounds[impl.model] = error_bound(library, impl, case)
                 exact = case.integer_inputs and impl.exact_on_integers
-                outcome = check_run(library, impl.name, case, expected, bounds[impl.model],
+                outcome = check_run(library, impl, case, expected, bounds[impl.model],
                                     exact)
-            tallies[impl.name].add(case, outcome)
+            tallies[impl.label].add(case, outcome)
             if outcome.verdict == "fail":
-                print(failure_line(impl.name, case, seed, outcome), flush=True)
+                print(failure_line(impl.label, case, seed, outcome), flush=True)
     return tallies
 
 

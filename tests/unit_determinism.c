@@ -10,8 +10,8 @@
  *   - runs of plans at 2, 3 and 4 threads (threaded implementations take them, the others
  *     ignore them; 2 only for the large FFT problem, whose plans FFTW measures per count).
  * What holds across thread counts, and is held here:
- *   - direct__avx2_omp: each output is summed by one task in a fixed order whatever the
- *     thread count (algorithms/direct_simd.h): identical at every count.
+ *   - direct__avx2, direct__avx512: each output is summed by one task in a fixed order
+ *     whatever the thread count (algorithms/direct_simd.h): identical at every count.
  *   - im2col__openblas: OpenBLAS's threaded SGEMM splits the output (M and N) among its
  *     threads, not the K sums, and each thread runs the same kernel on its share: identical
  *     at 1 to 4 threads.  This is what OpenBLAS 0.3.21 (Debian 12) does, not a promise in its

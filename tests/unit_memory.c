@@ -389,10 +389,10 @@ static void test_huge_fields(void)
         {"H=1 W=2147483648 K=1", "fft__fftw", CB_ERR_UNSUPPORTED},
         {"H=1 W=2147483648 K=1", "naive__scalar", CB_ERR_MEMORY_LIMIT},
         {"H=1 W=2147483648 K=1", "views__scalar", CB_ERR_MEMORY_LIMIT},
-        {"H=1 W=2147483648 K=1", "direct__avx2_omp", CB_ERR_MEMORY_LIMIT},
+        {"H=1 W=2147483648 K=1", "direct__avx2", CB_ERR_MEMORY_LIMIT},
         {"H=1 W=1 KH=2147483648 KW=268435456 SY=2147483648 SX=268435456", "direct__avx2",
          CB_ERR_OVERFLOW},
-        {"H=1 W=1 KH=2147483648 KW=268435456 SY=2147483648 SX=268435456", "direct__avx2_omp",
+        {"H=1 W=1 KH=2147483648 KW=268435456 SY=2147483648 SX=268435456", "direct__avx2",
          CB_ERR_OVERFLOW},
     };
     for (size_t i = 0; i < sizeof named / sizeof named[0]; i++) {

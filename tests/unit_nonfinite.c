@@ -5,7 +5,8 @@
  * sum to float once.  A model here does the same sum in the same order and also keeps, per
  * output, which kinds of products it saw (NaN, +Inf, -Inf, positive, negative) and
  * S = sum|x*w|.  Rules for every direct method (views__scalar, im2col__openblas,
- * direct__avx2, direct__avx512, direct__avx2_omp; threaded ones at 1 and 2 threads):
+ * direct__avx2, direct__avx512: every implementation whose error model says so; threaded ones
+ * at 1 and 2 threads):
  *   1. some product is not finite (NaN or Inf in the window or the weights; 0*Inf = NaN):
  *      the same class as the reference: NaN, +Inf or -Inf;
  *   2. S <= FLT_MAX / (1 + (n+1) 2^-24): finite, within (n+1) 2^-24 S + A of the

@@ -15,7 +15,8 @@
  *   among threads, not the sums: see unit_determinism.c), and multithreaded GEMMs from different
  *   callers are serialised inside OpenBLAS.  The race decides only how many threads a GEMM
  *   gets, never its result.  Medium problems make the GEMM large enough to be multithreaded;
- * - direct__avx2_omp: OpenMP parallel regions opened from different pthreads, each its own team;
+ * - direct__avx2 at 2 threads: OpenMP parallel regions (core/parallel_omp.c) opened from
+ *   different pthreads, each its own team;
  * - first of all, every worker runs one larger problem (a 384^2 transform) at 2 threads, all at
  *   once: FFTW's threaded plans executing concurrently, and OpenMP teams of 2 side by side.
  * The problems and data are fixed by the seeds; the interleaving is not. */
@@ -165,7 +166,7 @@ static void round_of_every_impl(worker *w)
  * FFTW plans executing concurrently, and OpenMP teams of 2 inside each worker.  Its data and
  * references are made once, before the workers start, and only read. */
 static const char *const large_problem_text = "H=360 W=360 K=25 boundary=mirror";
-static const char *const large_problem_impls[] = {"fft__fftw", "direct__avx2_omp"};
+static const char *const large_problem_impls[] = {"fft__fftw", "direct__avx2"};
 #define LARGE_IMPLS (sizeof large_problem_impls / sizeof large_problem_impls[0])
 
 static struct {
@@ -260,7 +261,7 @@ int main(void)
     }
     EXPECT(rounds == WORKERS * ROUNDS_PER_WORKER);
     printf("  '%s' at 2 threads in every worker at once (%s): %ld plans, %ld failed\n",
-           large_problem_text, "fft__fftw, direct__avx2_omp", large_runs, large_failures);
+           large_problem_text, "fft__fftw, direct__avx2", large_runs, large_failures);
     EXPECT(large_runs > 0);
     EXPECT_MSG(large_failures == 0, "%ld of %ld plans of the large problem failed", large_failures,
                large_runs);

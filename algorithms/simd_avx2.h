@@ -1,7 +1,12 @@
-/* The AVX2 + FMA vocabulary of the direct kernel (direct_simd.h), shared by direct__avx2 and
- * direct__avx2_omp: a header, so each includes it under its own file's -mavx2 -mfma. */
-#ifndef DIRECT_AVX2_KERNEL_H
-#define DIRECT_AVX2_KERNEL_H
+/* The AVX2 + FMA vocabulary of the register-blocked kernels (direct_simd.h): the vector type,
+ * its operations, and the block shapes that fit AVX2's 16 ymm registers.  Only files compiled
+ * with -mavx2 -mfma (named *_avx2.c) may include it. */
+#ifndef CONVBENCH_SIMD_AVX2_H
+#define CONVBENCH_SIMD_AVX2_H
+
+#if !defined(__AVX2__) || !defined(__FMA__)
+#error "simd_avx2.h needs -mavx2 -mfma (name the including file *_avx2.c)"
+#endif
 
 #include <immintrin.h>
 
@@ -36,7 +41,5 @@ static inline void simd_store_first(float *p, simd_vec v, int count)
     const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(count), lane);
     _mm256_maskstore_ps(p, mask, v);
 }
-
-#include "direct_simd.h"
 
 #endif
