@@ -166,7 +166,9 @@ static int register_problem(session *s, int index, const options *opt)
                     why);
             continue;
         }
-        cb_options plan_opt = {.threads = impl->threaded ? opt->threads : 1};
+        /* the defaults bench plans with (FFTW_MEASURE, ...), then this run's threads */
+        cb_options plan_opt = cb_options_default();
+        plan_opt.threads = impl->threaded ? opt->threads : 1;
         bench_case *c = &s->cases[s->case_count];
         if (cb_plan_create(impl->name, p, weights, &plan_opt, &c->plan, why, sizeof why) != CB_OK) {
             status = fail(1, "%s/%s: plan failed: %s", impl->name, np->name, why);

@@ -228,9 +228,3 @@ extern "C" int gbench_run(void)
         return 1;
     }
 }
-
-extern "C" int gbench_run_all(int *argc, char **argv)
-{
-    int status = gbench_initialize(argc, argv);
-    return status != 0 ? status : gbench_run();
-}

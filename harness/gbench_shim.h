@@ -1,8 +1,9 @@
 /* A C face for Google Benchmark, so that C++ stays in one file (gbench_shim.cc).
  *
  * The caller registers any number of benchmarks, each a function called once per iteration
- * with its own context, then hands argc/argv to gbench_run_all, which lets Google Benchmark
- * parse every --benchmark_* flag, runs what the flags select and shuts the library down.
+ * with its own context, then hands argc/argv to gbench_initialize, which lets Google Benchmark
+ * parse every --benchmark_* flag, and calls gbench_run, which runs what the flags select and
+ * shuts the library down.
  * No C++ exception ever leaves these functions. */
 #ifndef CONVBENCH_GBENCH_SHIM_H
 #define CONVBENCH_GBENCH_SHIM_H
@@ -21,7 +22,7 @@ typedef void (*gbench_run_fn)(void *context);
  * time as the counters "flops" and "bytes".  real_time picks the wall clock for both the
  * iteration count and the rates (needed when the work runs on threads of its own; Google
  * Benchmark then appends "/real_time" to the name); otherwise the calling thread's CPU time
- * is used.  context must stay valid until gbench_run_all returns.
+ * is used.  context must stay valid until gbench_run returns.
  * Returns 0, or -1 when registration failed (out of memory). */
 int gbench_register(const char *name, gbench_run_fn run, void *context, double flops,
                     double bytes, bool real_time);
@@ -37,9 +38,6 @@ int gbench_initialize(int *argc, char **argv);
 /* Runs the registered benchmarks that the flags select and shuts the library down.
  * Returns 0, or 1 if the library failed. */
 int gbench_run(void);
-
-/* gbench_initialize, then (if the arguments were good) gbench_run. */
-int gbench_run_all(int *argc, char **argv);
 
 #ifdef __cplusplus
 }
