@@ -11,7 +11,7 @@
  *       9 weights in registers (blocks of 3 rows x 16 columns).  Blocks inside the image read
  *       it directly; blocks at the borders read a zero-padded band workspace (made in plan)
  *       of extended rows, computed in whole vectors and stored masked.  All of it is the
- *       template in direct_simd.h.
+ *       template in direct_framework.c, direct_microkernel.h.
  * Applies to every problem (all modes, boundaries, ops, groups, channel counts, strides);
  *       stride 1 is the fast path, other strides run the same kernel on phases.
  * Cost: N*OH*OW*(C/groups)*KH*KW multiply-adds (up to 7 wasted columns per row at the right
@@ -21,11 +21,14 @@
  * Threads: cb_options.threads; the work is split into tasks of (group, band of output rows,
  *       chunk of the group's filters), about 8 per thread, each thread with its own band
  *       workspace; each output is summed by one task in a fixed order, so the result is
- *       bit-for-bit the same for every thread count (direct_simd.h, core/parallel.h).
+ *       bit-for-bit the same for every thread count (direct_framework.c, direct_microkernel.h, core/parallel.h).
  * Error: cb_error_direct: exact on integer data, (n+1) 2^-24 sum|x*w| otherwise. */
 #include "simd_avx2.h"
 
-#include "direct_simd.h"
+#define DIRECT_MICROKERNELS direct_microkernels_avx2
+#include "direct_microkernel.h"
+
+DIRECT_ENTRY_POINTS(direct_microkernels_avx2)
 
 const cb_impl cb_impl_direct__avx2 = {
     .name = "direct__avx2",

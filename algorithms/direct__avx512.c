@@ -5,7 +5,7 @@
  *       boundary rule (cb_extend_plane) and w' the weights as a correlation
  *       (cb_weights_as_correlation, the conv flip, at plan time); strides become unit strides
  *       by splitting rows and columns into phases.
- * Layout: direct__avx2's kernel (the template in direct_simd.h) with 16-lane vectors: register
+ * Layout: direct__avx2's kernel (the template in direct_framework.c, direct_microkernel.h) with 16-lane vectors: register
  *       blocks of 4 output rows x 64 columns (16 of the 32 zmm registers as accumulators),
  *       each input vector loaded once per kernel column and multiplied into all 4 rows with
  *       broadcast weights; 3x3 kernels hold their 9 weights in registers (blocks of 6 rows x
@@ -21,11 +21,14 @@
  * Threads: cb_options.threads; the work is split into tasks of (group, band of output rows,
  *       chunk of the group's filters), about 8 per thread, each thread with its own band
  *       workspace; each output is summed by one task in a fixed order, so the result is
- *       bit-for-bit the same for every thread count (direct_simd.h, core/parallel.h).
+ *       bit-for-bit the same for every thread count (direct_framework.c, direct_microkernel.h, core/parallel.h).
  * Error: cb_error_direct: exact on integer data, (n+1) 2^-24 sum|x*w| otherwise. */
 #include "simd_avx512.h"
 
-#include "direct_simd.h"
+#define DIRECT_MICROKERNELS direct_microkernels_avx512
+#include "direct_microkernel.h"
+
+DIRECT_ENTRY_POINTS(direct_microkernels_avx512)
 
 const cb_impl cb_impl_direct__avx512 = {
     .name = "direct__avx512",

@@ -9,6 +9,7 @@ extern const cb_impl cb_impl_naive__scalar;
 extern const cb_impl cb_impl_views__scalar;
 extern const cb_impl cb_impl_fft__fftw;
 extern const cb_impl cb_impl_im2col__openblas;
+extern const cb_impl cb_impl_direct__scalar;
 extern const cb_impl cb_impl_direct__avx2;
 extern const cb_impl cb_impl_direct__avx512;
 
@@ -17,6 +18,7 @@ static const cb_impl *const table[] = {
     &cb_impl_views__scalar,
     &cb_impl_fft__fftw,
     &cb_impl_im2col__openblas,
+    &cb_impl_direct__scalar,
     &cb_impl_direct__avx2,
     &cb_impl_direct__avx512,
 };

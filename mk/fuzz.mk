@@ -49,6 +49,8 @@ $(FUZZ_DIR)/obj/%_avx512.o: FUZZ_FILE_FLAGS += $(AVX512_FLAGS) $(FUZZ_SIMD_OPT)
 $(FUZZ_DIR)/obj/%_omp.o: FUZZ_FILE_FLAGS += -fopenmp
 $(FUZZ_DIR)/obj/%_avx2_omp.o: FUZZ_FILE_FLAGS += $(AVX2_FLAGS) $(FUZZ_SIMD_OPT)
 $(FUZZ_DIR)/obj/%_avx512_omp.o: FUZZ_FILE_FLAGS += $(AVX512_FLAGS) $(FUZZ_SIMD_OPT)
+# the portable microkernel is the same template
+$(FUZZ_DIR)/obj/algorithms/direct__scalar.o: FUZZ_FILE_FLAGS += $(FUZZ_SIMD_OPT)
 
 # The numeric code keeps edge coverage but not comparison tracing, which steers parsers and
 # only slows loops (it took most of fuzz_impls's time).

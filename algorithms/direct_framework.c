@@ -1,20 +1,6 @@
-/* The register-blocked direct convolution shared by direct__avx2, direct__avx2_omp and
- * direct__avx512: one width-generic template, compiled once per including file with that
- * file's instruction-set flags.  (Everything here is static, so each file gets its own copy
- * built for its own ISA.)
- *
- * The including file first includes the vector vocabulary of its ISA (simd_avx2.h,
- * simd_avx512.h), which defines:
- *     SIMD_LANES                      floats per vector
- *     BLOCK_VECS                      vectors of output columns per register block (1..4)
- *     HELD_ROWS, HELD_VECS            the block of the 3x3 kernel with weights in registers
- *     simd_vec                        the vector type
- *     simd_zero(), simd_loadu(p), simd_broadcast(p), simd_fmadd(a, b, acc) = a * b + acc,
- *     simd_storeu(p, v), simd_store_first(p, v, count)   (the first count lanes only),
- *     simd_stream(p, v) (non-temporal, p aligned to a vector), simd_store_fence()
- * then includes this file, and fills its table row with direct_supports, direct_workspace_of,
- * direct_plan_of, direct_run and direct_destroy.  Threads: the run's tasks go to
- * cb_parallel_for (core/parallel.h) with the plan's thread count.
+/* The direct method's framework: everything of the direct__<isa> implementations but their
+ * register blocks (direct_microkernel.h, compiled per ISA), compiled once with baseline flags;
+ * it needs of the ISA only its lane count and block shapes (direct_framework.h).
  *
  * ---- The problem as this kernel sees it ----
  * The weights are made a correlation once, at plan time (cb_weights_as_correlation), so only
@@ -49,44 +35,15 @@
  * each page of the next band's input rows is prefetched, as the hardware prefetchers stop at
  * page boundaries.  Both matter when there is little arithmetic per byte (3x3).
  *
- * ---- The kernel ----
- * A register block is `rows` output rows x `vecs` vectors of columns, held in accumulators
- * across all channels and taps, and stored once.  Within one phase, input row iy (counted from
- * the block's first row) feeds output rows r = iy - j for every kernel row j: each input
- * vector is loaded once per (input row, tap column) and multiplied into every output row of
- * the block that uses it, with the weight w[j][m] broadcast from memory.  The set of output
- * rows an input row feeds (lo..hi) changes only in the first and last rows - 1 input rows,
- * which are written out with their sets as constants, so the tap loop has no branch.  3x3
- * kernels at stride 1 instead hold their 9 broadcast weights in registers, everything
- * unrolled.  Rows and vectors left over at the bottom and right of a band use the same kernel
- * instantiated for fewer rows / vectors.
- *
- * Every output element is zeroed and then receives its products in one fixed order (channel,
- * row phase, column phase, kernel row, kernel column), whatever block, band, variant or thread
- * computes it: results do not depend on the blocking or on the number of threads. */
-#ifndef DIRECT_SIMD_H
-#define DIRECT_SIMD_H
+ */
+#include "direct_framework.h"
 
-#include "convbench.h"
 #include "parallel.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define ALWAYS_INLINE static inline __attribute__((always_inline))
-
-/* Output rows per register block of the general kernel.  With BLOCK_VECS vectors per row this
- * is the accumulator count (AVX2: 4 x 3 = 12 of 16 registers; AVX-512: 4 x 4 = 16 of 32);
- * more rows would reuse each input load more but leave too few registers for the loaded
- * vectors.  The head and tail input rows of phase_taps are written out for up to 4 rows. */
-#define BLOCK_ROWS 4
-/* The largest block shape of any variant (the held 3x3 kernel has up to 6 rows). */
-#define MAX_ROWS 6
-#define MAX_VECS 4
-_Static_assert(BLOCK_ROWS == 4, "phase_taps and short_phase_taps are written out for 4 rows");
-_Static_assert(BLOCK_VECS <= MAX_VECS && HELD_VECS <= MAX_VECS && HELD_ROWS <= MAX_ROWS,
-               "block shapes beyond the instantiated runs");
 /* Workspace of one band (all channels of a group): well inside a 1 MiB L2. */
 #define BAND_BUDGET_BYTES ((int64_t)256 * 1024)
 /* Outputs at least this large are written with non-temporal stores: they will not stay in
@@ -100,6 +57,7 @@ _Static_assert(BLOCK_VECS <= MAX_VECS && HELD_VECS <= MAX_VECS && HELD_ROWS <= M
 /* ---- plan ---- */
 
 typedef struct {
+    const direct_microkernels *mk;   /* the ISA's register blocks */
     cb_problem p;
     cb_shape s;
     int64_t row_phases, col_phases;  /* min(SY, KH), min(SX, KW) */
@@ -119,18 +77,13 @@ typedef struct {
     float *workspace;
 } direct_plan;
 
-static int64_t ceil_div64(int64_t a, int64_t b) { return (a + b - 1) / b; }
-static int64_t floor_div64(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
-static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
-
-static bool direct_supports(const cb_problem *p, char *why, size_t why_size)
+bool direct_supports(const cb_problem *p, char *why, size_t why_size)
 {
     (void)p, (void)why, (void)why_size;
     return true;
 }
 
-static void direct_destroy(void *plan)
+void direct_destroy(void *plan)
 {
     direct_plan *dp = plan;
     if (!dp) return;
@@ -145,6 +98,12 @@ static void direct_destroy(void *plan)
 static bool held_3x3_applies(const cb_problem *p)
 {
     return p->KH == 3 && p->KW == 3 && p->SY == 1 && p->SX == 1;
+}
+
+/* The variant a plan's blocks use: the 3x3 kernel held in registers where it applies. */
+static const kernel_variant *variant_for(const direct_plan *dp)
+{
+    return held_3x3_applies(&dp->p) ? &dp->mk->held_3x3 : &dp->mk->any;
 }
 
 /* Kernel taps of phase `phase` of an axis with k taps and stride `stride`. */
@@ -176,7 +135,7 @@ static void pack_weights(const direct_plan *dp, const float *correlation)
 static void choose_bands(direct_plan *dp, int64_t first_phase_rows, int64_t row_bytes)
 {
     const cb_shape *s = &dp->s;
-    const int64_t block_rows = held_3x3_applies(&dp->p) ? HELD_ROWS : BLOCK_ROWS;
+    const int64_t block_rows = variant_for(dp)->rows;
     const int64_t extra_rows = first_phase_rows - 1;
     int64_t rows = BAND_BUDGET_BYTES / row_bytes - extra_rows;
     rows = max64(block_rows, rows / block_rows * block_rows);
@@ -199,9 +158,10 @@ static void choose_bands(direct_plan *dp, int64_t first_phase_rows, int64_t row_
  * allocating: phases, padded rows, bands, tasks, the band workspace.  Every product that can
  * grow with the problem is checked (a row of all column phases times all row phases of all
  * channels reaches 2^63 for problems cb_problem_shape accepts); false when one overflows. */
-static bool direct_layout(direct_plan *dp, const cb_problem *p, int threads)
+static bool direct_layout(direct_plan *dp, const direct_microkernels *mk, const cb_problem *p,
+                          int threads)
 {
-    *dp = (direct_plan){.p = *p};
+    *dp = (direct_plan){.mk = mk, .p = *p};
     cb_problem_shape(p, &dp->s, NULL, 0);
     const cb_shape *s = &dp->s;
     dp->threads = threads < 1 ? 1 : threads;
@@ -209,10 +169,11 @@ static bool direct_layout(direct_plan *dp, const cb_problem *p, int threads)
     dp->col_phases = min64(p->SX, p->KW);
     const int64_t first_phase_rows = taps_in_phase(p->KH, p->SY, 0);
     const int64_t first_phase_cols = taps_in_phase(p->KW, p->SX, 0);
-    /* Vectors of the last column block may run past OW by up to SIMD_LANES - 1 columns; the
+    /* Vectors of the last column block may run past OW by up to lanes - 1 columns; the
      * widest sub-kernel reads first_phase_cols - 1 further.  A multiple of 16 floats keeps
      * rows on cache-line boundaries. */
-    const int64_t covered = ceil_div64(s->OW, SIMD_LANES) * SIMD_LANES;
+    const int64_t lanes = dp->mk->lanes;
+    const int64_t covered = ceil_div64(s->OW, lanes) * lanes;
     dp->col_phase_len = ceil_div64(covered + first_phase_cols - 1, 16) * 16;
     int64_t row_bytes, band_floats;
     if (__builtin_mul_overflow(dp->col_phases, dp->col_phase_len, &dp->row_len) ||
@@ -246,12 +207,13 @@ static bool workspace_total(const direct_plan *dp, int64_t *floats)
 
 /* What direct_plan_create allocates: the plan, the phase tables, the packed weights and their
  * temporary copy as a correlation, and one band workspace per thread. */
-static cb_status direct_workspace(const cb_problem *p, int threads, uint64_t *bytes, char *why,
+cb_status direct_workspace(const direct_microkernels *mk, const cb_problem *p, int threads,
+                           uint64_t *bytes, char *why,
                                   size_t why_size)
 {
     direct_plan dp;
     int64_t workspace_floats;
-    if (!direct_layout(&dp, p, threads) || !workspace_total(&dp, &workspace_floats)) {
+    if (!direct_layout(&dp, mk, p, threads) || !workspace_total(&dp, &workspace_floats)) {
         snprintf(why, why_size, "the band workspace of this problem overflows 64-bit sizes");
         return CB_ERR_OVERFLOW;
     }
@@ -265,13 +227,14 @@ static cb_status direct_workspace(const cb_problem *p, int threads, uint64_t *by
     return CB_OK;
 }
 
-static cb_status direct_plan_create(const cb_problem *p, const float *weights, int threads,
+cb_status direct_plan_create(const direct_microkernels *mk, const cb_problem *p,
+                             const float *weights, int threads,
                                     void **plan, char *why, size_t why_size)
 {
     direct_plan *dp = cb_alloc(1, sizeof *dp);
     if (!dp) return CB_ERR_NO_MEMORY;
     int64_t total;
-    if (!direct_layout(dp, p, threads) || !workspace_total(dp, &total)) {
+    if (!direct_layout(dp, mk, p, threads) || !workspace_total(dp, &total)) {
         cb_free(dp); /* not reached: direct_workspace refused it first */
         snprintf(why, why_size, "the band workspace of this problem overflows 64-bit sizes");
         return CB_ERR_OVERFLOW;
@@ -305,277 +268,6 @@ static cb_status direct_plan_create(const cb_problem *p, const float *weights, i
     return CB_OK;
 }
 
-/* ---- the register-blocked kernel ---- */
-
-/* Where a run of blocks reads its input: the image itself or the band workspace, both seen
- * as rows of row phases of channels (floats between them), plus the plan's phase shape. */
-typedef struct {
-    const float *origin;  /* channel 0, row phase 0 of the run's first output row ... */
-    int64_t col_offset;   /* ... and where column 0 is from there (col0 in the image) */
-    int64_t row_stride, phase_stride, channel_stride;
-    int64_t channels, row_phases, col_phases;
-    const int64_t *phase_rows, *phase_cols;
-    int64_t col_phase_len;
-    int64_t out_row_stride;
-    bool stream; /* full output vectors are aligned: store them non-temporally */
-} block_source;
-
-/* Tap column m of one input row: the input vectors at column m, each multiplied into output
- * rows lo..hi.  The weight of output row r is element m of kernel row (row of lo) - (r - lo):
- * w_lo points at the kernel row used by output row lo, rows kcols floats apart.  held_lo, when
- * not NULL, is the same kernel held in registers as broadcast vectors (held_kernel_taps). */
-ALWAYS_INLINE void tap_column(simd_vec acc[MAX_ROWS][MAX_VECS], const float *row,
-                              const float *w_lo, const simd_vec *held_lo, int64_t kcols,
-                              int64_t m, const int lo, const int hi, const int vecs)
-{
-    /* A compiler-only fence: in completely unrolled kernels GCC would otherwise hoist the
-     * loads of later tap columns, run out of registers and spill accumulators. */
-    __asm__ volatile("" ::: "memory");
-    simd_vec x[MAX_VECS];
-#pragma GCC unroll 4
-    for (int v = 0; v < vecs; v++) {
-        x[v] = simd_loadu(row + m + v * SIMD_LANES);
-        /* Keep the vector in a register: GCC would otherwise fold the load into each FMA
-         * that uses it, loading it once per output row instead of once. */
-        __asm__("" : "+v"(x[v]));
-    }
-#pragma GCC unroll 4
-    for (int r = lo; r <= hi; r++) {
-        simd_vec w;
-        if (held_lo) {
-            w = held_lo[-(r - lo) * kcols + m];
-        } else {
-            w = simd_broadcast(w_lo - (r - lo) * kcols + m);
-            /* Broadcast again for each use: GCC would otherwise keep the weights shared by
-             * several rows in registers, which leaves too few for the accumulators. */
-            __asm__ volatile("" : "+v"(w));
-        }
-#pragma GCC unroll 4
-        for (int v = 0; v < vecs; v++) acc[r][v] = simd_fmadd(x[v], w, acc[r][v]);
-    }
-}
-
-/* One input row against every kernel column, for output rows lo..hi. */
-ALWAYS_INLINE void row_taps(simd_vec acc[MAX_ROWS][MAX_VECS], const float *row,
-                            const float *w_lo, int64_t kcols, const int lo, const int hi,
-                            const int vecs)
-{
-    for (int64_t m = 0; m < kcols; m++)
-        tap_column(acc, row, w_lo, NULL, kcols, m, lo, hi, vecs);
-}
-
-/* Input rows of a sub-kernel with fewer rows than the block: each input row reaches a range of
- * output rows that moves down by one per row, selected by a switch per input row. */
-ALWAYS_INLINE void short_phase_taps(simd_vec acc[MAX_ROWS][MAX_VECS], const float *in,
-                                    int64_t row_stride, const float *w, int64_t krows,
-                                    int64_t kcols, const int rows, const int vecs)
-{
-    for (int64_t iy = 0; iy < rows + krows - 1; iy++) {
-        const int lo = (int)max64(0, iy - krows + 1);
-        const int hi = (int)min64(rows - 1, iy);
-        const float *row = in + iy * row_stride;
-        const float *w_lo = w + (iy - lo) * kcols;
-        /* One case per (lo, hi); cases past this instantiation's rows are never taken. */
-        switch (lo * BLOCK_ROWS + hi) {
-#define ROW_TAPS_CASE(LO, HI)                                                                 \
-    case LO * BLOCK_ROWS + HI:                                                                \
-        if (HI < rows) row_taps(acc, row, w_lo, kcols, LO, HI, vecs);                         \
-        break;
-            ROW_TAPS_CASE(0, 0) ROW_TAPS_CASE(0, 1) ROW_TAPS_CASE(0, 2) ROW_TAPS_CASE(0, 3)
-            ROW_TAPS_CASE(1, 1) ROW_TAPS_CASE(1, 2) ROW_TAPS_CASE(1, 3)
-            ROW_TAPS_CASE(2, 2) ROW_TAPS_CASE(2, 3)
-            ROW_TAPS_CASE(3, 3)
-#undef ROW_TAPS_CASE
-        }
-    }
-}
-
-/* One (row phase, column phase) sub-kernel of krows x kcols taps over the block: input rows
- * 0 .. rows + krows - 2, each to the output rows it reaches.  When the sub-kernel has at least
- * as many rows as the block (the usual case), the first rows - 1 input rows reach output rows
- * 0..iy, the middle ones all rows, the last rows - 1 rows iy-krows+1..rows-1: three fixed
- * patterns, so no per-row selection is needed. */
-ALWAYS_INLINE void phase_taps(simd_vec acc[MAX_ROWS][MAX_VECS], const float *in,
-                              int64_t row_stride, const float *w, int64_t krows, int64_t kcols,
-                              const int rows, const int vecs)
-{
-    if (krows == 1) {
-        /* 1 x kcols: input row r feeds output row r only (1xK and 1x1 kernels) */
-#pragma GCC unroll 4
-        for (int r = 0; r < rows; r++) row_taps(acc, in + r * row_stride, w, kcols, r, r, vecs);
-        return;
-    }
-    if (krows < rows) {
-        short_phase_taps(acc, in, row_stride, w, krows, kcols, rows, vecs);
-        return;
-    }
-    const int last = rows - 1;
-    /* head: input row t reaches output rows 0..t with kernel rows t..0 */
-    if (last > 0) row_taps(acc, in, w, kcols, 0, 0, vecs);
-    if (last > 1) row_taps(acc, in + row_stride, w + kcols, kcols, 0, 1, vecs);
-    if (last > 2) row_taps(acc, in + 2 * row_stride, w + 2 * kcols, kcols, 0, 2, vecs);
-    /* middle: every output row of the block */
-    for (int64_t iy = last; iy < krows; iy++)
-        row_taps(acc, in + iy * row_stride, w + iy * kcols, kcols, 0, last, vecs);
-    /* tail: input row krows + t reaches output rows t+1..last, the lowest with the last
-     * kernel row */
-    if (last > 0) {
-        const float *tail = in + krows * row_stride;
-        const float *w_last = w + (krows - 1) * kcols;
-        row_taps(acc, tail, w_last, kcols, 1, last, vecs);
-        if (last > 1) row_taps(acc, tail + row_stride, w_last, kcols, 2, last, vecs);
-        if (last > 2) row_taps(acc, tail + 2 * row_stride, w_last, kcols, 3, last, vecs);
-    }
-}
-
-/* A 3x3 kernel at stride 1 with its 9 weights held in registers as broadcast vectors: every
- * input row and tap unrolled, nothing but loads and FMAs. */
-ALWAYS_INLINE void held_3x3_taps(simd_vec acc[MAX_ROWS][MAX_VECS], const float *in,
-                                 int64_t row_stride, const float *w, const int rows,
-                                 const int vecs)
-{
-    enum { K = 3 };
-    simd_vec held[K * K];
-#pragma GCC unroll 16
-    for (int t = 0; t < K * K; t++) held[t] = simd_broadcast(w + t);
-#pragma GCC unroll 8
-    for (int iy = 0; iy < rows + K - 1; iy++) {
-        const int lo = iy - K + 1 > 0 ? iy - K + 1 : 0;
-        const int hi = iy < rows - 1 ? iy : rows - 1;
-#pragma GCC unroll 4
-        for (int m = 0; m < K; m++)
-            tap_column(acc, in + iy * row_stride, NULL, held + (iy - lo) * K, K, m, lo, hi,
-                       vecs);
-    }
-}
-
-/* Stores a block's rows; the last vector of each row only up to `cols` columns. */
-ALWAYS_INLINE void store_block(simd_vec acc[MAX_ROWS][MAX_VECS], float *out,
-                               int64_t out_row_stride, int64_t cols, bool stream,
-                               const int rows, const int vecs)
-{
-    const int last_count = (int)(cols - (vecs - 1) * SIMD_LANES);
-#pragma GCC unroll 8
-    for (int r = 0; r < rows; r++) {
-        float *dst = out + r * out_row_stride;
-#pragma GCC unroll 4
-        for (int v = 0; v < vecs; v++) {
-            if (v == vecs - 1 && last_count < SIMD_LANES)
-                simd_store_first(dst + v * SIMD_LANES, acc[r][v], last_count);
-            else if (stream)
-                simd_stream(dst + v * SIMD_LANES, acc[r][v]);
-            else
-                simd_storeu(dst + v * SIMD_LANES, acc[r][v]);
-        }
-    }
-}
-
-/* One register block: `rows` output rows x `cols` columns (in `vecs` vectors) of one filter,
- * summed over every channel and tap.  in: the block's first row and column in src;
- * w: the filter's packed weights; held_3x3: the kernel is 3x3 at stride 1. */
-ALWAYS_INLINE void block_kernel(const block_source *src, const float *in, const float *w,
-                                float *out, int64_t cols, const int rows, const int vecs,
-                                const bool held_3x3)
-{
-    simd_vec acc[MAX_ROWS][MAX_VECS];
-#pragma GCC unroll 8
-    for (int r = 0; r < MAX_ROWS; r++)
-#pragma GCC unroll 4
-        for (int v = 0; v < MAX_VECS; v++) acc[r][v] = simd_zero();
-    for (int64_t c = 0; c < src->channels; c++) {
-        const float *in_channel = in + c * src->channel_stride;
-        if (held_3x3) {
-            held_3x3_taps(acc, in_channel, src->row_stride, w, rows, vecs);
-            w += 9;
-            continue;
-        }
-        for (int64_t ph = 0; ph < src->row_phases; ph++) {
-            const int64_t krows = src->phase_rows[ph];
-            const float *in_phase = in_channel + ph * src->phase_stride;
-            for (int64_t q = 0; q < src->col_phases; q++) {
-                const int64_t kcols = src->phase_cols[q];
-                phase_taps(acc, in_phase + q * src->col_phase_len, src->row_stride, w, krows,
-                           kcols, rows, vecs);
-                w += krows * kcols;
-            }
-        }
-    }
-    store_block(acc, out, src->out_row_stride, cols, src->stream, rows, vecs);
-}
-
-/* A run of blocks of one shape along a row of blocks: columns [x_begin, x_end), each block
- * vecs vectors wide, the last one cut at x_end. */
-typedef void block_run_fn(const block_source *src, const float *w, float *out, int64_t x_begin,
-                          int64_t x_end);
-
-/* Even blocks first, then odd ones: a block's window reaches (KW-1)/2 columns back into the
- * previous block's output, and when input and output rows sit at the same offset in their
- * 4 KiB pages (two large buffers from malloc, rows a power of two wide) the CPU takes those
- * loads for reads of the stores just made (4K aliasing) and waits for the stores; at 2048 x
- * 2048, 3x3, that doubled the time. */
-ALWAYS_INLINE void block_run(const block_source *src, const float *w, float *out,
-                             int64_t x_begin, int64_t x_end, const int rows, const int vecs,
-                             const bool held_3x3)
-{
-    const int64_t width = (int64_t)vecs * SIMD_LANES;
-    for (int parity = 0; parity < 2; parity++)
-        for (int64_t x = x_begin + parity * width; x < x_end; x += 2 * width)
-            block_kernel(src, src->origin + (x + src->col_offset), w, out + x,
-                         min64(width, x_end - x), rows, vecs, held_3x3);
-}
-
-/* The runs instantiated for every block shape a band can end with (rows x vecs up to the
- * variant's full block), for any kernel (run_RxV) and for 3x3 with held weights
- * (run_RxV_3x3).  Shapes a variant never uses get an empty body, so that the tables below
- * can be written out whole. */
-#define RUN_INSTANCE(R, V, NAME, MAX_R, MAX_V, HELD)                                          \
-    static void NAME(const block_source *src, const float *w, float *out, int64_t x_begin,    \
-                     int64_t x_end)                                                           \
-    {                                                                                         \
-        if (R <= MAX_R && V <= MAX_V) block_run(src, w, out, x_begin, x_end, R, V, HELD);     \
-    }
-#define RUN_INSTANCES(R)                                                                      \
-    RUN_INSTANCE(R, 1, run_##R##x1, BLOCK_ROWS, BLOCK_VECS, false)                            \
-    RUN_INSTANCE(R, 2, run_##R##x2, BLOCK_ROWS, BLOCK_VECS, false)                            \
-    RUN_INSTANCE(R, 3, run_##R##x3, BLOCK_ROWS, BLOCK_VECS, false)                            \
-    RUN_INSTANCE(R, 4, run_##R##x4, BLOCK_ROWS, BLOCK_VECS, false)                            \
-    RUN_INSTANCE(R, 1, run_##R##x1_3x3, HELD_ROWS, HELD_VECS, true)                           \
-    RUN_INSTANCE(R, 2, run_##R##x2_3x3, HELD_ROWS, HELD_VECS, true)                           \
-    RUN_INSTANCE(R, 3, run_##R##x3_3x3, HELD_ROWS, HELD_VECS, true)                           \
-    RUN_INSTANCE(R, 4, run_##R##x4_3x3, HELD_ROWS, HELD_VECS, true)
-RUN_INSTANCES(1)
-RUN_INSTANCES(2)
-RUN_INSTANCES(3)
-RUN_INSTANCES(4)
-RUN_INSTANCES(5)
-RUN_INSTANCES(6)
-#undef RUN_INSTANCES
-#undef RUN_INSTANCE
-
-/* A kernel variant: its full block shape, and its runs by [vecs - 1][rows - 1]. */
-typedef struct {
-    int rows, vecs;
-    block_run_fn *run[MAX_VECS][MAX_ROWS];
-} kernel_variant;
-
-#define VARIANT_ROW(V, SUFFIX)                                                                \
-    {run_1x##V##SUFFIX, run_2x##V##SUFFIX, run_3x##V##SUFFIX,                                 \
-     run_4x##V##SUFFIX, run_5x##V##SUFFIX, run_6x##V##SUFFIX}
-static const kernel_variant any_kernel = {
-    BLOCK_ROWS, BLOCK_VECS,
-    {VARIANT_ROW(1, ), VARIANT_ROW(2, ), VARIANT_ROW(3, ), VARIANT_ROW(4, )},
-};
-static const kernel_variant held_3x3 = {
-    HELD_ROWS, HELD_VECS,
-    {VARIANT_ROW(1, _3x3), VARIANT_ROW(2, _3x3), VARIANT_ROW(3, _3x3), VARIANT_ROW(4, _3x3)},
-};
-#undef VARIANT_ROW
-
-static const kernel_variant *variant_for(const cb_problem *p)
-{
-    return held_3x3_applies(p) ? &held_3x3 : &any_kernel;
-}
-
 /* ---- where blocks read: the image window test ---- */
 
 /* Along one row of blocks, the blocks starting at columns x_lo..x_hi read only inside the
@@ -590,7 +282,7 @@ static inside_columns columns_inside(const direct_plan *dp, const kernel_variant
     const cb_problem *p = &dp->p;
     inside_columns in = {0, -1};
     if (p->SX != 1) return in;
-    const int64_t block_cols = (int64_t)kv->vecs * SIMD_LANES;
+    const int64_t block_cols = (int64_t)kv->vecs * kv->lanes;
     in.x_lo = -dp->s.col0;
     in.x_hi = p->W - dp->s.col0 - (block_cols + p->KW - 1);
     return in;
@@ -645,7 +337,7 @@ static band_columns band_columns_for(const direct_plan *dp, const kernel_variant
     const inside_columns in = columns_inside(dp, kv);
     if (in.x_hi >= in.x_lo && rows_inside(dp, oy0, rows)) {
         /* A left block starts before x_lo and reads up to block_cols + KW - 2 further. */
-        const int64_t block_cols = (int64_t)kv->vecs * SIMD_LANES;
+        const int64_t block_cols = (int64_t)kv->vecs * kv->lanes;
         cols.left_end = in.x_lo > 0 ? min64(s->ext_w, in.x_lo + block_cols + dp->p.KW - 2) : 0;
         cols.right_begin = max64(cols.left_end, in.x_hi + 1);
     }
@@ -721,7 +413,7 @@ static column_runs split_columns(const direct_plan *dp, const kernel_variant *kv
                                  const float *plane)
 {
     const int64_t OW = dp->s.OW;
-    const int64_t block_cols = (int64_t)kv->vecs * SIMD_LANES;
+    const int64_t block_cols = (int64_t)kv->vecs * kv->lanes;
     column_runs c;
     c.lead = dp->stream_output
                  ? min64(OW, (int64_t)(-(uintptr_t)plane % CACHE_LINE / sizeof(float)))
@@ -743,7 +435,7 @@ static void narrow_block(const kernel_variant *kv, const column_runs *c, int row
                          const float *w, float *out, int64_t x, int64_t cols)
 {
     const bool inside = from_image && x >= c->in.x_lo && x <= c->in.x_hi;
-    kv->run[ceil_div64(cols, SIMD_LANES) - 1][rows - 1](inside ? from_image : from_band, w, out,
+    kv->run[ceil_div64(cols, kv->lanes) - 1][rows - 1](inside ? from_image : from_band, w, out,
                                                          x, x + cols);
 }
 
@@ -848,7 +540,7 @@ static void direct_run_task(const direct_plan *dp, int worker, int64_t task, con
                             float *output)
 {
     const cb_shape *s = &dp->s;
-    const kernel_variant *kv = variant_for(&dp->p);
+    const kernel_variant *kv = variant_for(dp);
     const int64_t chunk = task % dp->filter_chunks;
     const int64_t band_index = task / dp->filter_chunks % dp->bands;
     const int64_t g = task / dp->filter_chunks / dp->bands;
@@ -864,22 +556,10 @@ static void direct_run_task(const direct_plan *dp, int worker, int64_t task, con
     for (int64_t n = n_first; n < n_end; n++)
         filter_band(dp, kv, input, band, g, n, oy0, rows, n == n_first, output);
     /* Non-temporal stores are weakly ordered: make them visible before the task ends. */
-    if (dp->stream_output) simd_store_fence();
+    if (dp->stream_output) dp->mk->store_fence();
 }
 
-/* ---- the table row's functions ---- */
-
-static cb_status direct_workspace_of(const cb_problem *p, const cb_options *opt, uint64_t *bytes,
-                                     char *why, size_t why_size)
-{
-    return direct_workspace(p, opt->threads, bytes, why, why_size);
-}
-
-static cb_status direct_plan_of(const cb_problem *p, const float *weights, const cb_options *opt,
-                                void **plan, char *why, size_t why_size)
-{
-    return direct_plan_create(p, weights, opt->threads, plan, why, why_size);
-}
+/* ---- the run ---- */
 
 typedef struct {
     const direct_plan *dp;
@@ -893,13 +573,9 @@ static void direct_task(void *ctx, int worker, int64_t task)
     direct_run_task(a->dp, worker, task, a->input, a->output);
 }
 
-/* Every (group, band, filter chunk) task, on the plan's threads.  Each output element belongs
- * to one task and is summed in the kernel's fixed order: the same bits at any thread count. */
-static void direct_run(void *plan, const float *input, float *output)
+void direct_run(void *plan, const float *input, float *output)
 {
     const direct_plan *dp = plan;
     direct_run_args args = {dp, input, output};
     cb_parallel_for(dp->threads, direct_task_count(dp), direct_task, &args);
 }
-
-#endif
