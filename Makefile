@@ -13,7 +13,13 @@ OPT ?= -O2
 PYTHON ?= $(shell for p in python3 /usr/bin/python3 python; do \
 	$$p -c 'import numpy, scipy' >/dev/null 2>&1 && { command -v $$p; break; }; done)
 
-CPPFLAGS = -Iinclude -Icore -Iharness -MMD -MP
+# The library is src/ (core/, files/, simd/, methods/<method>/); the program is cli/ (commands
+# and options), formats/ (.npy, pictures, kernel specs, problem files), bench/ (timing, peaks,
+# the CSV) and verify/ (the reference and its bounds, check's problems); gbench/ is the Google
+# Benchmark front end (mk/gbench.mk).  Headers are included by name from any of them.
+LIB_DIRS := $(sort $(patsubst %/,%,$(dir $(shell find src -name '*.[ch]'))))
+PROGRAM_DIRS := cli formats bench verify
+CPPFLAGS = -Iinclude $(addprefix -I,$(LIB_DIRS) $(PROGRAM_DIRS) gbench) -MMD -MP
 CFLAGS = -std=c11 $(OPT) -g -Wall -Wextra -fPIC -pthread $(WERROR)
 # The library's own dependencies (BLAS, FFTW, OpenMP), then the program's (stb).
 LIB_LDLIBS = -lopenblas -lfftw3f_threads -lfftw3f -fopenmp -lm -pthread
@@ -26,8 +32,8 @@ CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-rec
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-LIB_SRCS := $(sort $(wildcard core/*.c) $(wildcard algorithms/*.c))
-HARNESS_SRCS := $(sort $(filter-out harness/main.c harness/gbench_main.c,$(wildcard harness/*.c)))
+LIB_SRCS := $(sort $(shell find src -name '*.c'))
+HARNESS_SRCS := $(sort $(filter-out cli/main.c,$(wildcard $(addsuffix /*.c,$(PROGRAM_DIRS)))))
 UNIT_SRCS := $(sort $(wildcard tests/unit_*.c))
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -53,8 +59,9 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
-# Only the files that need wider instructions get them (DESIGN.md section 3): *_avx2.c and
-# *_avx512.c; whether the CPU runs them is checked at run time before any is called.
+# Only the files that need wider instructions get them (docs/DESIGN.md): *_avx2.c and
+# *_avx512.c; whether the CPU runs them is checked at run time before any is called.  This is
+# the one place the ISA flags are set (mk/fuzz.mk uses these variables).
 AVX2_FLAGS = -mavx2 -mfma
 AVX512_FLAGS = -mavx512f -mavx512bw -mavx512dq -mavx512vl -mfma
 $(BUILD)/obj/%_avx2.o: CFLAGS += $(AVX2_FLAGS)
@@ -71,7 +78,7 @@ $(LIB): $(LIB_OBJS)
 $(SHARED_LIB): $(LIB_OBJS)
 	$(CC) -shared $(LDFLAGS) $^ $(LIB_LDLIBS) -o $@
 
-$(PROGRAM): $(BUILD)/obj/harness/main.o $(HARNESS_OBJS) $(LIB)
+$(PROGRAM): $(BUILD)/obj/cli/main.o $(HARNESS_OBJS) $(LIB)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/tests/%: tests/%.c $(HARNESS_OBJS) $(LIB)

@@ -360,7 +360,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < cb_impl_count(); i++) {
         const cb_impl *impl = cb_impl_at(i);
         if (!cb_impl_available(impl, NULL, 0)) continue;
-        if (!impl->supports(&p, why, sizeof why)) {
+        if (!cb_impl_supports(impl, &p, why, sizeof why)) {
             fuzz_check_message(why, NULL);
             continue;
         }

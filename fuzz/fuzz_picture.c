@@ -1,5 +1,5 @@
 /* fuzz_picture: the picture reader on arbitrary bytes (picture_read_memory: the 16-bit PGM/PPM
- * decoder of harness/picture.c, then stb_image for PNG, JPEG, 8-bit PNM, BMP, GIF, ...).  An
+ * decoder of formats/picture.c, then stb_image for PNG, JPEG, 8-bit PNM, BMP, GIF, ...).  An
  * accepted picture must be (H, W) or (H, W, 2-4) with every sample a whole number of its pixel
  * scale (0..255, or 0..65535 for 16-bit files); a refused one gets one line naming it. */
 #include "fuzz_input.h"

@@ -131,35 +131,21 @@ typedef struct cb_error_model {
  * them. */
 extern const cb_error_model cb_error_direct;
 
-/* One implementation: a row of the table (DESIGN.md section 3). */
+struct cb_method_ops; /* the implementation interface: src/core/method.h */
+
+/* One implementation: a row of the table (docs/DESIGN.md, "The table").  What a caller may
+ * read; it calls the implementation only through plans (cb_plan_create ...). */
 typedef struct cb_impl {
     const char *name;     /* method__isa */
     const char *summary;  /* one line */
     cb_isa isa;
-    bool threaded;
+    bool threaded;        /* takes cb_options.threads */
     const cb_error_model *error; /* how its results are judged: every implementation sets it */
     /* The implementation leaves its vector code to a library that picks it at run time (a
      * BLAS, FFTW): it runs on any CPU, so isa stays scalar, but it is measured against the
      * peak of the widest ISA the CPU has (see cb_impl_peak_isa). */
     bool dispatches_at_run_time;
-    /* Whether this implementation computes the (valid) problem; if not, a reason in why. */
-    bool (*supports)(const cb_problem *p, char *why, size_t why_size);
-    /* The bytes plan() will allocate for p with these options, before it allocates them: an
-     * upper bound on everything it holds or uses while planning (workspace, packed weights,
-     * transform buffers, per-thread copies, temporaries, the plan's own struct, and an
-     * allowance for what a library it calls allocates for itself), each block counted as
-     * cb_workspace_add counts it.  Called only for valid, supported problems; sums go
-     * through cb_workspace_add, whose saturation at UINT64_MAX means "does not fit";
-     * CB_ERR_OVERFLOW (with a reason) when a size cannot even be computed. */
-    cb_status (*workspace)(const cb_problem *p, const cb_options *opt, uint64_t *bytes,
-                           char *why, size_t why_size);
-    /* Everything that does not depend on the pixels: workspace, packed weights, transforms.
-     * Called only for valid, supported problems; weights are read here and not kept. */
-    cb_status (*plan)(const cb_problem *p, const float *weights, const cb_options *opt,
-                      void **plan, char *why, size_t why_size);
-    /* The timed work; allocates nothing. */
-    void (*run)(void *plan, const float *input, float *output);
-    void (*destroy)(void *plan);
+    const struct cb_method_ops *ops;
 } cb_impl;
 
 /* ---- the problem ---- */
@@ -185,23 +171,8 @@ bool cb_boundary_from_name(const char *s, cb_boundary *b);
 bool cb_op_from_name(const char *s, cb_op *o);
 const char *cb_status_message(cb_status s);
 
-/* ---- shared pieces every implementation uses (defined once, in core/) ---- */
-/* Source index of position i (any integer) of an axis of n samples extended by rule b, or -1
- * where the constant fill applies.  Large extensions repeat periodically (a reflection of a
- * reflection), which is what numpy.pad gives when both pads of an axis are equal. */
-int64_t cb_extend_index(int64_t i, int64_t n, cb_boundary b);
-/* Fills dst (eh x ew, rows contiguous) with the extension of src (h x w) starting at extended
- * coordinate (row0, col0). */
-void cb_extend_plane(const float *src, int64_t h, int64_t w, cb_boundary b, float fill,
-                     int64_t row0, int64_t col0, int64_t eh, int64_t ew, float *dst);
-/* Copies weights (shape->weight_elems) turning the problem into a correlation: each KH x KW
- * kernel is flipped in both axes for CB_OP_CONV, copied as is for CB_OP_CORR. */
-void cb_weights_as_correlation(const cb_problem *p, const float *weights, float *out);
-/* cb_error_direct's bound, for error models that extend it (a flushing method adds its
- * underflow term). */
-cb_status cb_direct_error_bound(const cb_problem *p, const float *input, const float *weights,
-                                double *bound, char *why, size_t why_size);
-/* Allocation for workspaces: 64-byte aligned, NULL on overflow or failure.  Every block a
+/* ---- utilities ---- */
+/* Allocation as plans allocate: 64-byte aligned, NULL on overflow or failure.  Every block a
  * plan holds comes from here, so that it can be counted (cb_alloc_total_bytes). */
 void *cb_alloc(size_t count, size_t elem_size);
 void cb_free(void *ptr);
@@ -212,15 +183,6 @@ bool cb_workspace_add(uint64_t *total, int64_t count, uint64_t elem_size);
 /* A byte count for people: "812 bytes", "512 KiB", "1.50 GiB", "12.3 GiB" (powers of 1024;
  * three significant digits, rounded up unless whole). */
 void cb_format_bytes(uint64_t bytes, char *buf, size_t size);
-/* For tests.  The bytes cb_alloc has handed out since the process started (as cb_workspace_add
- * counts them; cb_free does not subtract), so the difference across cb_plan_create is what the
- * plan allocated, temporaries included.  Memory FFTW and OpenBLAS allocate for themselves is
- * not in it. */
-uint64_t cb_alloc_total_bytes(void);
-/* For tests: simulated allocation failure.  After cb_alloc_fail_after(n), n more calls of
- * cb_alloc succeed and every later one returns NULL; n < 0 ends it.  The environment variable
- * CONVBENCH_ALLOC_FAIL_AFTER=n does the same from the start of a process. */
-void cb_alloc_fail_after(int64_t n);
 
 /* ---- the implementation table ---- */
 size_t cb_impl_count(void);
@@ -230,6 +192,8 @@ const cb_impl *cb_impl_find(const char *name);
  * and these weights (cb_error_model.bound); CB_OK, or a status with a reason. */
 cb_status cb_error_bound(const cb_impl *impl, const cb_problem *p, const float *input,
                          const float *weights, double *bound, char *why, size_t why_size);
+/* Whether the implementation computes this (valid) problem; if not, a reason in why. */
+bool cb_impl_supports(const cb_impl *impl, const cb_problem *p, char *why, size_t why_size);
 /* Whether this CPU runs the implementation's instructions; if not, why. */
 bool cb_impl_available(const cb_impl *impl, char *why, size_t why_size);
 bool cb_cpu_has(cb_isa isa);

@@ -27,7 +27,7 @@ FUZZ_TARGETS ?= npy picture problem_line kernel_spec impls cli
 FUZZ_DIR := $(if $(filter 1,$(SANITIZE)),$(patsubst %/sanitized,%,$(BUILD)),$(BUILD))/fuzz
 FUZZ_SANITIZERS = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 # FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION (libFuzzer's convention) lowers size caps that
-# would cost seconds per input (harness/picture.c's picture size).
+# would cost seconds per input (formats/picture.c's picture size).
 FUZZ_CFLAGS = -std=c11 -O1 -g -Wall -Wextra -pthread $(FUZZ_SANITIZERS) \
 	-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 # stb comes from fuzz/stb_instrumented.c (the headers behind -lstb), not from -lstb.
@@ -50,11 +50,11 @@ $(FUZZ_DIR)/obj/%_omp.o: FUZZ_FILE_FLAGS += -fopenmp
 $(FUZZ_DIR)/obj/%_avx2_omp.o: FUZZ_FILE_FLAGS += $(AVX2_FLAGS) $(FUZZ_SIMD_OPT)
 $(FUZZ_DIR)/obj/%_avx512_omp.o: FUZZ_FILE_FLAGS += $(AVX512_FLAGS) $(FUZZ_SIMD_OPT)
 # the portable microkernel is the same template
-$(FUZZ_DIR)/obj/algorithms/direct__scalar.o: FUZZ_FILE_FLAGS += $(FUZZ_SIMD_OPT)
+$(FUZZ_DIR)/obj/src/methods/direct/direct__scalar.o: FUZZ_FILE_FLAGS += $(FUZZ_SIMD_OPT)
 
 # The numeric code keeps edge coverage but not comparison tracing, which steers parsers and
 # only slows loops (it took most of fuzz_impls's time).
-$(FUZZ_DIR)/obj/algorithms/%.o $(FUZZ_DIR)/obj/core/%.o: FUZZ_FILE_FLAGS += -fno-sanitize-coverage=trace-cmp
+$(FUZZ_DIR)/obj/src/%.o: FUZZ_FILE_FLAGS += -fno-sanitize-coverage=trace-cmp
 
 # stb is held to memory safety (ASan, and UBSan's bounds checks, which caught a write past a
 # table inside its decoder struct) but not to the arithmetic rules it bends knowingly and that

@@ -24,16 +24,16 @@ endif
 .PHONY: gbench test-gbench
 EXTRA_TESTS += test-gbench
 
-$(BUILD)/obj/harness/gbench_shim.o: harness/gbench_shim.cc
+$(BUILD)/obj/gbench/gbench_shim.o: gbench/gbench_shim.cc
 	@mkdir -p $(dir $@)
 	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -fPIC -c $< -o $@
 
-$(BUILD)/obj/harness/gbench_main.o: harness/gbench_main.c
+$(BUILD)/obj/gbench/gbench_main.o: gbench/gbench_main.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 # Linked by the C++ driver, which brings the C++ runtime Google Benchmark needs.
-$(GBENCH_PROGRAM): $(BUILD)/obj/harness/gbench_main.o $(BUILD)/obj/harness/gbench_shim.o \
+$(GBENCH_PROGRAM): $(BUILD)/obj/gbench/gbench_main.o $(BUILD)/obj/gbench/gbench_shim.o \
 		$(HARNESS_OBJS) $(LIB)
 	$(CXX) $(LDFLAGS) $^ $(GBENCH_LIBS) $(LDLIBS) -o $@
 

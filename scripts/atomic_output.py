@@ -1,4 +1,4 @@
-"""Output files written the way the convbench program writes them (core/atomic_file.h), for
+"""Output files written the way the convbench program writes them (src/files/atomic_file.h), for
 the scripts: complete under their final name or not there at all, and never a way to write
 someone else's file.
 

@@ -148,7 +148,7 @@ def parse_choice(key, text):
 
 def parse_problem_line(text):
     """One line of a problem file (comment removed) as a Problem, or None if it is blank.
-    The rules are the harness's (harness/problem_set.c): key=value fields over the defaults,
+    The rules are the harness's (formats/problem_set.c): key=value fields over the defaults,
     H and KH (or K) required, W defaults to H and KW to KH."""
     fields, name = {}, None
     for token in text.split():

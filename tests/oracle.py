@@ -17,7 +17,7 @@ implementation runs.
 Accuracy: each implementation is held to its own error model, read from the table (cb_impl.error):
 the bound at every output comes from cb_error_bound for the case's data, and a model exact on
 integers must give the exact result on small-integer inputs.  (The direct methods' bound is
-(n + 1) * 2^-24 * sum|x*w| for n products; fft__fftw's is derived in algorithms/fft__fftw.c.)
+(n + 1) * 2^-24 * sum|x*w| for n products; fft__fftw's is derived in src/methods/fft/fft__fftw.c.)
 A new method with a new model takes part with no change here.  Outputs start as NaN so that an
 unwritten one fails.
 

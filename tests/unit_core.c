@@ -2,7 +2,7 @@
  * DESIGN.md's table, extensions wider than the image, one-pixel images), the conv flip, the
  * output geometry of every mode (scipy.signal's 'same' placement for even kernels, corr and
  * conv), stride sizes, groups, overflow checks, the text form, and strided views. */
-#include "convbench.h"
+#include "method.h"
 #include "strided_view.h"
 #include "unit.h"
 

@@ -11,13 +11,13 @@
  *     ignore them; 2 only for the large FFT problem, whose plans FFTW measures per count).
  * What holds across thread counts, and is held here:
  *   - direct__avx2, direct__avx512: each output is summed by one task in a fixed order
- *     whatever the thread count (algorithms/direct_simd.h): identical at every count.
+ *     whatever the thread count (src/methods/direct/direct_framework.c): identical at every count.
  *   - im2col__openblas: OpenBLAS's threaded SGEMM splits the output (M and N) among its
  *     threads, not the K sums, and each thread runs the same kernel on its share: identical
  *     at 1 to 4 threads.  This is what OpenBLAS 0.3.21 (Debian 12) does, not a promise in its
  *     documentation; the medium problem below is large enough for OpenBLAS to use threads.
  *   - fft__fftw below FFTW's threading size (transforms under 320^2 points, see
- *     algorithms/fft__fftw.c): plans at any count are single-threaded, identical.
+ *     src/methods/fft/fft__fftw.c): plans at any count are single-threaded, identical.
  * What is not held:
  *   - methods whose error model says bits_depend_on_threads: fft__fftw with transforms of
  *     320^2 points or more at different thread counts: FFTW
@@ -31,7 +31,7 @@
  * Runs in a private wisdom cache, so the FFT plans are measured here, not read from the user's
  * cache. */
 #define _POSIX_C_SOURCE 200809L
-#include "convbench.h"
+#include "method.h"
 #include "hardening_util.h"
 #include "unit.h"
 #include "verify.h"

@@ -10,7 +10,7 @@
  * bookkeeping).  OpenBLAS allocates nothing at plan time. */
 #define _GNU_SOURCE /* mallinfo2 */
 #include "check_cases.h"
-#include "convbench.h"
+#include "method.h"
 #include "unit.h"
 #include "verify.h"
 
@@ -118,7 +118,7 @@ static void check_coverage(coverage *cov, const cb_problem *p, int threads,
     uint64_t need;
     cb_problem_format(p, line, sizeof line);
     if (cb_plan_memory(cov->impl->name, p, &opt, &need, why, sizeof why) != CB_OK) {
-        EXPECT_MSG(!cov->impl->supports(p, why, sizeof why), "%s: cb_plan_memory failed on '%s'",
+        EXPECT_MSG(!cb_impl_supports(cov->impl, p, why, sizeof why), "%s: cb_plan_memory failed on '%s'",
                    cov->impl->name, line);
         return;
     }

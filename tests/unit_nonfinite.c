@@ -20,11 +20,11 @@
  *      These outputs are counted and printed, not failed: the difference is inherent.
  * fft__fftw: an output is NaN exactly when its overlap-save tile read a non-finite sample of
  * its group's channels, its filter has a non-finite weight, or the tile's transforms
- * overflowed; every other output is finite within the FFT bound (algorithms/fft__fftw.c).
+ * overflowed; every other output is finite within the FFT bound (src/methods/fft/fft__fftw.c).
  * Every run is made twice, over a NaN-filled and a finite-filled output buffer, and must give
  * the same outputs (no output forgotten, no GEMM beta * C reading a NaN), and no
  * implementation may leave the control bits of MXCSR (FTZ, DAZ, rounding) changed. */
-#include "convbench.h"
+#include "method.h"
 #include "fft_tiling.h"
 #include "unit.h"
 #include "verify.h"
@@ -51,7 +51,7 @@
 typedef struct {
     const char *name;
     int threads;
-    bool flushes;  /* runs with flush-to-zero (core/flush_to_zero.h) */
+    bool flushes;  /* runs with flush-to-zero (src/simd/flush_to_zero.h) */
 } runner;
 
 /* Every implementation whose error model puts non-finite values where the reference does,

@@ -1,4 +1,4 @@
-/* Unit tests of the machine peaks (harness/peak.c): each ISA's figure is positive, finite and
+/* Unit tests of the machine peaks (bench/peak.c): each ISA's figure is positive, finite and
  * physically possible where the CPU has the ISA and 0 where it lacks it; two threads do at
  * most about twice one thread's work; a second call is served from
  * the cache; the copy bandwidth is plausible.  The machine is shared and noisy, so the

@@ -7,7 +7,7 @@
  * - plans are independent: each owns its workspace, so different plans run at the same time
  *   (one plan must not be run from two threads at once: its workspace is shared by its runs);
  * - fft__fftw: FFTW's planner and plan destruction are not thread-safe and go through the lock
- *   of core/fftw_wisdom.c, while fftwf_execute runs unlocked; planners ESTIMATE and MEASURE
+ *   of src/methods/fft/fftw_wisdom.c, while fftwf_execute runs unlocked; planners ESTIMATE and MEASURE
  *   are mixed, so some threads plan (and write wisdom) while others execute;
  * - im2col__openblas: run() sets OpenBLAS's process-wide thread count, so plans at 1 and 2
  *   threads race to set it.  Debian's OpenBLAS (openblas-pthread, USE_THREAD=1) is thread-safe:
@@ -15,7 +15,7 @@
  *   among threads, not the sums: see unit_determinism.c), and multithreaded GEMMs from different
  *   callers are serialised inside OpenBLAS.  The race decides only how many threads a GEMM
  *   gets, never its result.  Medium problems make the GEMM large enough to be multithreaded;
- * - direct__avx2 at 2 threads: OpenMP parallel regions (core/parallel_omp.c) opened from
+ * - direct__avx2 at 2 threads: OpenMP parallel regions (src/core/parallel_omp.c) opened from
  *   different pthreads, each its own team;
  * - first of all, every worker runs one larger problem (a 384^2 transform) at 2 threads, all at
  *   once: FFTW's threaded plans executing concurrently, and OpenMP teams of 2 side by side.
@@ -139,7 +139,7 @@ static void round_of_every_impl(worker *w)
     for (size_t i = 0; i < cb_impl_count() && i < MAX_IMPLS; i++) {
         const cb_impl *impl = cb_impl_at(i);
         char why[CB_WHY_SIZE];
-        if (!cb_impl_available(impl, why, sizeof why) || !impl->supports(&p, why, sizeof why))
+        if (!cb_impl_available(impl, why, sizeof why) || !cb_impl_supports(impl, &p, why, sizeof why))
             continue;
         const verify_reference *ref = verify_reference_for(&refs, impl, why, sizeof why);
         if (!ref) {

@@ -106,7 +106,7 @@ static bool check_one(impl_tally *t, const check_case *c, uint64_t case_bytes,
                       float *output)
 {
     char why[CB_WHY_SIZE];
-    if (!t->impl->supports(&c->problem, why, sizeof why) ||
+    if (!cb_impl_supports(t->impl, &c->problem, why, sizeof why) ||
         !plans_fit(t, c, case_bytes, why, sizeof why)) {
         t->skips++;
         if (!t->skip_reason[0]) snprintf(t->skip_reason, sizeof t->skip_reason, "%s", why);

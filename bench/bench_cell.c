@@ -166,7 +166,7 @@ void bench_cell_run(bench_problem *bp, const cb_impl *impl, int threads,
     memset(out, 0, sizeof *out);
     const cb_problem *p = &bp->np.problem;
     char why[CB_WHY_SIZE];
-    if (!cb_impl_available(impl, why, sizeof why) || !impl->supports(p, why, sizeof why)) {
+    if (!cb_impl_available(impl, why, sizeof why) || !cb_impl_supports(impl, p, why, sizeof why)) {
         out->status = CELL_UNSUPPORTED;
         snprintf(out->reason, sizeof out->reason, "%s", why);
         return;

@@ -1,6 +1,6 @@
 /* The implementation table.  Adding an implementation means one file in algorithms/ that
  * defines a `const cb_impl` and one line in this table.  Order matters only for listings. */
-#include "convbench.h"
+#include "method.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -39,6 +39,11 @@ cb_status cb_error_bound(const cb_impl *impl, const cb_problem *p, const float *
 {
     cb_status st = cb_problem_shape(p, NULL, why, why_size);
     return st != CB_OK ? st : impl->error->bound(p, input, weights, bound, why, why_size);
+}
+
+bool cb_impl_supports(const cb_impl *impl, const cb_problem *p, char *why, size_t why_size)
+{
+    return impl->ops->supports(p, why, why_size);
 }
 
 bool cb_cpu_has(cb_isa isa)

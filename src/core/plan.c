@@ -1,7 +1,7 @@
 /* Plans: the checked entry to any implementation.  Validation happens here once, so an
  * implementation's plan() and run() only ever see valid problems it supports on a CPU that
  * can run it, and only once its workspace() has been counted against cb_options.max_memory. */
-#include "convbench.h"
+#include "method.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +24,7 @@ static cb_status plan_bytes(const cb_impl *impl, const cb_problem *p, const cb_o
                             uint64_t *bytes, char *why, size_t why_size)
 {
     uint64_t need = 0;
-    cb_status st = impl->workspace(p, opt, &need, why, why_size);
+    cb_status st = impl->ops->workspace(p, opt, &need, why, why_size);
     if (st != CB_OK) return st;
     if (!cb_workspace_add(&need, 1, sizeof(struct cb_plan))) {
         if (why && why_size)
@@ -47,7 +47,7 @@ cb_status cb_plan_memory(const char *impl_name, const cb_problem *p, const cb_op
     }
     cb_status st = cb_problem_shape(p, NULL, why, why_size);
     if (st != CB_OK) return st;
-    if (!impl->supports(p, why, why_size)) return CB_ERR_UNSUPPORTED;
+    if (!impl->ops->supports(p, why, why_size)) return CB_ERR_UNSUPPORTED;
     cb_options defaults = cb_options_default();
     return plan_bytes(impl, p, opt ? opt : &defaults, bytes, why, why_size);
 }
@@ -80,7 +80,7 @@ cb_status cb_plan_create(const char *impl_name, const cb_problem *p, const float
     cb_status st = cb_problem_shape(p, &shape, why, why_size);
     if (st != CB_OK) return st;
     if (!cb_impl_available(impl, why, why_size)) return CB_ERR_CPU;
-    if (!impl->supports(p, why, why_size)) return CB_ERR_UNSUPPORTED;
+    if (!impl->ops->supports(p, why, why_size)) return CB_ERR_UNSUPPORTED;
     cb_options defaults = cb_options_default();
     if (!opt) opt = &defaults;
     uint64_t need;
@@ -100,7 +100,7 @@ cb_status cb_plan_create(const char *impl_name, const cb_problem *p, const float
     }
     *made = (cb_plan){.impl = impl, .problem = *p, .shape = shape};
     if (why && why_size) why[0] = '\0';
-    st = impl->plan(p, weights, opt, &made->impl_plan, why, why_size);
+    st = impl->ops->plan(p, weights, opt, &made->impl_plan, why, why_size);
     if (st != CB_OK) {
         cb_free(made);
         /* an implementation that gave no reason gets the general one */
@@ -114,13 +114,13 @@ cb_status cb_plan_create(const char *impl_name, const cb_problem *p, const float
 
 void cb_plan_run(cb_plan *plan, const float *input, float *output)
 {
-    plan->impl->run(plan->impl_plan, input, output);
+    plan->impl->ops->run(plan->impl_plan, input, output);
 }
 
 void cb_plan_destroy(cb_plan *plan)
 {
     if (!plan) return;
-    plan->impl->destroy(plan->impl_plan);
+    plan->impl->ops->destroy(plan->impl_plan);
     cb_free(plan);
 }
 

@@ -11,7 +11,7 @@
  * is exactly numpy.pad's result when both pads of an axis are equal.  (With unequal pads wider
  * than the image, numpy 1.x pads iteratively and its result is not periodic; NumPy 2 changed
  * 'wrap' to the periodic form for that reason.  We take the periodic form throughout.) */
-#include "convbench.h"
+#include "method.h"
 
 #include <string.h>
 

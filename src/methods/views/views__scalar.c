@@ -8,13 +8,13 @@
  *       code); the windows are a strided view of that buffer: no window is copied.  Stride is
  *       folded into the view's strides, so no discarded output is computed.
  * Applies to every problem.  Accumulates in float through a generic rank-agnostic strided dot.
- *       Runs with flush-to-zero (core/flush_to_zero.h): products and sums below 2^-126 become
+ *       Runs with flush-to-zero (src/simd/flush_to_zero.h): products and sums below 2^-126 become
  *       0, as subnormal products cost it 2.1x.
  * Cost: N*OH*OW*(C/groups)*KH*KW multiply-adds; memory (workspace()): C*ext_h*ext_w floats
  *       of extension and the weights.
  * Error: the direct bound (cb_error_direct), plus (2n+1) * 2^-126 for the n products and n
  *       additions that flush-to-zero may each round to 0 (views_error). */
-#include "convbench.h"
+#include "method.h"
 #include "flush_to_zero.h"
 #include "strided_view.h"
 
@@ -130,15 +130,19 @@ static const cb_error_model views_error = {
     .summary = "(n+1) 2^-24 sum|x*w| + (2n+1) 2^-126 (flush to zero); exact on integers",
 };
 
+static const cb_method_ops views__scalar_ops = {
+    .supports = views_supports,
+    .workspace = views_workspace,
+    .plan = views_plan_make,
+    .run = views_run,
+    .destroy = views_destroy,
+};
+
 const cb_impl cb_impl_views__scalar = {
     .name = "views__scalar",
     .summary = "sliding-window strided view of the extended image, generic tensor-dot",
     .isa = CB_ISA_SCALAR,
     .threaded = false,
     .error = &views_error,
-    .supports = views_supports,
-    .workspace = views_workspace,
-    .plan = views_plan_make,
-    .run = views_run,
-    .destroy = views_destroy,
+    .ops = &views__scalar_ops,
 };

@@ -21,7 +21,7 @@
  * Threads: cb_options.threads; the work is split into tasks of (group, band of output rows,
  *       chunk of the group's filters), about 8 per thread, each thread with its own band
  *       workspace; each output is summed by one task in a fixed order, so the result is
- *       bit-for-bit the same for every thread count (direct_framework.c, direct_microkernel.h, core/parallel.h).
+ *       bit-for-bit the same for every thread count (direct_framework.c, direct_microkernel.h, src/core/parallel.h).
  * Error: cb_error_direct: exact on integer data, (n+1) 2^-24 sum|x*w| otherwise. */
 #include "simd_avx2.h"
 
@@ -30,15 +30,19 @@
 
 DIRECT_ENTRY_POINTS(direct_microkernels_avx2)
 
+static const cb_method_ops direct__avx2_ops = {
+    .supports = direct_supports,
+    .workspace = direct_workspace_of,
+    .plan = direct_plan_of,
+    .run = direct_run,
+    .destroy = direct_destroy,
+};
+
 const cb_impl cb_impl_direct__avx2 = {
     .name = "direct__avx2",
     .summary = "direct sum, AVX2+FMA register blocks of 4 rows x 24 columns, banded; threads over bands",
     .isa = CB_ISA_AVX2,
     .threaded = true,
     .error = &cb_error_direct,
-    .supports = direct_supports,
-    .workspace = direct_workspace_of,
-    .plan = direct_plan_of,
-    .run = direct_run,
-    .destroy = direct_destroy,
+    .ops = &direct__avx2_ops,
 };

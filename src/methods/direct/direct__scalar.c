@@ -17,15 +17,19 @@
 
 DIRECT_ENTRY_POINTS(direct_microkernels_scalar)
 
+static const cb_method_ops direct__scalar_ops = {
+    .supports = direct_supports,
+    .workspace = direct_workspace_of,
+    .plan = direct_plan_of,
+    .run = direct_run,
+    .destroy = direct_destroy,
+};
+
 const cb_impl cb_impl_direct__scalar = {
     .name = "direct__scalar",
     .summary = "the direct framework with the portable reference microkernel (4x4 scalar blocks)",
     .isa = CB_ISA_SCALAR,
     .threaded = true,
     .error = &cb_error_direct,
-    .supports = direct_supports,
-    .workspace = direct_workspace_of,
-    .plan = direct_plan_of,
-    .run = direct_run,
-    .destroy = direct_destroy,
+    .ops = &direct__scalar_ops,
 };

@@ -161,7 +161,7 @@ static int register_problem(session *s, int index, const options *opt)
     for (size_t k = 0; k < cb_impl_count(); k++) {
         const cb_impl *impl = cb_impl_at(k);
         if (!cb_impl_available(impl, NULL, 0)) continue;  /* reported once, in main */
-        if (!impl->supports(p, why, sizeof why)) {
+        if (!cb_impl_supports(impl, p, why, sizeof why)) {
             fprintf(stderr, PROGRAM_NAME ": not registered: %s/%s: %s\n", impl->name, np->name,
                     why);
             continue;

@@ -6,7 +6,7 @@
  * the reference itself on |input|, |weights| and |fill|, so it follows the very boundary,
  * stride and group rules of the result it bounds.  Small-integer data keep every partial sum
  * exact, so results must equal the reference's. */
-#include "convbench.h"
+#include "method.h"
 
 #include <math.h>
 #include <stdio.h>

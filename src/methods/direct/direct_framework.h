@@ -15,7 +15,7 @@
 #ifndef CONVBENCH_DIRECT_FRAMEWORK_H
 #define CONVBENCH_DIRECT_FRAMEWORK_H
 
-#include "convbench.h"
+#include "method.h"
 
 /* Output rows per register block of the general kernel.  With BLOCK_VECS vectors per row this
  * is the accumulator count (AVX2: 4 x 3 = 12 of 16 registers; AVX-512: 4 x 4 = 16 of 32);

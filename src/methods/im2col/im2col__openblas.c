@@ -37,7 +37,7 @@
  *       Memory (workspace()): the unrolled matrix of one group, Kg*P floats (none for 1x1
  *       stride 1), one extended channel plane ext_h*ext_w, the weights N*Kg.  Not counted:
  *       OpenBLAS's own packing buffers, which it allocates once per process and reuses. */
-#include "convbench.h"
+#include "method.h"
 
 #include <cblas.h>
 #include <limits.h>
@@ -217,6 +217,14 @@ static void im2col_run(void *plan, const float *input, float *output)
     }
 }
 
+static const cb_method_ops im2col__openblas_ops = {
+    .supports = im2col_supports,
+    .workspace = im2col_workspace,
+    .plan = im2col_plan_make,
+    .run = im2col_run,
+    .destroy = im2col_destroy,
+};
+
 const cb_impl cb_impl_im2col__openblas = {
     .name = "im2col__openblas",
     .summary = "im2col: windows unrolled into a matrix, one OpenBLAS sgemm per group",
@@ -224,9 +232,5 @@ const cb_impl cb_impl_im2col__openblas = {
     .threaded = true,
     .error = &cb_error_direct,
     .dispatches_at_run_time = true,
-    .supports = im2col_supports,
-    .workspace = im2col_workspace,
-    .plan = im2col_plan_make,
-    .run = im2col_run,
-    .destroy = im2col_destroy,
+    .ops = &im2col__openblas_ops,
 };

@@ -6,7 +6,7 @@
  *       circular correlation over T >= K samples per axis equals it at the T-K+1 outputs that
  *       do not wrap, and is a product of DFTs: Y = X . conj(W').  Overlap-save: ext is cut into
  *       tiles of T_y x T_x samples overlapping by K-1; T is chosen among 2^a 3^b 5^c 7^d, from
- *       K up to one transform of all of ext, by the cost model of core/fft_tiling.c (at
+ *       K up to one transform of all of ext, by the cost model of src/methods/fft/fft_tiling.c (at
  *       1024^2, K=31: 3x3 tiles of 384^2).  Dense problems sum the products over the group's
  *       channels before one inverse per output map, Y_n = sum_c X_c . conj(W'_nc), so each
  *       channel tile is transformed once and each output tile inverted once.  Stride keeps
@@ -25,7 +25,7 @@
  *       multiply-adds; memory N (C/groups) T_y (T_x/2+1) complex for the kernel spectra plus
  *       C/groups + 2 tiles, and an allowance for FFTW's own (workspace(): add_fftw_allowance).
  *       Plan: FFTW's planner (FFTW_MEASURE by default, its plans kept as wisdom by
- *       core/fftw_wisdom.c) and one transform per kernel.
+ *       src/methods/fft/fftw_wisdom.c) and one transform per kernel.
  * Error: not exact, even on integer data.  At every output of map n,
  *         |err| <= (20 log2(L) + C/groups + 5) 2^-24 sum_c ||x_c||_2 ||w'_nc||_2,
  *       c over n's group, x_c channel c extended (ext_h x ext_w), L = (2 ext_h)(2 ext_w) above
@@ -51,12 +51,12 @@
  *       each neighbour) holds a NaN or Inf of any channel of its group, when its filter has a
  *       non-finite weight, or when the tile overflowed: also where its own window is finite,
  *       and where the reference gives +-Inf.  tests/unit_nonfinite.c checks this.
- * Subnormals: the run sets flush-to-zero on its thread (core/flush_to_zero.h), as FFTW's
+ * Subnormals: the run sets flush-to-zero on its thread (src/simd/flush_to_zero.h), as FFTW's
  *       transforms of subnormal data took up to 2x as long: values below 2^-126 in the
  *       transforms become 0, an absolute error of up to about T_y T_x 2^-126 per output on
  *       top of the bound above.  FFTW's own worker threads (threads > 1) keep the mode of the
  *       thread that started them. */
-#include "convbench.h"
+#include "method.h"
 #include "fft_tiling.h"
 #include "fftw_wisdom.h"
 #include "flush_to_zero.h"
@@ -577,6 +577,14 @@ static const cb_error_model fft_error = {
     .summary = "(20 log2 L + C/groups + 5) 2^-24 sum_c ||x_c|| ||w_nc|| per map; not exact",
 };
 
+static const cb_method_ops fft__fftw_ops = {
+    .supports = fft_supports,
+    .workspace = fft_workspace,
+    .plan = fft_plan_make,
+    .run = fft_run,
+    .destroy = fft_destroy,
+};
+
 const cb_impl cb_impl_fft__fftw = {
     .name = "fft__fftw",
     .summary = "FFTW real FFTs (single), overlap-save tiles, spectra summed over channels",
@@ -584,9 +592,5 @@ const cb_impl cb_impl_fft__fftw = {
     .threaded = true,
     .error = &fft_error,
     .dispatches_at_run_time = true, /* FFTW picks its SIMD codelets when it plans */
-    .supports = fft_supports,
-    .workspace = fft_workspace,
-    .plan = fft_plan_make,
-    .run = fft_run,
-    .destroy = fft_destroy,
+    .ops = &fft__fftw_ops,
 };

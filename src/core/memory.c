@@ -6,7 +6,7 @@
  * test hooks live here too: a running total of the bytes handed out, and a simulated failure
  * after n allocations (cb_alloc_fail_after, or CONVBENCH_ALLOC_FAIL_AFTER=n in the
  * environment); both are atomics, as plans may be made on several threads at once. */
-#include "convbench.h"
+#include "method.h"
 
 #include <math.h>
 #include <pthread.h>

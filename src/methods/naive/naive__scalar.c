@@ -3,14 +3,14 @@
  * Math: out[n][oy][ox] = sum over input channels c of n's group, ky < KH, kx < KW of
  *       ext[c][row0 + oy*SY + ky][col0 + ox*SX + kx] * w'[n][c - c0][ky][kx],
  *       where ext is the image extended by the boundary rule and w' the weights as a
- *       correlation (flipped for op=conv), both from the shared code in core/extend.c.
+ *       correlation (flipped for op=conv), both from the shared code in src/core/extend.c.
  * Layout: input C x H x W, weights N x C/groups x KH x KW, output N x OH x OW; the image is
  *       never copied: each tap looks its source row and column up in maps made in plan.
  * Applies to every problem.  Sums are accumulated in double and rounded once, so every other
  *       implementation is measured against a result with a single rounding error.
  * Cost: N*OH*OW*(C/groups)*KH*KW multiply-adds; memory (workspace()): the weights plus
  *       (ext_h + ext_w) 8-byte index entries. */
-#include "convbench.h"
+#include "method.h"
 
 #include <stdio.h>
 
@@ -107,15 +107,19 @@ static void naive_run(void *plan, const float *input, float *output)
     }
 }
 
+static const cb_method_ops naive__scalar_ops = {
+    .supports = naive_supports,
+    .workspace = naive_workspace,
+    .plan = naive_plan_make,
+    .run = naive_run,
+    .destroy = naive_destroy,
+};
+
 const cb_impl cb_impl_naive__scalar = {
     .name = "naive__scalar",
     .summary = "reference: four loops over outputs and taps, double accumulation",
     .isa = CB_ISA_SCALAR,
     .threaded = false,
     .error = &cb_error_direct,
-    .supports = naive_supports,
-    .workspace = naive_workspace,
-    .plan = naive_plan_make,
-    .run = naive_run,
-    .destroy = naive_destroy,
+    .ops = &naive__scalar_ops,
 };

@@ -1,0 +1,60 @@
+/* The implementation interface: what a method provides (cb_method_ops) and the shared pieces
+ * every method builds on, defined once in src/core/.  Internal to the library, its methods and
+ * its tests; a program uses the public API of include/convbench.h.
+ *
+ * A method (src/methods/<method>/) defines its functions, a `static const cb_method_ops`, and
+ * a `const cb_impl cb_impl_<method>__<isa>` that points at them and at its error model
+ * (include/convbench.h); one line in src/core/registry.c adds it to the table. */
+#ifndef CONVBENCH_METHOD_H
+#define CONVBENCH_METHOD_H
+
+#include "convbench.h"
+
+typedef struct cb_method_ops {
+    /* Whether this implementation computes the (valid) problem; if not, a reason in why. */
+    bool (*supports)(const cb_problem *p, char *why, size_t why_size);
+    /* The bytes plan() will allocate for p with these options, before it allocates them: an
+     * upper bound on everything it holds or uses while planning (workspace, packed weights,
+     * transform buffers, per-thread copies, temporaries, the plan's own struct, and an
+     * allowance for what a library it calls allocates for itself), each block counted as
+     * cb_workspace_add counts it.  Called only for valid, supported problems; sums go
+     * through cb_workspace_add, whose saturation at UINT64_MAX means "does not fit";
+     * CB_ERR_OVERFLOW (with a reason) when a size cannot even be computed. */
+    cb_status (*workspace)(const cb_problem *p, const cb_options *opt, uint64_t *bytes,
+                           char *why, size_t why_size);
+    /* Everything that does not depend on the pixels: workspace, packed weights, transforms.
+     * Called only for valid, supported problems; weights are read here and not kept. */
+    cb_status (*plan)(const cb_problem *p, const float *weights, const cb_options *opt,
+                      void **plan, char *why, size_t why_size);
+    /* The timed work; allocates nothing. */
+    void (*run)(void *plan, const float *input, float *output);
+    void (*destroy)(void *plan);
+} cb_method_ops;
+
+/* ---- shared pieces every method uses ---- */
+/* Source index of position i (any integer) of an axis of n samples extended by rule b, or -1
+ * where the constant fill applies.  Large extensions repeat periodically (a reflection of a
+ * reflection), which is what numpy.pad gives when both pads of an axis are equal. */
+int64_t cb_extend_index(int64_t i, int64_t n, cb_boundary b);
+/* Fills dst (eh x ew, rows contiguous) with the extension of src (h x w) starting at extended
+ * coordinate (row0, col0). */
+void cb_extend_plane(const float *src, int64_t h, int64_t w, cb_boundary b, float fill,
+                     int64_t row0, int64_t col0, int64_t eh, int64_t ew, float *dst);
+/* Copies weights (shape->weight_elems) turning the problem into a correlation: each KH x KW
+ * kernel is flipped in both axes for CB_OP_CONV, copied as is for CB_OP_CORR. */
+void cb_weights_as_correlation(const cb_problem *p, const float *weights, float *out);
+/* cb_error_direct's bound, for error models that extend it (a flushing method adds its
+ * underflow term). */
+cb_status cb_direct_error_bound(const cb_problem *p, const float *input, const float *weights,
+                                double *bound, char *why, size_t why_size);
+/* For tests.  The bytes cb_alloc has handed out since the process started (as cb_workspace_add
+ * counts them; cb_free does not subtract), so the difference across cb_plan_create is what the
+ * plan allocated, temporaries included.  Memory FFTW and OpenBLAS allocate for themselves is
+ * not in it. */
+uint64_t cb_alloc_total_bytes(void);
+/* For tests: simulated allocation failure.  After cb_alloc_fail_after(n), n more calls of
+ * cb_alloc succeed and every later one returns NULL; n < 0 ends it.  The environment variable
+ * CONVBENCH_ALLOC_FAIL_AFTER=n does the same from the start of a process. */
+void cb_alloc_fail_after(int64_t n);
+
+#endif
