@@ -3,10 +3,12 @@
  * covers: odd and even kernels, 1x1, 1xK and Kx1 kernels, kernels larger than the image
  * (same/full), one-pixel images, strides 1-3 (equal and unequal per axis), and single-channel,
  * depthwise colour, one-filter-over-channels, filter-bank, dense and grouped channel layouts;
- * then widths 1..17, 1023 and 1025 for vector tails.  (`convbench check` also runs every
- * other case on input and output buffers that are not vector-aligned.)
- * Sizes stay small so the double-accumulating reference is quick and integer data stays
- * exact in float. */
+ * then widths 1..17, 1023 and 1025 for vector tails, and (but with --quick) two outputs of
+ * over 8 MiB, which the direct kernels write with non-temporal stores after a lead of columns
+ * up to the next cache line.  (`convbench check` also runs every other case on input and
+ * output buffers that are not vector-aligned, so one of the two large outputs starts
+ * mid-line.)  Other sizes stay small so the double-accumulating reference is quick; integer
+ * data stays exact in float throughout. */
 #include "check_cases.h"
 
 static const struct { int64_t H, W, KH, KW; } shapes[] = {
@@ -51,6 +53,22 @@ static int add_tail_cases(bool quick, cb_problem *cases, int count, int max)
     return count;
 }
 
+/* Outputs past the direct kernels' streaming threshold (8 MiB, rows a multiple of 16 floats):
+ * the held 3x3 kernel and the general one, one aligned and one misaligned in check. */
+static int add_streamed_cases(cb_problem *cases, int count, int max)
+{
+    static const struct { int64_t H, W, K; cb_boundary boundary; } large[] = {
+        {1456, 1456, 3, CB_BOUNDARY_MIRROR}, {1440, 1456, 5, CB_BOUNDARY_CONSTANT}};
+    for (int i = 0; i < COUNT_OF(large) && count < max; i++) {
+        cb_problem p = cb_problem_default();
+        p.H = large[i].H, p.W = large[i].W;
+        p.KH = p.KW = large[i].K;
+        p.boundary = large[i].boundary;
+        cases[count++] = p;
+    }
+    return count;
+}
+
 int check_cases_build(bool quick, cb_problem *cases, int max)
 {
     const int variants = quick ? 2 : 10;
@@ -81,5 +99,6 @@ int check_cases_build(bool quick, cb_problem *cases, int max)
             }
         }
     }
-    return add_tail_cases(quick, cases, count, max);
+    count = add_tail_cases(quick, cases, count, max);
+    return quick ? count : add_streamed_cases(cases, count, max);
 }

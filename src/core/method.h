@@ -31,6 +31,15 @@ typedef struct cb_method_ops {
     void (*destroy)(void *plan);
 } cb_method_ops;
 
+/* The table row of implementation NAME (cb_impl_NAME, named "NAME") whose functions are
+ * PREFIX_supports, PREFIX_workspace, PREFIX_plan_make, PREFIX_run and PREFIX_destroy; its other
+ * fields (.summary, .isa, .threaded, .error, ...) follow as designated initializers. */
+#define CB_IMPLEMENTATION(NAME, PREFIX, ...)                                                  \
+    static const cb_method_ops NAME##_ops = {PREFIX##_supports, PREFIX##_workspace,          \
+                                             PREFIX##_plan_make, PREFIX##_run,               \
+                                             PREFIX##_destroy};                              \
+    const cb_impl cb_impl_##NAME = {.name = #NAME, .ops = &NAME##_ops, __VA_ARGS__}
+
 /* ---- shared pieces every method uses ---- */
 /* Source index of position i (any integer) of an axis of n samples extended by rule b, or -1
  * where the constant fill applies.  Large extensions repeat periodically (a reflection of a

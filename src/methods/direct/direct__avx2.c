@@ -28,21 +28,6 @@
 #define DIRECT_MICROKERNELS direct_microkernels_avx2
 #include "direct_microkernel.h"
 
-DIRECT_ENTRY_POINTS(direct_microkernels_avx2)
-
-static const cb_method_ops direct__avx2_ops = {
-    .supports = direct_supports,
-    .workspace = direct_workspace_of,
-    .plan = direct_plan_of,
-    .run = direct_run,
-    .destroy = direct_destroy,
-};
-
-const cb_impl cb_impl_direct__avx2 = {
-    .name = "direct__avx2",
-    .summary = "direct sum, AVX2+FMA register blocks of 4 rows x 24 columns, banded; threads over bands",
-    .isa = CB_ISA_AVX2,
-    .threaded = true,
-    .error = &cb_error_direct,
-    .ops = &direct__avx2_ops,
-};
+DIRECT_IMPLEMENTATION(direct__avx2, direct_microkernels_avx2,
+                      .summary = "direct sum, AVX2+FMA register blocks of 4 rows x 24 columns, banded; threads over bands",
+                      .isa = CB_ISA_AVX2);

@@ -28,21 +28,6 @@
 #define DIRECT_MICROKERNELS direct_microkernels_avx512
 #include "direct_microkernel.h"
 
-DIRECT_ENTRY_POINTS(direct_microkernels_avx512)
-
-static const cb_method_ops direct__avx512_ops = {
-    .supports = direct_supports,
-    .workspace = direct_workspace_of,
-    .plan = direct_plan_of,
-    .run = direct_run,
-    .destroy = direct_destroy,
-};
-
-const cb_impl cb_impl_direct__avx512 = {
-    .name = "direct__avx512",
-    .summary = "direct sum, AVX-512 register blocks of 4 rows x 64 columns, banded; threads over bands",
-    .isa = CB_ISA_AVX512,
-    .threaded = true,
-    .error = &cb_error_direct,
-    .ops = &direct__avx512_ops,
-};
+DIRECT_IMPLEMENTATION(direct__avx512, direct_microkernels_avx512,
+                      .summary = "direct sum, AVX-512 register blocks of 4 rows x 64 columns, banded; threads over bands",
+                      .isa = CB_ISA_AVX512);

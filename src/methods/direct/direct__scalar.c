@@ -15,21 +15,6 @@
 #define DIRECT_MICROKERNELS direct_microkernels_scalar
 #include "direct_microkernel.h"
 
-DIRECT_ENTRY_POINTS(direct_microkernels_scalar)
-
-static const cb_method_ops direct__scalar_ops = {
-    .supports = direct_supports,
-    .workspace = direct_workspace_of,
-    .plan = direct_plan_of,
-    .run = direct_run,
-    .destroy = direct_destroy,
-};
-
-const cb_impl cb_impl_direct__scalar = {
-    .name = "direct__scalar",
-    .summary = "the direct framework with the portable reference microkernel (4x4 scalar blocks)",
-    .isa = CB_ISA_SCALAR,
-    .threaded = true,
-    .error = &cb_error_direct,
-    .ops = &direct__scalar_ops,
-};
+DIRECT_IMPLEMENTATION(direct__scalar, direct_microkernels_scalar,
+                      .summary = "the direct framework with the portable reference microkernel (4x4 scalar blocks)",
+                      .isa = CB_ISA_SCALAR);

@@ -205,10 +205,10 @@ static bool workspace_total(const direct_plan *dp, int64_t *floats)
     return !__builtin_mul_overflow(dp->workspace_floats, (int64_t)dp->threads, floats);
 }
 
-/* What direct_plan_create allocates: the plan, the phase tables, the packed weights and their
+/* What direct_framework_plan allocates: the plan, the phase tables, the packed weights and their
  * temporary copy as a correlation, and one band workspace per thread. */
-cb_status direct_workspace(const direct_microkernels *mk, const cb_problem *p, int threads,
-                           uint64_t *bytes, char *why,
+cb_status direct_framework_workspace(const direct_microkernels *mk, const cb_problem *p,
+                                     int threads, uint64_t *bytes, char *why,
                                   size_t why_size)
 {
     direct_plan dp;
@@ -227,15 +227,15 @@ cb_status direct_workspace(const direct_microkernels *mk, const cb_problem *p, i
     return CB_OK;
 }
 
-cb_status direct_plan_create(const direct_microkernels *mk, const cb_problem *p,
-                             const float *weights, int threads,
+cb_status direct_framework_plan(const direct_microkernels *mk, const cb_problem *p,
+                                const float *weights, int threads,
                                     void **plan, char *why, size_t why_size)
 {
     direct_plan *dp = cb_alloc(1, sizeof *dp);
     if (!dp) return CB_ERR_NO_MEMORY;
     int64_t total;
     if (!direct_layout(dp, mk, p, threads) || !workspace_total(dp, &total)) {
-        cb_free(dp); /* not reached: direct_workspace refused it first */
+        cb_free(dp); /* not reached: direct_framework_workspace refused it first */
         snprintf(why, why_size, "the band workspace of this problem overflows 64-bit sizes");
         return CB_ERR_OVERFLOW;
     }
@@ -428,15 +428,21 @@ static column_runs split_columns(const direct_plan *dp, const kernel_variant *kv
     return c;
 }
 
-/* One block narrower than the variant's, alone in its run: from the image if it may be
+/* Blocks narrower than the variant's, each alone in its run: from the image if it may be
  * (from_image not NULL) and its window is inside, else from the band. */
 static void narrow_block(const kernel_variant *kv, const column_runs *c, int rows,
                          const block_source *from_image, const block_source *from_band,
                          const float *w, float *out, int64_t x, int64_t cols)
 {
-    const bool inside = from_image && x >= c->in.x_lo && x <= c->in.x_hi;
-    kv->run[ceil_div64(cols, kv->lanes) - 1][rows - 1](inside ? from_image : from_band, w, out,
-                                                         x, x + cols);
+    /* The lead can be wider than a block when vectors are narrow (up to 15 columns for one
+     * cache line, and a scalar "vector" is one column): then it is several blocks. */
+    const int64_t block_cols = (int64_t)kv->vecs * kv->lanes;
+    for (int64_t at = x; at < x + cols; at += block_cols) {
+        const int64_t width = min64(block_cols, x + cols - at);
+        const bool inside = from_image && at >= c->in.x_lo && at <= c->in.x_hi;
+        kv->run[ceil_div64(width, kv->lanes) - 1][rows - 1](inside ? from_image : from_band, w,
+                                                              out, at, at + width);
+    }
 }
 
 /* The blocks of one row of blocks (`rows` output rows from `out`) that read the image. */

@@ -9,7 +9,7 @@
  * (block_run_fn), for any kernel and for a 3x3 kernel held in registers; its lane count; and
  * the fence that orders its non-temporal stores.  Each ISA file (direct__avx2.c,
  * direct__avx512.c, direct__scalar.c) includes its vocabulary (simd_<isa>.h), then
- * direct_microkernel.h, and fills its table row with DIRECT_ENTRY_POINTS.  The math, the
+ * direct_microkernel.h, and makes its table row with DIRECT_IMPLEMENTATION.  The math, the
  * strides' phases, the band workspace and the block order are described in
  * direct_framework.c; the register blocks in direct_microkernel.h. */
 #ifndef CONVBENCH_DIRECT_FRAMEWORK_H
@@ -68,29 +68,31 @@ typedef struct {
 /* ---- the framework, for a table row ---- */
 
 bool direct_supports(const cb_problem *p, char *why, size_t why_size);
-cb_status direct_workspace(const direct_microkernels *mk, const cb_problem *p, int threads,
-                           uint64_t *bytes, char *why, size_t why_size);
-cb_status direct_plan_create(const direct_microkernels *mk, const cb_problem *p,
-                             const float *weights, int threads, void **plan, char *why,
-                             size_t why_size);
+cb_status direct_framework_workspace(const direct_microkernels *mk, const cb_problem *p,
+                                     int threads, uint64_t *bytes, char *why, size_t why_size);
+cb_status direct_framework_plan(const direct_microkernels *mk, const cb_problem *p,
+                                const float *weights, int threads, void **plan, char *why,
+                                size_t why_size);
 /* Every (group, band, filter chunk) task, on the plan's threads (cb_parallel_for).  Each
  * output element belongs to one task and is summed in the kernel's fixed order: the same
  * bits at any thread count. */
 void direct_run(void *plan, const float *input, float *output);
 void direct_destroy(void *plan);
 
-/* The workspace and plan functions of a table row whose microkernels are MK. */
-#define DIRECT_ENTRY_POINTS(MK)                                                                \
-    static cb_status direct_workspace_of(const cb_problem *p, const cb_options *opt,          \
-                                         uint64_t *bytes, char *why, size_t why_size)          \
+/* The table row of direct method NAME (direct__<isa>) on microkernels MK, threaded, with the
+ * direct error model; .summary and .isa follow as designated initializers. */
+#define DIRECT_IMPLEMENTATION(NAME, MK, ...)                                                  \
+    static cb_status direct_workspace(const cb_problem *p, const cb_options *opt,             \
+                                      uint64_t *bytes, char *why, size_t why_size)            \
     {                                                                                          \
-        return direct_workspace(&(MK), p, opt->threads, bytes, why, why_size);                 \
+        return direct_framework_workspace(&(MK), p, opt->threads, bytes, why, why_size);       \
     }                                                                                          \
-    static cb_status direct_plan_of(const cb_problem *p, const float *weights,                \
-                                    const cb_options *opt, void **plan, char *why,             \
-                                    size_t why_size)                                           \
+    static cb_status direct_plan_make(const cb_problem *p, const float *weights,              \
+                                      const cb_options *opt, void **plan, char *why,           \
+                                      size_t why_size)                                         \
     {                                                                                          \
-        return direct_plan_create(&(MK), p, weights, opt->threads, plan, why, why_size);       \
-    }
+        return direct_framework_plan(&(MK), p, weights, opt->threads, plan, why, why_size);    \
+    }                                                                                          \
+    CB_IMPLEMENTATION(NAME, direct, .threaded = true, .error = &cb_error_direct, __VA_ARGS__)
 
 #endif

@@ -577,20 +577,10 @@ static const cb_error_model fft_error = {
     .summary = "(20 log2 L + C/groups + 5) 2^-24 sum_c ||x_c|| ||w_nc|| per map; not exact",
 };
 
-static const cb_method_ops fft__fftw_ops = {
-    .supports = fft_supports,
-    .workspace = fft_workspace,
-    .plan = fft_plan_make,
-    .run = fft_run,
-    .destroy = fft_destroy,
-};
-
-const cb_impl cb_impl_fft__fftw = {
-    .name = "fft__fftw",
-    .summary = "FFTW real FFTs (single), overlap-save tiles, spectra summed over channels",
-    .isa = CB_ISA_SCALAR,
-    .threaded = true,
-    .error = &fft_error,
-    .dispatches_at_run_time = true, /* FFTW picks its SIMD codelets when it plans */
-    .ops = &fft__fftw_ops,
-};
+/* dispatches_at_run_time: FFTW picks its SIMD codelets when it plans */
+CB_IMPLEMENTATION(fft__fftw, fft,
+                  .summary = "FFTW real FFTs (single), overlap-save tiles, spectra summed over channels",
+                  .isa = CB_ISA_SCALAR,
+                  .threaded = true,
+                  .error = &fft_error,
+                  .dispatches_at_run_time = true);

@@ -217,20 +217,9 @@ static void im2col_run(void *plan, const float *input, float *output)
     }
 }
 
-static const cb_method_ops im2col__openblas_ops = {
-    .supports = im2col_supports,
-    .workspace = im2col_workspace,
-    .plan = im2col_plan_make,
-    .run = im2col_run,
-    .destroy = im2col_destroy,
-};
-
-const cb_impl cb_impl_im2col__openblas = {
-    .name = "im2col__openblas",
-    .summary = "im2col: windows unrolled into a matrix, one OpenBLAS sgemm per group",
-    .isa = CB_ISA_SCALAR,
-    .threaded = true,
-    .error = &cb_error_direct,
-    .dispatches_at_run_time = true,
-    .ops = &im2col__openblas_ops,
-};
+CB_IMPLEMENTATION(im2col__openblas, im2col,
+                  .summary = "im2col: windows unrolled into a matrix, one OpenBLAS sgemm per group",
+                  .isa = CB_ISA_SCALAR,
+                  .threaded = true,
+                  .error = &cb_error_direct,
+                  .dispatches_at_run_time = true);

@@ -107,19 +107,8 @@ static void naive_run(void *plan, const float *input, float *output)
     }
 }
 
-static const cb_method_ops naive__scalar_ops = {
-    .supports = naive_supports,
-    .workspace = naive_workspace,
-    .plan = naive_plan_make,
-    .run = naive_run,
-    .destroy = naive_destroy,
-};
-
-const cb_impl cb_impl_naive__scalar = {
-    .name = "naive__scalar",
-    .summary = "reference: four loops over outputs and taps, double accumulation",
-    .isa = CB_ISA_SCALAR,
-    .threaded = false,
-    .error = &cb_error_direct,
-    .ops = &naive__scalar_ops,
-};
+CB_IMPLEMENTATION(naive__scalar, naive,
+                  .summary = "reference: four loops over outputs and taps, double accumulation",
+                  .isa = CB_ISA_SCALAR,
+                  .threaded = false,
+                  .error = &cb_error_direct);

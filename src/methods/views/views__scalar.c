@@ -130,19 +130,8 @@ static const cb_error_model views_error = {
     .summary = "(n+1) 2^-24 sum|x*w| + (2n+1) 2^-126 (flush to zero); exact on integers",
 };
 
-static const cb_method_ops views__scalar_ops = {
-    .supports = views_supports,
-    .workspace = views_workspace,
-    .plan = views_plan_make,
-    .run = views_run,
-    .destroy = views_destroy,
-};
-
-const cb_impl cb_impl_views__scalar = {
-    .name = "views__scalar",
-    .summary = "sliding-window strided view of the extended image, generic tensor-dot",
-    .isa = CB_ISA_SCALAR,
-    .threaded = false,
-    .error = &views_error,
-    .ops = &views__scalar_ops,
-};
+CB_IMPLEMENTATION(views__scalar, views,
+                  .summary = "sliding-window strided view of the extended image, generic tensor-dot",
+                  .isa = CB_ISA_SCALAR,
+                  .threaded = false,
+                  .error = &views_error);
