@@ -141,3 +141,29 @@ void cli_list_free(cli_list *list)
     free(list->buffer);
     *list = (cli_list){0};
 }
+
+int cli_impl_list(const char *text, bool timing, const cb_impl **impls, int max, char *why,
+                  size_t why_size)
+{
+    int count = 0;
+    if (!text) {
+        for (size_t i = 0; i < cb_impl_count() && count < max; i++)
+            if (!timing || !cb_impl_at(i)->check_only) impls[count++] = cb_impl_at(i);
+        return count;
+    }
+    cli_list names;
+    if (!cli_list_split("--impl", text, &names, why, why_size)) return -1;
+    for (int i = 0; i < names.count; i++) {
+        const cb_impl *impl = cb_impl_find(names.items[i]);
+        if (!impl) {
+            char shown[CB_SHOWN_PATH_SIZE];
+            cb_shown_path(names.items[i], shown, sizeof shown);
+            snprintf(why, why_size, "unknown implementation '%s' (see convbench list)", shown);
+            count = -1;
+            break;
+        }
+        if (count < max) impls[count++] = impl;
+    }
+    cli_list_free(&names);
+    return count;
+}

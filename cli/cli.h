@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "convbench.h"
+
 /* Exit codes: 0 success, 1 a check or comparison failed, 2 bad input or usage. */
 enum { EXIT_CHECK_FAILED = 1, EXIT_BAD_INPUT = 2 };
 
@@ -32,6 +34,11 @@ typedef struct {
  * a reason naming the option. */
 bool cli_list_split(const char *option, const char *text, cli_list *list, char *why, size_t why_size);
 void cli_list_free(cli_list *list);
+
+/* --impl LIST into at most max implementations; for NULL all of the table, or for timing all
+ * but the check-only ones.  The count, or -1 with a reason (an empty item, an unknown name). */
+int cli_impl_list(const char *text, bool timing, const cb_impl **impls, int max, char *why,
+                  size_t why_size);
 
 /* Whether argv[*i] is `name` followed by a value; sets *value and advances *i past it.
  * A missing value is reported through *missing. */

@@ -108,27 +108,8 @@ static bool sweep_problems(const int64_t *sizes, int n_sizes, const int64_t *ksi
 
 static bool select_impls(const char *text, bench_options *o, char *why, size_t why_size)
 {
-    if (!text) {
-        for (size_t i = 0; i < cb_impl_count() && o->n_impls < MAX_IMPLS; i++)
-            o->impls[o->n_impls++] = cb_impl_at(i);
-        return true;
-    }
-    cli_list names;
-    if (!cli_list_split("--impl", text, &names, why, why_size)) return false;
-    bool ok = true;
-    for (int i = 0; ok && i < names.count; i++) {
-        const cb_impl *impl = cb_impl_find(names.items[i]);
-        if (!impl) {
-            char shown[CB_SHOWN_PATH_SIZE];
-            cb_shown_path(names.items[i], shown, sizeof shown);
-            snprintf(why, why_size, "unknown implementation '%s' (see convbench list)", shown);
-            ok = false;
-        } else if (o->n_impls < MAX_IMPLS) {
-            o->impls[o->n_impls++] = impl;
-        }
-    }
-    cli_list_free(&names);
-    return ok;
+    o->n_impls = cli_impl_list(text, true, o->impls, MAX_IMPLS, why, why_size);
+    return o->n_impls >= 0;
 }
 
 static void default_out_path(char *buf, size_t size)

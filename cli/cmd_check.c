@@ -166,27 +166,14 @@ static bool run_case(const check_case *c, bool misalign, impl_tally *tallies, in
 
 static int select_impls(const char *list, impl_tally *tallies)
 {
-    int count = 0;
-    if (!list) {
-        for (size_t i = 0; i < cb_impl_count(); i++) tallies[count++].impl = cb_impl_at(i);
-    } else {
-        char why[CB_WHY_SIZE];
-        cli_list names;
-        if (!cli_list_split("--impl", list, &names, why, sizeof why))
-            return -cli_error("check: %s", why);
-        for (int i = 0; i < names.count; i++) {
-            const cb_impl *impl = cb_impl_find(names.items[i]);
-            if (!impl) {
-                cli_error("check: unknown implementation '%s' (see convbench list)", names.items[i]);
-                cli_list_free(&names);
-                return -EXIT_BAD_INPUT;
-            }
-            if (count < MAX_IMPLS) tallies[count++].impl = impl;
-        }
-        cli_list_free(&names);
+    const cb_impl *impls[MAX_IMPLS];
+    char why[CB_WHY_SIZE];
+    int count = cli_impl_list(list, false, impls, MAX_IMPLS, why, sizeof why);
+    if (count < 0) return -cli_error("check: %s", why);
+    for (int i = 0; i < count; i++) {
+        tallies[i].impl = impls[i];
+        cb_impl_available(impls[i], tallies[i].unavailable, sizeof tallies[i].unavailable);
     }
-    for (int i = 0; i < count; i++)
-        cb_impl_available(tallies[i].impl, tallies[i].unavailable, sizeof tallies[i].unavailable);
     return count;
 }
 

@@ -19,8 +19,9 @@ int cmd_list(int argc, char **argv)
         const cb_impl *impl = cb_impl_at(i);
         char why[CB_WHY_SIZE];
         bool ok = cb_impl_available(impl, why, sizeof why);
-        printf("%-22s %-7s %-9s %s%s%s\n", impl->name, cb_isa_name(impl->isa),
+        printf("%-22s %-7s %-9s %s%s%s%s\n", impl->name, cb_isa_name(impl->isa),
                impl->threaded ? "threads" : "1-thread", impl->summary,
+               impl->check_only ? "  (checked, timed only when named)" : "",
                ok ? "" : "  unavailable: ", ok ? "" : why);
     }
     return 0;

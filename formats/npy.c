@@ -679,27 +679,12 @@ static FILE *open_input(const npy_source *src, int64_t *size)
     return fp;
 }
 
-bool npy_read(const char *path, float_array *out, char *why, size_t why_size)
+/* The file at path: with_data, the whole array; else its layout alone (data NULL). */
+static bool read_file(const char *path, bool with_data, float_array *out, char *why,
+                      size_t why_size)
 {
     memset(out, 0, sizeof *out);
-    if (!path)
-        path = "(null)";
-    npy_source src = {path, why, why_size};
-    int64_t size;
-    FILE *fp = open_input(&src, &size);
-    if (!fp)
-        return false;
-    bool ok = read_stream(&src, fp, size, out);
-    fclose(fp);
-    return ok;
-}
-
-bool npy_read_shape(const char *path, float_array *shape, char *why, size_t why_size)
-{
-    memset(shape, 0, sizeof *shape);
-    if (!path)
-        path = "(null)";
-    npy_source src = {path, why, why_size};
+    npy_source src = {path ? path : "(null)", why, why_size};
     int64_t size;
     FILE *fp = open_input(&src, &size);
     if (!fp)
@@ -707,9 +692,20 @@ bool npy_read_shape(const char *path, float_array *shape, char *why, size_t why_
     npy_header h;
     const struct element_type *type = NULL;
     bool big_endian = false;
-    bool ok = read_layout(&src, fp, size, &h, &type, &big_endian, shape);
+    bool ok = with_data ? read_stream(&src, fp, size, out)
+                        : read_layout(&src, fp, size, &h, &type, &big_endian, out);
     fclose(fp);
     return ok;
+}
+
+bool npy_read(const char *path, float_array *out, char *why, size_t why_size)
+{
+    return read_file(path, true, out, why, why_size);
+}
+
+bool npy_read_shape(const char *path, float_array *shape, char *why, size_t why_size)
+{
+    return read_file(path, false, shape, why, why_size);
 }
 
 /* ---------------------------------------------------------------- writing */

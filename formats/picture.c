@@ -295,16 +295,26 @@ static bool read_stream(FILE *fp, const char *path, int64_t file_size, float_arr
     return read_with_stb(fp, path, file_size, out, why, why_size);
 }
 
+/* The file through input_file's guard (regular files only, no waiting on a FIFO); NULL with
+ * the reason in why. */
+static FILE *open_picture(const char *path, int64_t *size, char *why, size_t why_size)
+{
+    char reason[CB_WHY_SIZE];
+    FILE *fp = cb_input_file_open(path, 0, size, reason, sizeof reason);
+    if (!fp)
+        fail_read(path, reason, why, why_size);
+    return fp;
+}
+
 bool picture_read(const char *path, float_array *out, char *why, size_t why_size)
 {
     memset(out, 0, sizeof *out);
     if (!path)
         path = "(null)";
-    char reason[CB_WHY_SIZE];
     int64_t size;
-    FILE *fp = cb_input_file_open(path, 0, &size, reason, sizeof reason);
+    FILE *fp = open_picture(path, &size, why, why_size);
     if (!fp)
-        return fail_read(path, reason, why, why_size);
+        return false;
     bool ok = read_stream(fp, path, size, out, why, why_size);
     fclose(fp);
     return ok;
@@ -321,11 +331,10 @@ bool picture_read_shape(const char *path, float_array *shape, uint64_t *read_byt
     *read_bytes = 0;
     if (!path)
         path = "(null)";
-    char reason[CB_WHY_SIZE];
     int64_t size;
-    FILE *fp = cb_input_file_open(path, 0, &size, reason, sizeof reason);
+    FILE *fp = open_picture(path, &size, why, why_size);
     if (!fp)
-        return fail_read(path, reason, why, why_size);
+        return false;
     int64_t width = 0, height = 0, channels = 0, sample_bytes = 1;
     bool own_decoder = false, ok = true;
     pnm_header pnm;

@@ -145,6 +145,9 @@ typedef struct cb_impl {
      * BLAS, FFTW): it runs on any CPU, so isa stays scalar, but it is measured against the
      * peak of the widest ISA the CPU has (see cb_impl_peak_isa). */
     bool dispatches_at_run_time;
+    /* A portable reference kernel, there to be checked rather than timed (direct__scalar):
+     * check, the oracle and the fuzzer run it; bench times it only when --impl names it. */
+    bool check_only;
     const struct cb_method_ops *ops;
 } cb_impl;
 

@@ -5,7 +5,7 @@
  * framework); register blocks of 4 output rows x 4 columns of scalars.  It exists so that the
  * framework is checked on its own, whatever vector code a CPU lacks, and so that a new ISA's
  * microkernels have a plain-C twin to be compared with.  It is not fast: one multiply-add per
- * instruction.
+ * instruction, so it is check_only: bench times it only when --impl names it.
  * Applies to every problem.
  * Cost: N*OH*OW*(C/groups)*KH*KW fused multiply-adds; memory as direct__avx2's.
  * Threads: cb_options.threads, bit-identical results for every count.
@@ -17,4 +17,5 @@
 
 DIRECT_IMPLEMENTATION(direct__scalar, direct_microkernels_scalar,
                       .summary = "the direct framework with the portable reference microkernel (4x4 scalar blocks)",
-                      .isa = CB_ISA_SCALAR);
+                      .isa = CB_ISA_SCALAR,
+                      .check_only = true);
