@@ -1,4 +1,5 @@
-/* The AVX-512 vocabulary of the register-blocked kernels (direct_simd.h): the vector type,
+/* The AVX-512 vocabulary of the register-blocked kernels (direct_microkernel.h) and the FMA
+ * peak loop (bench/peak_fma_loop.h): the vector type,
  * its operations, and the block shapes that fit AVX-512's 32 zmm registers.  Only files
  * compiled with the AVX-512 flags (named *_avx512.c) may include it. */
 #ifndef CONVBENCH_SIMD_AVX512_H
@@ -33,6 +34,10 @@ static inline void simd_storeu(float *p, simd_vec v) { _mm512_storeu_ps(p, v); }
 /* Non-temporal: p 64-byte aligned; simd_store_fence() orders these stores before later ones. */
 static inline void simd_stream(float *p, simd_vec v) { _mm512_stream_ps(p, v); }
 static inline void simd_store_fence(void) { _mm_sfence(); }
+/* Leaves no dirty upper register halves behind: SSE code that runs next (the peak's SSE probe,
+ * a copy) ran at 40% speed on Zen 4 after them.  GCC inserts this itself at -O2 but not at -O1,
+ * which the sanitized build uses. */
+static inline void simd_end(void) { _mm256_zeroupper(); }
 /* Lanes 0..count-1 only: nothing is written past them. */
 static inline void simd_store_first(float *p, simd_vec v, int count)
 {

@@ -23,6 +23,7 @@ static inline simd_vec simd_fmadd(simd_vec a, simd_vec b, simd_vec acc) { return
 static inline void simd_storeu(float *p, simd_vec v) { *p = v; }
 static inline void simd_stream(float *p, simd_vec v) { *p = v; }
 static inline void simd_store_fence(void) {}
+static inline void simd_end(void) {}
 /* Lanes 0..count-1 only: with one lane, count is 1 (or 0: nothing). */
 static inline void simd_store_first(float *p, simd_vec v, int count)
 {
