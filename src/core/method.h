@@ -41,6 +41,24 @@ typedef struct cb_method_ops {
     const cb_impl cb_impl_##NAME = {.name = #NAME, .ops = &NAME##_ops, __VA_ARGS__}
 
 /* ---- shared pieces every method uses ---- */
+
+/* What most plans start with: the problem, its shape, and the weights as a correlation.  A
+ * method's plan record puts it first (`typedef struct { cb_plan_head head; ... } my_plan;`). */
+typedef struct cb_plan_head {
+    cb_problem p;
+    cb_shape s;
+    float *weights; /* s.weight_elems floats, flipped for CB_OP_CONV (cb_weights_as_correlation) */
+} cb_plan_head;
+/* Sets *bytes to what cb_plan_head_make(size, p, ...) allocates, and *s to p's shape; the
+ * method adds its own blocks after. */
+void cb_plan_head_workspace(uint64_t *bytes, size_t size, const cb_problem *p, cb_shape *s);
+/* A zeroed plan record of `size` bytes with its head filled; NULL with a reason when out of
+ * memory. */
+void *cb_plan_head_make(size_t size, const cb_problem *p, const float *weights, char *why,
+                        size_t why_size);
+/* Frees the head's weights and the record (the method frees its own blocks first). */
+void cb_plan_head_free(void *plan);
+
 /* Source index of position i (any integer) of an axis of n samples extended by rule b, or -1
  * where the constant fill applies.  Large extensions repeat periodically (a reflection of a
  * reflection), which is what numpy.pad gives when both pads of an axis are equal. */

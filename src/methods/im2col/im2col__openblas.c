@@ -47,13 +47,11 @@
 #include <xmmintrin.h>
 
 typedef struct {
-    cb_problem p;
-    cb_shape s;
+    cb_plan_head head; /* the problem, its shape, the weights as a correlation */
     int threads;           /* OpenBLAS threads for the GEMMs */
     int rows_per_group;    /* N/groups: GEMM M */
     int pixels;            /* OH*OW: GEMM N */
     int depth;             /* (C/groups)*KH*KW: GEMM K */
-    float *weights;        /* N x depth, as a correlation: the A operand of every group */
     float *extended;       /* one channel extended: ext_h x ext_w */
     float *unrolled;       /* one group's depth x pixels matrix; NULL when the input is it */
 } im2col_plan;
@@ -90,10 +88,7 @@ static cb_status im2col_workspace(const cb_problem *p, const cb_options *opt, ui
 {
     (void)opt, (void)why, (void)why_size;
     cb_shape s;
-    cb_problem_shape(p, &s, NULL, 0);
-    *bytes = 0;
-    cb_workspace_add(bytes, 1, sizeof(im2col_plan));
-    cb_workspace_add(bytes, s.weight_elems, sizeof(float));
+    cb_plan_head_workspace(bytes, sizeof(im2col_plan), p, &s);
     if (!input_is_unrolled(p)) {
         cb_workspace_add(bytes, s.ext_h * s.ext_w, sizeof(float));
         cb_workspace_add(bytes, s.c_per_group * s.taps * s.OH * s.OW, sizeof(float));
@@ -105,38 +100,32 @@ static void im2col_destroy(void *plan)
 {
     im2col_plan *ip = plan;
     if (!ip) return;
-    cb_free(ip->weights);
     cb_free(ip->extended);
     cb_free(ip->unrolled);
-    cb_free(ip);
+    cb_plan_head_free(ip);
 }
 
 static cb_status im2col_plan_make(const cb_problem *p, const float *weights,
                                   const cb_options *opt, void **plan, char *why, size_t why_size)
 {
-    im2col_plan *ip = cb_alloc(1, sizeof *ip);
+    im2col_plan *ip = cb_plan_head_make(sizeof *ip, p, weights, why, why_size);
     if (!ip) return CB_ERR_NO_MEMORY;
-    *ip = (im2col_plan){.p = *p};
-    cb_problem_shape(p, &ip->s, NULL, 0);
+    const cb_shape *s = &ip->head.s;
     ip->threads = opt && opt->threads > 0 ? opt->threads : 1;
-    ip->rows_per_group = (int)ip->s.n_per_group;
-    ip->pixels = (int)(ip->s.OH * ip->s.OW);
-    ip->depth = (int)(ip->s.c_per_group * ip->s.taps);
-    ip->weights = cb_alloc((size_t)ip->s.weight_elems, sizeof(float));
-    bool ok = ip->weights != NULL;
-    if (ok && !input_is_unrolled(p)) {
-        ip->extended = cb_alloc((size_t)(ip->s.ext_h * ip->s.ext_w), sizeof(float));
+    ip->rows_per_group = (int)s->n_per_group;
+    ip->pixels = (int)(s->OH * s->OW);
+    ip->depth = (int)(s->c_per_group * s->taps);
+    if (!input_is_unrolled(p)) {
+        ip->extended = cb_alloc((size_t)(s->ext_h * s->ext_w), sizeof(float));
         size_t unrolled_elems;
-        ok = ip->extended &&
-             !__builtin_mul_overflow((size_t)ip->depth, (size_t)ip->pixels, &unrolled_elems) &&
-             (ip->unrolled = cb_alloc(unrolled_elems, sizeof(float))) != NULL;
+        if (!ip->extended ||
+            __builtin_mul_overflow((size_t)ip->depth, (size_t)ip->pixels, &unrolled_elems) ||
+            !(ip->unrolled = cb_alloc(unrolled_elems, sizeof(float)))) {
+            im2col_destroy(ip);
+            snprintf(why, why_size, "out of memory for the unrolled matrix");
+            return CB_ERR_NO_MEMORY;
+        }
     }
-    if (!ok) {
-        im2col_destroy(ip);
-        snprintf(why, why_size, "out of memory for the unrolled matrix and weights");
-        return CB_ERR_NO_MEMORY;
-    }
-    cb_weights_as_correlation(p, weights, ip->weights);
     *plan = ip;
     return CB_OK;
 }
@@ -172,8 +161,8 @@ static void copy_strided(const float *src, int64_t step, int64_t count, float *d
  * column (oy, ox) is extended pixel (oy*SY + ky, ox*SX + kx). */
 static void unroll_channel(const im2col_plan *ip, const float *extended, float *rows)
 {
-    const cb_problem *p = &ip->p;
-    const cb_shape *s = &ip->s;
+    const cb_problem *p = &ip->head.p;
+    const cb_shape *s = &ip->head.s;
     for (int64_t ky = 0; ky < p->KH; ky++) {
         for (int64_t kx = 0; kx < p->KW; kx++) {
             float *row = rows + (ky * p->KW + kx) * ip->pixels;
@@ -188,8 +177,8 @@ static void unroll_channel(const im2col_plan *ip, const float *extended, float *
  * single plane, which stays in cache while its KH*KW rows are copied out. */
 static void unroll_group(im2col_plan *ip, const float *input, int64_t g)
 {
-    const cb_problem *p = &ip->p;
-    const cb_shape *s = &ip->s;
+    const cb_problem *p = &ip->head.p;
+    const cb_shape *s = &ip->head.s;
     for (int64_t c = 0; c < s->c_per_group; c++) {
         const float *plane = input + (g * s->c_per_group + c) * p->H * p->W;
         cb_extend_plane(plane, p->H, p->W, p->boundary, p->fill_value, s->row0, s->col0, s->ext_h,
@@ -202,16 +191,16 @@ static void im2col_run(void *plan, const float *input, float *output)
 {
     im2col_plan *ip = plan;
     openblas_set_num_threads(ip->threads); /* process-global: see the file comment */
-    for (int64_t g = 0; g < ip->p.groups; g++) {
+    for (int64_t g = 0; g < ip->head.p.groups; g++) {
         const float *matrix;
         if (ip->unrolled) {
             unroll_group(ip, input, g);
             matrix = ip->unrolled;
         } else {
-            matrix = input + g * ip->s.c_per_group * ip->pixels;
+            matrix = input + g * ip->head.s.c_per_group * ip->pixels;
         }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ip->rows_per_group, ip->pixels,
-                    ip->depth, 1.0f, ip->weights + g * ip->rows_per_group * ip->depth, ip->depth,
+                    ip->depth, 1.0f, ip->head.weights + g * ip->rows_per_group * ip->depth, ip->depth,
                     matrix, ip->pixels, 0.0f, output + g * ip->rows_per_group * ip->pixels,
                     ip->pixels);
     }

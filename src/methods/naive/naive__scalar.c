@@ -15,9 +15,7 @@
 #include <stdio.h>
 
 typedef struct {
-    cb_problem p;
-    cb_shape s;
-    float *weights;    /* as a correlation */
+    cb_plan_head head; /* the problem, its shape, the weights as a correlation */
     int64_t *src_row;  /* extended row r (from row0) -> image row, or -1 for the fill */
     int64_t *src_col;
 } naive_plan;
@@ -33,10 +31,7 @@ static cb_status naive_workspace(const cb_problem *p, const cb_options *opt, uin
 {
     (void)opt, (void)why, (void)why_size;
     cb_shape s;
-    cb_problem_shape(p, &s, NULL, 0);
-    *bytes = 0;
-    cb_workspace_add(bytes, 1, sizeof(naive_plan));
-    cb_workspace_add(bytes, s.weight_elems, sizeof(float));
+    cb_plan_head_workspace(bytes, sizeof(naive_plan), p, &s);
     cb_workspace_add(bytes, s.ext_h, sizeof(int64_t));
     cb_workspace_add(bytes, s.ext_w, sizeof(int64_t));
     return CB_OK;
@@ -46,33 +41,28 @@ static void naive_destroy(void *plan)
 {
     naive_plan *np = plan;
     if (!np) return;
-    cb_free(np->weights);
     cb_free(np->src_row);
     cb_free(np->src_col);
-    cb_free(np);
+    cb_plan_head_free(np);
 }
 
 static cb_status naive_plan_make(const cb_problem *p, const float *weights, const cb_options *opt,
                                  void **plan, char *why, size_t why_size)
 {
     (void)opt;
-    naive_plan *np = cb_alloc(1, sizeof *np);
+    naive_plan *np = cb_plan_head_make(sizeof *np, p, weights, why, why_size);
     if (!np) return CB_ERR_NO_MEMORY;
-    *np = (naive_plan){.p = *p};
-    cb_problem_shape(p, &np->s, NULL, 0);
-    np->weights = cb_alloc((size_t)np->s.weight_elems, sizeof(float));
-    np->src_row = cb_alloc((size_t)np->s.ext_h, sizeof(int64_t));
-    np->src_col = cb_alloc((size_t)np->s.ext_w, sizeof(int64_t));
-    if (!np->weights || !np->src_row || !np->src_col) {
+    np->src_row = cb_alloc((size_t)np->head.s.ext_h, sizeof(int64_t));
+    np->src_col = cb_alloc((size_t)np->head.s.ext_w, sizeof(int64_t));
+    if (!np->src_row || !np->src_col) {
         naive_destroy(np);
-        snprintf(why, why_size, "out of memory for the weights and boundary maps");
+        snprintf(why, why_size, "out of memory for the boundary maps");
         return CB_ERR_NO_MEMORY;
     }
-    cb_weights_as_correlation(p, weights, np->weights);
-    for (int64_t r = 0; r < np->s.ext_h; r++)
-        np->src_row[r] = cb_extend_index(np->s.row0 + r, p->H, p->boundary);
-    for (int64_t c = 0; c < np->s.ext_w; c++)
-        np->src_col[c] = cb_extend_index(np->s.col0 + c, p->W, p->boundary);
+    for (int64_t r = 0; r < np->head.s.ext_h; r++)
+        np->src_row[r] = cb_extend_index(np->head.s.row0 + r, p->H, p->boundary);
+    for (int64_t c = 0; c < np->head.s.ext_w; c++)
+        np->src_col[c] = cb_extend_index(np->head.s.col0 + c, p->W, p->boundary);
     *plan = np;
     return CB_OK;
 }
@@ -80,12 +70,12 @@ static cb_status naive_plan_make(const cb_problem *p, const float *weights, cons
 static void naive_run(void *plan, const float *input, float *output)
 {
     const naive_plan *np = plan;
-    const cb_problem *p = &np->p;
-    const cb_shape *s = &np->s;
+    const cb_problem *p = &np->head.p;
+    const cb_shape *s = &np->head.s;
     const double fill = p->fill_value;
     for (int64_t n = 0; n < p->N; n++) {
         const int64_t first_channel = (n / s->n_per_group) * s->c_per_group;
-        const float *wn = np->weights + n * s->c_per_group * s->taps;
+        const float *wn = np->head.weights + n * s->c_per_group * s->taps;
         for (int64_t oy = 0; oy < s->OH; oy++) {
             for (int64_t ox = 0; ox < s->OW; ox++) {
                 double acc = 0.0;

@@ -22,9 +22,7 @@
 #include <stdio.h>
 
 typedef struct {
-    cb_problem p;
-    cb_shape s;
-    float *weights;   /* as a correlation */
+    cb_plan_head head; /* the problem, its shape, the weights as a correlation */
     float *extended;  /* C x ext_h x ext_w */
 } views_plan;
 
@@ -45,10 +43,7 @@ static cb_status views_workspace(const cb_problem *p, const cb_options *opt, uin
 {
     (void)opt, (void)why, (void)why_size;
     cb_shape s;
-    cb_problem_shape(p, &s, NULL, 0);
-    *bytes = 0;
-    cb_workspace_add(bytes, 1, sizeof(views_plan));
-    cb_workspace_add(bytes, s.weight_elems, sizeof(float));
+    cb_plan_head_workspace(bytes, sizeof(views_plan), p, &s);
     cb_workspace_add(bytes, extended_elems(p, &s), sizeof(float));
     return CB_OK;
 }
@@ -57,27 +52,22 @@ static void views_destroy(void *plan)
 {
     views_plan *vp = plan;
     if (!vp) return;
-    cb_free(vp->weights);
     cb_free(vp->extended);
-    cb_free(vp);
+    cb_plan_head_free(vp);
 }
 
 static cb_status views_plan_make(const cb_problem *p, const float *weights, const cb_options *opt,
                                  void **plan, char *why, size_t why_size)
 {
     (void)opt;
-    views_plan *vp = cb_alloc(1, sizeof *vp);
+    views_plan *vp = cb_plan_head_make(sizeof *vp, p, weights, why, why_size);
     if (!vp) return CB_ERR_NO_MEMORY;
-    *vp = (views_plan){.p = *p};
-    cb_problem_shape(p, &vp->s, NULL, 0);
-    vp->weights = cb_alloc((size_t)vp->s.weight_elems, sizeof(float));
-    vp->extended = cb_alloc((size_t)extended_elems(p, &vp->s), sizeof(float));
-    if (!vp->weights || !vp->extended) {
+    vp->extended = cb_alloc((size_t)extended_elems(p, &vp->head.s), sizeof(float));
+    if (!vp->extended) {
         views_destroy(vp);
         snprintf(why, why_size, "out of memory for the extended image");
         return CB_ERR_NO_MEMORY;
     }
-    cb_weights_as_correlation(p, weights, vp->weights);
     *plan = vp;
     return CB_OK;
 }
@@ -85,8 +75,8 @@ static cb_status views_plan_make(const cb_problem *p, const float *weights, cons
 static void views_run(void *plan, const float *input, float *output)
 {
     const views_plan *vp = plan;
-    const cb_problem *p = &vp->p;
-    const cb_shape *s = &vp->s;
+    const cb_problem *p = &vp->head.p;
+    const cb_shape *s = &vp->head.s;
     const int64_t plane = s->ext_h * s->ext_w;
     const unsigned ftz = ftz_begin();
     for (int64_t c = 0; c < p->C; c++)
@@ -102,7 +92,7 @@ static void views_run(void *plan, const float *input, float *output)
             vp->extended + group * s->c_per_group * plane, s->c_per_group, s->ext_h, s->ext_w,
             s->OH, s->OW, p->KH, p->KW, sy, sx);
         strided_view kernel =
-            view_contiguous(vp->weights + n * s->c_per_group * s->taps, 3, kernel_shape);
+            view_contiguous(vp->head.weights + n * s->c_per_group * s->taps, 3, kernel_shape);
         view_tensordot(&windows, &kernel, output + n * s->OH * s->OW);
     }
     ftz_end(ftz);
