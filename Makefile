@@ -8,6 +8,10 @@ SANITIZE ?=
 WERROR ?=
 OPT ?= -O2
 
+# The scripts and Python tests share the package in python/ (python/convbench: the problem
+# model, the bench CSV, atomic outputs); every recipe finds it through PYTHONPATH.
+export PYTHONPATH := $(CURDIR)/python$(if $(PYTHONPATH),:$(PYTHONPATH))
+
 # The first Python that can import numpy and scipy (Debian's /usr/bin/python3 on a machine
 # whose default python3 lacks them).
 PYTHON ?= $(shell for p in python3 /usr/bin/python3 python; do \

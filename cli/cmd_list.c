@@ -1,20 +1,78 @@
-/* convbench list: one line per implementation, name first, so scripts can cut the column. */
+/* convbench list: one line per implementation, name first, so scripts can cut the column; or,
+ * with --problems, the problems of problem files as CSV (python/convbench/problems.py reads
+ * them, so problem files are parsed in one place). */
+#include "bench_csv.h"
 #include "cli.h"
 #include "commands.h"
 #include "convbench.h"
+#include "problem_set.h"
 
 #include <stdio.h>
 #include <string.h>
 
+/* The problems of problem files as CSV, one row per problem with the fields of the problem
+ * model and what follows from them: what scripts read instead of parsing the files again. */
+static int list_problems(const char *files)
+{
+    char why[CB_WHY_SIZE];
+    cli_list paths;
+    if (!cli_list_split("--problems", files, &paths, why, sizeof why))
+        return cli_error("list: %s", why);
+    problem_list problems = {0};
+    bool ok = true;
+    for (int i = 0; ok && i < paths.count; i++)
+        ok = problem_set_load(paths.items[i], &problems, why, sizeof why);
+    cli_list_free(&paths);
+    if (!ok) {
+        problem_list_free(&problems);
+        return cli_error("list: %s", why);
+    }
+    puts("name,C,H,W,N,groups,KH,KW,SY,SX,mode,boundary,op,fill,OH,OW,flops");
+    for (int i = 0; i < problems.count; i++) {
+        const cb_problem *p = &problems.items[i].problem;
+        cb_shape s;
+        cb_problem_shape(p, &s, NULL, 0);
+        char name[2 * PROBLEM_NAME_SIZE + 2];
+        size_t len = 0;
+        csv_put(name, sizeof name, &len, problems.items[i].name, true);
+        printf("%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%s,%s,%s,%.9g,%lld,%lld,%.17g\n",
+               name, (long long)p->C, (long long)p->H, (long long)p->W, (long long)p->N,
+               (long long)p->groups, (long long)p->KH, (long long)p->KW, (long long)p->SY,
+               (long long)p->SX, cb_mode_name(p->mode), cb_boundary_name(p->boundary),
+               cb_op_name(p->op), (double)p->fill_value, (long long)s.OH, (long long)s.OW,
+               cb_problem_flops(p));
+    }
+    problem_list_free(&problems);
+    return 0;
+}
+
 int cmd_list(int argc, char **argv)
 {
+    const char *problem_files = NULL, *format = "text";
+    bool missing = false;
     for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
         if (strcmp(argv[i], "--help") == 0) {
-            printf("usage: convbench list\n");
+            printf("usage: convbench list                          the implementations\n"
+                   "       convbench list --problems FILE[,FILE] --format csv\n"
+                   "                                               the problems of problem files\n");
             return 0;
+        } else if (cli_take(argc, argv, &i, "--problems", &v, &missing)) {
+            problem_files = v;
+        } else if (cli_take(argc, argv, &i, "--format", &v, &missing)) {
+            format = v;
+        } else {
+            return cli_error("list: unknown option '%s'", argv[i]);
         }
-        return cli_error("list: unknown option '%s'", argv[i]);
+        if (missing) return cli_error("list: %s needs a value", argv[i]);
     }
+    if (problem_files) {
+        if (strcmp(format, "csv") != 0)
+            return cli_error("list: --problems is listed as --format csv, not '%s'", format);
+        return list_problems(problem_files);
+    }
+    if (strcmp(format, "text") != 0)
+        return cli_error("list: the implementations are listed as text, not '%s'", format);
     for (size_t i = 0; i < cb_impl_count(); i++) {
         const cb_impl *impl = cb_impl_at(i);
         char why[CB_WHY_SIZE];

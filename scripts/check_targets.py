@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Sets one `convbench bench` run beside the performance targets of issue 4.
 
-Usage: /usr/bin/python3 scripts/check_targets.py BENCH_CSV [--peers PEERS_CSV]
+Usage: PYTHONPATH=python /usr/bin/python3 scripts/check_targets.py BENCH_CSV [--peers PEERS_CSV]
            [--grid data/grid.txt]
 
 Prints one table row per check: the measured figure, the required figure, their ratio (oriented
@@ -42,11 +42,9 @@ import os
 import sys
 from dataclasses import dataclass, field
 
-SCRIPT_DIR = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, SCRIPT_DIR)
-import report as bench_csv  # noqa: E402  (the bench CSV schema and its checks)
-import compare_peers as peers_lib  # noqa: E402  (problem files, bests, the peers CSV columns)
-import atomic_output  # noqa: E402  (the report written as the C program writes outputs)
+from convbench import files  # the report written as the C program writes outputs
+from convbench import results as bench_csv  # the bench CSV schema and its checks
+import compare_peers as peers_lib  # problem files, bests, the peers CSV columns
 
 PROG = "check_targets.py"
 DEFAULT_GRID = peers_lib.DEFAULT_PROBLEMS
@@ -506,7 +504,7 @@ def load_inputs(args):
 
 
 def main(argv):
-    atomic_output.remove_on_signals()
+    files.remove_on_signals()
     try:
         args = parse_args(argv)
         inputs = load_inputs(args)
@@ -519,7 +517,7 @@ def main(argv):
     print(text)
     if args.out:
         try:
-            atomic_output.write_text(args.out, text + "\n")
+            files.write_text(args.out, text + "\n")
         except OSError as e:
             print(f"{PROG}: {e.filename}: cannot write: {e.strerror}", file=sys.stderr)
             return 1

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Times what users would pick instead of convbench, and sets it beside a convbench bench CSV.
 
-Usage: /usr/bin/python3 scripts/compare_peers.py --bench CSV [--problems data/grid.txt]
+Usage: PYTHONPATH=python /usr/bin/python3 scripts/compare_peers.py --bench CSV [--problems data/grid.txt]
            [--out results/peers-<stem>.md] [--csv results/peers-<stem>.csv]
            [--min-time 0.3] [--max-cell-time 10]
 
@@ -49,11 +49,11 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-SCRIPT_DIR = os.path.dirname(os.path.abspath(__file__))
-PROJECT_DIR = os.path.dirname(SCRIPT_DIR)
-sys.path.insert(0, SCRIPT_DIR)
-import report as bench_csv  # noqa: E402  (the schema and its checks live in one place)
-import atomic_output  # noqa: E402  (outputs written as the C program writes them)
+from convbench import files  # outputs written as the C program writes them
+from convbench import problems as problems_lib  # the one problem model
+from convbench import results as bench_csv  # the bench CSV's schema and its checks
+
+PROJECT_DIR = problems_lib.PROJECT_DIR
 
 PROG = "compare_peers.py"
 DEFAULT_PROBLEMS = os.path.join(PROJECT_DIR, "data", "grid.txt")
@@ -76,148 +76,22 @@ class UsageError(Exception):
 
 # ---------------------------------------------------------------- problem files
 
-@dataclass(frozen=True)
-class Problem:
-    name: str
-    C: int = 1
-    H: int = 1
-    W: int = 1
-    N: int = 1
-    groups: int = 1
-    KH: int = 1
-    KW: int = 1
-    SY: int = 1
-    SX: int = 1
-    mode: str = "same"
-    boundary: str = "constant"
-    op: str = "corr"
-    fill: float = 0.0
-
-    def match_key(self):
-        """What identifies the problem in a bench CSV (schema 1 CSVs read as fill 0)."""
-        return (self.C, self.H, self.W, self.N, self.groups, self.KH, self.KW, self.SY,
-                self.SX, self.mode, self.boundary, self.op, float(self.fill))
-
-    def multiply_adds(self):
-        return self.H * self.W * self.KH * self.KW * self.N * (self.C // self.groups)
-
-
-def bench_row_key(row):
-    p = row.problem
-    return (p.C, p.H, p.W, p.N, p.groups, p.KH, p.KW, p.SY, p.SX, p.mode, p.boundary, p.op,
-            float(p.fill))
-
-
-INT_FIELDS = ("C", "H", "W", "N", "groups", "KH", "KW", "SY", "SX")
-
-
-def parse_positive(key, text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise UsageError(f"{key}={text} is not an integer") from None
-    if value < 1:
-        raise UsageError(f"{key} must be at least 1, got {value}")
-    return value
-
-
-def parse_stride(text):
-    parts = text.split(",")
-    if len(parts) not in (1, 2):
-        raise UsageError(f"stride={text} is not S or SY,SX")
-    values = [parse_positive("stride", part) for part in parts]
-    return values[0], values[-1]
-
-
-def parse_fill(text):
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
-        raise UsageError(f"fill={text} is not a finite number")
-    return value
-
-
-def parse_choice(key, text):
-    choices = bench_csv.CHOICES[key]
-    if text not in choices:
-        raise UsageError(f"unknown {key} '{text}' ({', '.join(choices)})")
-    return text
-
-
-def parse_problem_line(text):
-    """One line of a problem file (comment removed) as a Problem, or None if it is blank.
-    The rules are the harness's (formats/problem_set.c): key=value fields over the defaults,
-    H and KH (or K) required, W defaults to H and KW to KH."""
-    fields, name = {}, None
-    for token in text.split():
-        key, eq, value = token.partition("=")
-        if not eq or not key:
-            raise UsageError(f"'{token}' is not key=value")
-        if key == "name":
-            if not value or "," in value or '"' in value:
-                raise UsageError(f"name '{value}' must be non-empty, without commas or quotes")
-            name = value
-        elif key in INT_FIELDS:
-            fields[key] = parse_positive(key, value)
-        elif key == "K":
-            fields["KH"] = fields["KW"] = parse_positive(key, value)
-        elif key == "stride":
-            fields["SY"], fields["SX"] = parse_stride(value)
-        elif key in ("mode", "boundary", "op"):
-            fields[key] = parse_choice(key, value)
-        elif key == "fill":
-            fields["fill"] = parse_fill(value)
-        else:
-            raise UsageError(f"unknown field '{key}'")
-    if not fields and name is None:
-        return None
-    if "H" not in fields:
-        raise UsageError("H= is required")
-    if "KH" not in fields:
-        raise UsageError("KH= (or K=) is required")
-    fields.setdefault("W", fields["H"])
-    fields.setdefault("KW", fields["KH"])
-    problem = Problem(name="", **fields)
-    check_problem(problem)
-    return Problem(name=name or default_problem_name(problem), **fields)
-
-
-def check_problem(p):
-    if p.C % p.groups or p.N % p.groups:
-        raise UsageError(f"groups={p.groups} must divide both C={p.C} and N={p.N}")
-    if p.mode == "valid" and (p.KH > p.H or p.KW > p.W):
-        raise UsageError(f"valid mode needs the kernel ({p.KH}x{p.KW}) to fit in the image "
-                         f"({p.H}x{p.W})")
-
-
-def default_problem_name(p):
-    """The name the harness gives an unnamed problem, so both print the same."""
-    kernel = f"k{p.KH}" if p.KH == p.KW else f"k{p.KH}x{p.KW}"
-    stride = "" if (p.SY, p.SX) == (1, 1) else (
-        f"-s{p.SY}" if p.SY == p.SX else f"-s{p.SY}x{p.SX}")
-    return f"c{p.C}-n{p.N}-{p.H}x{p.W}-{kernel}{stride}-{p.mode}"
+Problem = problems_lib.Problem
 
 
 def load_problems(path):
+    """The problems of a problem file, as the C program reads them (convbench.problems)."""
     try:
-        with open(path, encoding="utf-8") as f:
-            lines = f.read().splitlines()
-    except (OSError, UnicodeDecodeError) as e:
-        reason = e.strerror if isinstance(e, OSError) else "not UTF-8 text"
-        raise UsageError(f"{path}: cannot read problem file: {reason}") from None
-    problems = []
-    for number, line in enumerate(lines, 1):
-        try:
-            problem = parse_problem_line(line.split("#", 1)[0])
-        except UsageError as e:
-            raise UsageError(f"{path}:{number}: {e}") from None
-        if problem is not None:
-            problems.append(problem)
-    if not problems:
+        found = problems_lib.load_problems(path)
+    except problems_lib.ProblemError as e:
+        raise UsageError(str(e)) from None
+    if not found:
         raise UsageError(f"{path}: holds no problems")
-    return problems
+    return found
+
+
+def bench_row_key(row):
+    return row.problem.match_key()
 
 
 # ---------------------------------------------------------------- the bench CSV
@@ -814,11 +688,11 @@ def cpu_model():
 
 def write_atomically(outputs):
     """{path: text}: each written to its own exclusive temporary file, then all renamed
-    (atomic_output: devices and pipes written directly, links followed to their file)."""
-    staged = atomic_output.Staged()
+    (convbench.files: devices and pipes written directly, links followed to their file)."""
+    staged = files.Staged()
     try:
         for path, text in outputs.items():
-            if atomic_output.is_device_or_pipe(path):
+            if files.is_device_or_pipe(path):
                 write_text_to(path, text, path)
             else:
                 staged.stage(path, lambda temporary, text=text, path=path:
@@ -904,7 +778,7 @@ def warn_on_disagreement(cell):
 
 
 def main(argv):
-    atomic_output.remove_on_signals()
+    files.remove_on_signals()
     try:
         args = parse_args(argv)
         markdown, peers_csv = compare(args)

@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 from PIL import Image
 
-import atomic_output
+from convbench import files
 
 
 def scipy_pictures():
@@ -27,7 +27,7 @@ def scipy_pictures():
 
 def save_png(array, path):
     picture = Image.fromarray(np.clip(array, 0, 255).astype(np.uint8))
-    atomic_output.write_with(path, lambda temporary: picture.save(temporary, format="PNG"))
+    files.write_with(path, lambda temporary: picture.save(temporary, format="PNG"))
     print(f"wrote {path} {array.shape}")
 
 

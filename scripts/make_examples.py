@@ -8,7 +8,7 @@ import tempfile
 
 from PIL import Image
 
-import atomic_output
+from convbench import files
 
 EXAMPLES = [
     ("original", ["--kernel", "identity"]),
@@ -20,7 +20,7 @@ PANEL = 256
 
 
 def main():
-    atomic_output.remove_on_signals()
+    files.remove_on_signals()
     convbench, data, out = sys.argv[1:4]
     source = os.path.join(data, "ascent.png")
     panels = []
@@ -34,7 +34,7 @@ def main():
         sheet.paste(panel, (i * PANEL, 0))
     # Under an exclusive temporary name, renamed when complete: a failed save leaves the old
     # picture.
-    atomic_output.write_with(out, lambda path: sheet.save(path, format="PNG", optimize=True))
+    files.write_with(out, lambda path: sheet.save(path, format="PNG", optimize=True))
     print(f"wrote {out}")
 
 

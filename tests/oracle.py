@@ -37,6 +37,8 @@ import numpy as np
 import scipy.ndimage
 import scipy.signal
 
+from convbench.problems import Problem as ProblemModel
+
 # Names in the order of the C enums: the position is the value passed to the library.
 MODES = ("valid", "same", "full")
 BOUNDARIES = ("constant", "symmetric", "mirror", "replicate", "wrap")
@@ -253,14 +255,14 @@ class Case:
                                    self.SY, self.SX, self.mode, self.boundary,
                                    format(float(self.fill), ".9g"), self.op))
 
-    def stride1_size(self, image_size, kernel_size):
-        return {"valid": image_size - kernel_size + 1, "same": image_size,
-                "full": image_size + kernel_size - 1}[self.mode]
+    def model(self):
+        """The case in the scripts' one problem model (python/convbench/problems.py)."""
+        return ProblemModel("case%d" % self.index, self.C, self.H, self.W, self.N, self.groups,
+                            self.KH, self.KW, self.SY, self.SX, self.mode, self.boundary, self.op,
+                            float(self.fill))
 
     def output_shape(self):
-        rows = math.ceil(self.stride1_size(self.H, self.KH) / self.SY)
-        cols = math.ceil(self.stride1_size(self.W, self.KW) / self.SX)
-        return (self.N, rows, cols)
+        return (self.N, *self.model().output_size())
 
 
 def draw_kernel(rng):

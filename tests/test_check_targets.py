@@ -32,8 +32,7 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from tally import expect, report  # noqa: E402
+from tally import expect, report  # tests/ is this script's own folder
 
 DEFAULT_SCRIPT = os.path.join(os.path.dirname(HERE), "scripts", "check_targets.py")
 COLUMNS = ("schema,when,host,cpu,impl,isa,threads,name,C,H,W,N,groups,KH,KW,SY,SX,mode,"

@@ -24,7 +24,6 @@ and the memory limit, each tested as a class.
 usage: test_hardening.py CONVBENCH.  Ends with "test_hardening: N passed, M failed".
 """
 import os
-import resource
 import signal
 import struct
 import subprocess

@@ -24,8 +24,7 @@ import sys
 import tempfile
 import zlib
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tally import expect, report  # noqa: E402
+from tally import expect, report  # tests/ is this script's own folder
 
 VALGRIND_ERROR_EXIT = 99  # distinct from the program's own statuses (0, 1, 2)
 LOST_KINDS = ("definitely lost", "indirectly lost", "possibly lost")
