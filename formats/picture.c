@@ -295,24 +295,25 @@ static bool read_stream(FILE *fp, const char *path, int64_t file_size, float_arr
     return read_with_stb(fp, path, file_size, out, why, why_size);
 }
 
-/* The file through input_file's guard (regular files only, no waiting on a FIFO); NULL with
- * the reason in why. */
-static FILE *open_picture(const char *path, int64_t *size, char *why, size_t why_size)
+/* Zeroes out and opens the file through input_file's guard (regular files only, no waiting on
+ * a FIFO); NULL with the reason in why.  A NULL *path becomes "(null)" for the messages. */
+static FILE *open_picture(const char **path, float_array *out, int64_t *size, char *why,
+                          size_t why_size)
 {
+    memset(out, 0, sizeof *out);
+    if (!*path)
+        *path = "(null)";
     char reason[CB_WHY_SIZE];
-    FILE *fp = cb_input_file_open(path, 0, size, reason, sizeof reason);
+    FILE *fp = cb_input_file_open(*path, 0, size, reason, sizeof reason);
     if (!fp)
-        fail_read(path, reason, why, why_size);
+        fail_read(*path, reason, why, why_size);
     return fp;
 }
 
 bool picture_read(const char *path, float_array *out, char *why, size_t why_size)
 {
-    memset(out, 0, sizeof *out);
-    if (!path)
-        path = "(null)";
     int64_t size;
-    FILE *fp = open_picture(path, &size, why, why_size);
+    FILE *fp = open_picture(&path, out, &size, why, why_size);
     if (!fp)
         return false;
     bool ok = read_stream(fp, path, size, out, why, why_size);
@@ -327,12 +328,9 @@ bool picture_read(const char *path, float_array *out, char *why, size_t why_size
 bool picture_read_shape(const char *path, float_array *shape, uint64_t *read_bytes, char *why,
                         size_t why_size)
 {
-    memset(shape, 0, sizeof *shape);
     *read_bytes = 0;
-    if (!path)
-        path = "(null)";
     int64_t size;
-    FILE *fp = open_picture(path, &size, why, why_size);
+    FILE *fp = open_picture(&path, shape, &size, why, why_size);
     if (!fp)
         return false;
     int64_t width = 0, height = 0, channels = 0, sample_bytes = 1;

@@ -515,13 +515,7 @@ def main(argv):
     text = "\n".join(context_lines(args, inputs) + [""] + table_lines(checks) + [""] +
                      [summary_line(checks)])
     print(text)
-    if args.out:
-        try:
-            files.write_text(args.out, text + "\n")
-        except OSError as e:
-            print(f"{PROG}: {e.filename}: cannot write: {e.strerror}", file=sys.stderr)
-            return 1
-    return 0
+    return files.write_text_or_say(PROG, args.out, text + "\n") if args.out else 0
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import errno
 import os
 import signal
 import stat
+import sys
 import tempfile
 
 MAX_LINK_HOPS = 40     # Linux's own limit
@@ -179,3 +180,14 @@ def remove_on_signals():
     for sig in (signal.SIGTERM, signal.SIGHUP):
         if signal.getsignal(sig) == signal.SIG_DFL:
             signal.signal(sig, _interrupt)
+
+
+def write_text_or_say(program, path, text):
+    """write_text, or one line "PROGRAM: PATH: cannot write: REASON" on stderr: the exit status
+    of a script's last step (0 or 1)."""
+    try:
+        write_text(path, text)
+    except OSError as e:
+        print(f"{program}: {e.filename or path}: cannot write: {e.strerror}", file=sys.stderr)
+        return 1
+    return 0
