@@ -13,6 +13,7 @@ someone else's file.
   remove_on_signals()) SIGTERM and SIGHUP.
 """
 
+import atexit
 import errno
 import os
 import signal
@@ -21,6 +22,20 @@ import sys
 import tempfile
 
 MAX_LINK_HOPS = 40     # Linux's own limit
+UNWINDING_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+_live = set()   # temporary files created and not yet renamed or removed
+
+
+def _remove_live():
+    for path in list(_live):
+        try:
+            os.remove(path)
+        except OSError:
+            pass
+    _live.clear()
+
+
+atexit.register(_remove_live)
 NAME_MAX = 255         # bytes in one path component
 
 
@@ -79,7 +94,14 @@ class Temporary:
             replacing = stat.S_ISREG(existing.st_mode)
         except FileNotFoundError:
             replacing = False
-        fd, self.path = tempfile.mkstemp(prefix=f".{short}.tmp.", dir=directory or ".")
+        # Created and registered with the unwinding signals blocked, so that none lands between
+        # the two; a registered file is removed at exit whatever ends the program (_remove_live).
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, UNWINDING_SIGNALS)
+        try:
+            fd, self.path = tempfile.mkstemp(prefix=f".{short}.tmp.", dir=directory or ".")
+            _live.add(self.path)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         try:
             if replacing and (existing.st_uid, existing.st_gid) != (os.geteuid(), os.getegid()):
                 try:
@@ -92,6 +114,7 @@ class Temporary:
         except BaseException:
             os.close(fd)
             os.remove(self.path)
+            _live.discard(self.path)
             raise
         os.close(fd)
 
@@ -111,10 +134,12 @@ class Temporary:
         finally:
             os.close(fd)
         os.replace(self.path, self.final)
+        _live.discard(self.path)
 
     def discard(self):
         if self.is_ours():
             os.remove(self.path)
+        _live.discard(self.path)
 
 
 def write_with(path, render):

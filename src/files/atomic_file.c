@@ -25,6 +25,7 @@
 static char open_temps[MAX_OPEN_TEMPS][ATOMIC_FILE_PATH_SIZE];
 static volatile sig_atomic_t open_temp_used[MAX_OPEN_TEMPS];
 static pthread_mutex_t open_temps_lock = PTHREAD_MUTEX_INITIALIZER;
+static const int handled_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 
 static int remember_temp(const char *path)
 {
@@ -59,15 +60,14 @@ static void remove_temps_and_die(int sig)
 
 void atomic_file_remove_on_signals(void)
 {
-    static const int signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
-    for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++) {
+    for (size_t i = 0; i < sizeof handled_signals / sizeof handled_signals[0]; i++) {
         struct sigaction old;
-        if (sigaction(signals[i], NULL, &old) != 0 || old.sa_handler != SIG_DFL) continue;
+        if (sigaction(handled_signals[i], NULL, &old) != 0 || old.sa_handler != SIG_DFL) continue;
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = remove_temps_and_die;
         sigemptyset(&sa.sa_mask);
-        sigaction(signals[i], &sa, NULL);
+        sigaction(handled_signals[i], &sa, NULL);
     }
 }
 
@@ -210,13 +210,22 @@ static bool create_temp(atomic_file *af, const char *target, char *why, size_t w
     }
     struct stat existing;
     bool replacing = stat(target, &existing) == 0 && S_ISREG(existing.st_mode);
+    /* Created and registered with the cleanup signals blocked, so that no signal can end the
+     * process between the two and leave the file behind. */
+    sigset_t cleanup_signals, previous;
+    sigemptyset(&cleanup_signals);
+    for (size_t i = 0; i < sizeof handled_signals / sizeof handled_signals[0]; i++)
+        sigaddset(&cleanup_signals, handled_signals[i]);
+    pthread_sigmask(SIG_BLOCK, &cleanup_signals, &previous);
     int fd = mkostemp(af->temp_path, O_CLOEXEC);
+    if (fd >= 0) af->slot = remember_temp(af->temp_path);
+    int created_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
     if (fd < 0) {
-        set_why(why, why_size, "cannot create", af->shown, strerror(errno));
+        set_why(why, why_size, "cannot create", af->shown, strerror(created_errno));
         af->temp_path[0] = '\0';
         return false;
     }
-    af->slot = remember_temp(af->temp_path);
     struct stat st;
     mode_t mode = replacing ? (existing.st_mode & 07777) : new_file_mode();
     if (replacing && (existing.st_uid != geteuid() || existing.st_gid != getegid())) {

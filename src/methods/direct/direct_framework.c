@@ -169,11 +169,15 @@ static bool direct_layout(direct_plan *dp, const direct_microkernels *mk, const 
     dp->col_phases = min64(p->SX, p->KW);
     const int64_t first_phase_rows = taps_in_phase(p->KH, p->SY, 0);
     const int64_t first_phase_cols = taps_in_phase(p->KW, p->SX, 0);
-    /* Vectors of the last column block may run past OW by up to lanes - 1 columns; the
-     * widest sub-kernel reads first_phase_cols - 1 further.  A multiple of 16 floats keeps
-     * rows on cache-line boundaries. */
+    /* Streamed rows must all start at the same offset in a cache line (filter_band). */
+    dp->stream_output = s->output_elems * (int64_t)sizeof(float) >= STREAM_OUTPUT_BYTES &&
+                        s->OW * (int64_t)sizeof(float) % CACHE_LINE == 0;
+    /* Vectors of the last column block may run past OW by up to lanes - 1 columns (blocks
+     * start on multiples of the lanes; after a streamed output's lead, anywhere, so up to
+     * lanes - 1 past OW itself); the widest sub-kernel reads first_phase_cols - 1 further.  A
+     * multiple of 16 floats keeps rows on cache-line boundaries. */
     const int64_t lanes = dp->mk->lanes;
-    const int64_t covered = ceil_div64(s->OW, lanes) * lanes;
+    const int64_t covered = dp->stream_output ? s->OW + lanes - 1 : ceil_div64(s->OW, lanes) * lanes;
     dp->col_phase_len = ceil_div64(covered + first_phase_cols - 1, 16) * 16;
     int64_t row_bytes, band_floats;
     if (__builtin_mul_overflow(dp->col_phases, dp->col_phase_len, &dp->row_len) ||
@@ -182,9 +186,6 @@ static bool direct_layout(direct_plan *dp, const direct_microkernels *mk, const 
         __builtin_mul_overflow(row_bytes, dp->row_len, &row_bytes))
         return false;
     choose_bands(dp, first_phase_rows, row_bytes);
-    /* Streamed rows must all start at the same offset in a cache line (filter_band). */
-    dp->stream_output = s->output_elems * (int64_t)sizeof(float) >= STREAM_OUTPUT_BYTES &&
-                        s->OW * (int64_t)sizeof(float) % CACHE_LINE == 0;
     dp->rows_per_phase = dp->band_rows + first_phase_rows - 1;
     const int64_t row_scratch = p->SX > 1 ? s->ext_w : 0;
     if (__builtin_mul_overflow(dp->rows_per_phase, dp->row_len, &dp->phase_floats) ||
