@@ -42,12 +42,17 @@ typedef struct cb_method_ops {
 
 /* ---- shared pieces every method uses ---- */
 
-/* What most plans start with: the problem, its shape, and the weights as a correlation.  A
- * method's plan record puts it first (`typedef struct { cb_plan_head head; ... } my_plan;`). */
+/* What most plans start with: the problem, its shape, the weights as a correlation, and the
+ * blocks the plan owns.  A method's plan record puts it first
+ * (`typedef struct { cb_plan_head head; ... } my_plan;`); when the record holds nothing but
+ * blocks from cb_plan_block, cb_plan_head_free is the method's whole destroy. */
+#define CB_PLAN_MAX_BLOCKS 8
 typedef struct cb_plan_head {
     cb_problem p;
     cb_shape s;
     float *weights; /* s.weight_elems floats, flipped for CB_OP_CONV (cb_weights_as_correlation) */
+    void *blocks[CB_PLAN_MAX_BLOCKS];
+    int block_count;
 } cb_plan_head;
 /* Sets *bytes to what cb_plan_head_make(size, p, ...) allocates, and *s to p's shape; the
  * method adds its own blocks after. */
@@ -56,7 +61,10 @@ void cb_plan_head_workspace(uint64_t *bytes, size_t size, const cb_problem *p, c
  * memory. */
 void *cb_plan_head_make(size_t size, const cb_problem *p, const float *weights, char *why,
                         size_t why_size);
-/* Frees the head's weights and the record (the method frees its own blocks first). */
+/* count * elem_size bytes from cb_alloc, owned by the plan (whose record starts with a
+ * cb_plan_head) and freed with it; NULL when out of memory. */
+void *cb_plan_block(void *plan, size_t count, size_t elem_size);
+/* Frees the plan's blocks, its weights and the record. */
 void cb_plan_head_free(void *plan);
 
 /* Source index of position i (any integer) of an axis of n samples extended by rule b, or -1

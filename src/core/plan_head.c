@@ -32,10 +32,20 @@ void *cb_plan_head_make(size_t size, const cb_problem *p, const float *weights, 
     return NULL;
 }
 
+void *cb_plan_block(void *plan, size_t count, size_t elem_size)
+{
+    cb_plan_head *head = plan;
+    if (head->block_count == CB_PLAN_MAX_BLOCKS) return NULL; /* a method's own limit */
+    void *block = cb_alloc(count, elem_size);
+    if (block) head->blocks[head->block_count++] = block;
+    return block;
+}
+
 void cb_plan_head_free(void *plan)
 {
     cb_plan_head *head = plan;
     if (!head) return;
+    for (int i = 0; i < head->block_count; i++) cb_free(head->blocks[i]);
     cb_free(head->weights);
     cb_free(head);
 }

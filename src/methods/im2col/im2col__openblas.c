@@ -39,6 +39,9 @@
  *       OpenBLAS's own packing buffers, which it allocates once per process and reuses. */
 #include "method.h"
 
+/* The plan holds nothing but cb_plan_block blocks. */
+#define im2col_destroy cb_plan_head_free
+
 #include <cblas.h>
 #include <limits.h>
 #include <stdio.h>
@@ -96,15 +99,6 @@ static cb_status im2col_workspace(const cb_problem *p, const cb_options *opt, ui
     return CB_OK;
 }
 
-static void im2col_destroy(void *plan)
-{
-    im2col_plan *ip = plan;
-    if (!ip) return;
-    cb_free(ip->extended);
-    cb_free(ip->unrolled);
-    cb_plan_head_free(ip);
-}
-
 static cb_status im2col_plan_make(const cb_problem *p, const float *weights,
                                   const cb_options *opt, void **plan, char *why, size_t why_size)
 {
@@ -116,12 +110,12 @@ static cb_status im2col_plan_make(const cb_problem *p, const float *weights,
     ip->pixels = (int)(s->OH * s->OW);
     ip->depth = (int)(s->c_per_group * s->taps);
     if (!input_is_unrolled(p)) {
-        ip->extended = cb_alloc((size_t)(s->ext_h * s->ext_w), sizeof(float));
+        ip->extended = cb_plan_block(ip, (size_t)(s->ext_h * s->ext_w), sizeof(float));
         size_t unrolled_elems;
         if (!ip->extended ||
             __builtin_mul_overflow((size_t)ip->depth, (size_t)ip->pixels, &unrolled_elems) ||
-            !(ip->unrolled = cb_alloc(unrolled_elems, sizeof(float)))) {
-            im2col_destroy(ip);
+            !(ip->unrolled = cb_plan_block(ip, unrolled_elems, sizeof(float)))) {
+            cb_plan_head_free(ip);
             snprintf(why, why_size, "out of memory for the unrolled matrix");
             return CB_ERR_NO_MEMORY;
         }

@@ -12,6 +12,9 @@
  *       (ext_h + ext_w) 8-byte index entries. */
 #include "method.h"
 
+/* The plan holds nothing but cb_plan_block blocks. */
+#define naive_destroy cb_plan_head_free
+
 #include <stdio.h>
 
 typedef struct {
@@ -37,25 +40,16 @@ static cb_status naive_workspace(const cb_problem *p, const cb_options *opt, uin
     return CB_OK;
 }
 
-static void naive_destroy(void *plan)
-{
-    naive_plan *np = plan;
-    if (!np) return;
-    cb_free(np->src_row);
-    cb_free(np->src_col);
-    cb_plan_head_free(np);
-}
-
 static cb_status naive_plan_make(const cb_problem *p, const float *weights, const cb_options *opt,
                                  void **plan, char *why, size_t why_size)
 {
     (void)opt;
     naive_plan *np = cb_plan_head_make(sizeof *np, p, weights, why, why_size);
     if (!np) return CB_ERR_NO_MEMORY;
-    np->src_row = cb_alloc((size_t)np->head.s.ext_h, sizeof(int64_t));
-    np->src_col = cb_alloc((size_t)np->head.s.ext_w, sizeof(int64_t));
+    np->src_row = cb_plan_block(np, (size_t)np->head.s.ext_h, sizeof(int64_t));
+    np->src_col = cb_plan_block(np, (size_t)np->head.s.ext_w, sizeof(int64_t));
     if (!np->src_row || !np->src_col) {
-        naive_destroy(np);
+        cb_plan_head_free(np);
         snprintf(why, why_size, "out of memory for the boundary maps");
         return CB_ERR_NO_MEMORY;
     }

@@ -18,6 +18,9 @@
 #include "flush_to_zero.h"
 #include "strided_view.h"
 
+/* The plan holds nothing but cb_plan_block blocks. */
+#define views_destroy cb_plan_head_free
+
 #include <float.h>
 #include <stdio.h>
 
@@ -48,23 +51,15 @@ static cb_status views_workspace(const cb_problem *p, const cb_options *opt, uin
     return CB_OK;
 }
 
-static void views_destroy(void *plan)
-{
-    views_plan *vp = plan;
-    if (!vp) return;
-    cb_free(vp->extended);
-    cb_plan_head_free(vp);
-}
-
 static cb_status views_plan_make(const cb_problem *p, const float *weights, const cb_options *opt,
                                  void **plan, char *why, size_t why_size)
 {
     (void)opt;
     views_plan *vp = cb_plan_head_make(sizeof *vp, p, weights, why, why_size);
     if (!vp) return CB_ERR_NO_MEMORY;
-    vp->extended = cb_alloc((size_t)extended_elems(p, &vp->head.s), sizeof(float));
+    vp->extended = cb_plan_block(vp, (size_t)extended_elems(p, &vp->head.s), sizeof(float));
     if (!vp->extended) {
-        views_destroy(vp);
+        cb_plan_head_free(vp);
         snprintf(why, why_size, "out of memory for the extended image");
         return CB_ERR_NO_MEMORY;
     }
