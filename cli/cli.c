@@ -65,6 +65,20 @@ bool cli_double(const char *option, const char *text, double *out, char *why, si
     return true;
 }
 
+bool cli_float(const char *option, const char *text, float *out, char *why, size_t why_size)
+{
+    double v;
+    if (!cli_double(option, text, &v, why, why_size)) return false;
+    if (fabs(v) > FLT_MAX) {
+        char shown[CB_SHOWN_PATH_SIZE];
+        cb_shown_path(text, shown, sizeof shown);
+        snprintf(why, why_size, "%s %s does not fit in a float", option, shown);
+        return false;
+    }
+    *out = (float)v;
+    return true;
+}
+
 bool cli_take(int argc, char **argv, int *i, const char *name, const char **value, bool *missing)
 {
     if (strcmp(argv[*i], name) != 0) return false;

@@ -19,6 +19,8 @@ bool cli_int(const char *option, const char *text, int64_t min, int64_t max, int
              char *why, size_t why_size);
 /* Whole-string finite number. */
 bool cli_double(const char *option, const char *text, double *out, char *why, size_t why_size);
+/* A finite number that fits in a float. */
+bool cli_float(const char *option, const char *text, float *out, char *why, size_t why_size);
 /* "S" or "SY,SX", integers >= 1, nothing else (no spaces, no other keys). */
 bool cli_stride(const char *option, const char *text, int64_t *sy, int64_t *sx, char *why,
                 size_t why_size);

@@ -75,12 +75,8 @@ static int parse_options(int argc, char **argv, apply_options *o)
             if (v && !cb_op_from_name(v, &o->problem.op))
                 return cli_error("apply: unknown op '%s' (corr, conv)", v);
         } else if (cli_take(argc, argv, &i, "--fill-value", &v, &missing)) {
-            double fill;
-            if (v && !cli_double("--fill-value", v, &fill, why, sizeof why))
+            if (v && !cli_float("--fill-value", v, &o->problem.fill_value, why, sizeof why))
                 return cli_error("apply: %s", why);
-            if (v && (fill > 3.4028234663852886e38 || fill < -3.4028234663852886e38))
-                return cli_error("apply: --fill-value %s does not fit in a float", v);
-            o->problem.fill_value = (float)fill;
         } else if (cli_take(argc, argv, &i, "--fftw-planner", &v, &missing)) {
             if (v && !fftw_planner_from_name(v, &o->plan_options.fftw_planner))
                 return cli_error("apply: --fftw-planner must be one of %s, not '%s'",

@@ -14,8 +14,6 @@
 #include "problem_set.h"
 #include "timing.h"
 
-#include <float.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,25 +133,20 @@ static bool parse_shape_option(const char *option, const char *v, cb_problem *t,
     if (strcmp(option, "--filters") == 0) return cli_int(option, v, 1, INT64_MAX, &t->N, why, why_size);
     if (strcmp(option, "--groups") == 0) return cli_int(option, v, 1, INT64_MAX, &t->groups, why, why_size);
     if (strcmp(option, "--stride") == 0) return cli_stride(option, v, &t->SY, &t->SX, why, why_size);
-    if (strcmp(option, "--mode") == 0 && !cb_mode_from_name(v, &t->mode))
-        snprintf(why, why_size, "unknown mode '%s' (valid, same, full)", shown);
-    else if (strcmp(option, "--boundary") == 0 && !cb_boundary_from_name(v, &t->boundary))
-        snprintf(why, why_size, "unknown boundary '%s' (constant, symmetric, mirror, replicate, wrap)",
-                 shown);
-    else if (strcmp(option, "--op") == 0 && !cb_op_from_name(v, &t->op))
-        snprintf(why, why_size, "unknown op '%s' (corr, conv)", shown);
-    else if (strcmp(option, "--fill-value") == 0) {
-        double fill;
-        if (!cli_double(option, v, &fill, why, why_size)) return false;
-        if (fabs(fill) > FLT_MAX) {
-            snprintf(why, why_size, "--fill-value %s does not fit in a float", shown);
-            return false;
-        }
-        t->fill_value = (float)fill;
-        return true;
-    } else
-        return true;
-    return false;
+    if (strcmp(option, "--fill-value") == 0) return cli_float(option, v, &t->fill_value, why, why_size);
+    bool known = true;
+    if (strcmp(option, "--mode") == 0) {
+        if (!(known = cb_mode_from_name(v, &t->mode)))
+            snprintf(why, why_size, "unknown mode '%s' (valid, same, full)", shown);
+    } else if (strcmp(option, "--boundary") == 0) {
+        if (!(known = cb_boundary_from_name(v, &t->boundary)))
+            snprintf(why, why_size,
+                     "unknown boundary '%s' (constant, symmetric, mirror, replicate, wrap)", shown);
+    } else if (strcmp(option, "--op") == 0) {
+        if (!(known = cb_op_from_name(v, &t->op)))
+            snprintf(why, why_size, "unknown op '%s' (corr, conv)", shown);
+    }
+    return known;
 }
 
 /* Returns 0 to go on, an exit status otherwise (-1 for --help). */

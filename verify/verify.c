@@ -74,10 +74,9 @@ const verify_reference *verify_reference_for(verify_references *set, const cb_im
     for (int i = 0; i < set->count; i++)
         if (set->refs[i].model == impl->error) return &set->refs[i];
     if (set->count == VERIFY_MAX_MODELS) {
-        /* more models than slots: the oldest makes room */
-        verify_reference_free(&set->refs[0]);
-        memmove(&set->refs[0], &set->refs[1], (VERIFY_MAX_MODELS - 1) * sizeof set->refs[0]);
-        set->count--;
+        /* references handed out stay valid, so none is evicted: raise the limit instead */
+        snprintf(why, why_size, "more than %d error models (VERIFY_MAX_MODELS)", VERIFY_MAX_MODELS);
+        return NULL;
     }
     verify_reference *ref = &set->refs[set->count];
     if (verify_reference_make(&set->problem, set->input, set->weights, set->integer_data,

@@ -178,12 +178,19 @@ static bool open_special(atomic_file *af, const char *path, char *why, size_t wh
         return false;
     }
     struct stat st;
-    int flags = fcntl(fd, F_GETFL);
-    if (fstat(fd, &st) != 0 || S_ISREG(st.st_mode) || flags < 0 ||
-        fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0 || !(af->fp = fdopen(fd, "wb"))) {
-        /* replaced by a regular file since it was looked at: not written in place */
-        set_why(why, why_size, "cannot open", af->shown,
-                S_ISREG(st.st_mode) ? "changed while it was opened" : strerror(errno));
+    const char *problem = NULL;
+    if (fstat(fd, &st) != 0)
+        problem = strerror(errno);
+    else if (S_ISREG(st.st_mode)) /* replaced by a regular file since it was looked at */
+        problem = "changed while it was opened";
+    else {
+        int flags = fcntl(fd, F_GETFL);
+        if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0 ||
+            !(af->fp = fdopen(fd, "wb")))
+            problem = strerror(errno);
+    }
+    if (problem) {
+        set_why(why, why_size, "cannot open", af->shown, problem);
         close(fd);
         return false;
     }

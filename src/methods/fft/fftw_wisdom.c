@@ -5,13 +5,11 @@
 #include "atomic_file.h"
 #include "input_file.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 /* Wisdom for every transform size this suite plans is a few hundred KiB. */
 #define WISDOM_MAX_BYTES ((int64_t)64 << 20)
