@@ -96,7 +96,15 @@ typedef struct cb_options {
     /* Bytes a plan may hold (cb_plan_memory): cb_plan_create refuses a plan that needs more with
      * CB_ERR_MEMORY_LIMIT before allocating anything.  0, the default, is no limit. */
     uint64_t max_memory;
+    /* How the implementation named "auto" chooses (cb_auto_mode). */
+    int auto_mode;
 } cb_options;
+
+/* How "auto" picks an implementation: by the table's cost functions on this machine's measured
+ * peaks (CB_AUTO_MODEL, the default), or by timing the best-predicted candidates once and
+ * remembering the winner per problem shape in the cache directory (CB_AUTO_MEASURE, like
+ * FFTW_MEASURE); later runs of the same shape then take the remembered winner at once. */
+typedef enum { CB_AUTO_MODEL, CB_AUTO_MEASURE } cb_auto_mode;
 
 /* How a method's non-finite results relate to the reference's. */
 typedef enum {
@@ -204,6 +212,49 @@ bool cb_cpu_has(cb_isa isa);
  * one that dispatches at run time the widest this CPU has. */
 cb_isa cb_impl_peak_isa(const cb_impl *impl);
 
+/* Whether the implementation computes p with these particular weights (cb_impl_supports,
+ * then, for a method that depends on them, such as a separable one, the weights themselves);
+ * if not, a reason in why.  weights NULL asks cb_impl_supports only. */
+bool cb_impl_supports_weights(const cb_impl *impl, const cb_problem *p, const float *weights,
+                              char *why, size_t why_size);
+
+/* ---- the machine and the cost of a run ---- */
+
+/* This machine's ceilings, as `convbench peak` measures them: FP32 peak in GFLOP/s per ISA
+ * (indexed by cb_isa; 0 where the CPU lacks it) and streaming bandwidth in GB/s, each on one
+ * thread and on all online CPUs. */
+typedef struct cb_machine {
+    double peak_gflops[3][2];  /* [isa][0: one thread, 1: all cpus] */
+    double bandwidth_gbs[2];   /* [0: one thread, 1: all cpus] */
+    int cpus;
+} cb_machine;
+/* The figures of this machine: read from the cache directory when it holds them for this CPU,
+ * else measured (about a second) and cached there.  Never NULL; thread-safe. */
+const cb_machine *cb_machine_get(void);
+
+/* An implementation's predicted time for one run of p (weights may be NULL: any weights) with
+ * opt's threads on machine m (NULL: cb_machine_get()), from its cost function: its own
+ * operation and byte counts over this machine's peaks.  CB_ERR_UNSUPPORTED (with the reason)
+ * when it would refuse the problem or the weights. */
+cb_status cb_impl_predict(const cb_impl *impl, const cb_problem *p, const float *weights,
+                          const cb_options *opt, const cb_machine *m, double *seconds,
+                          char *why, size_t why_size);
+
+/* What "auto" would do for p: every implementation's prediction or refusal, cheapest first
+ * (refusals last, in table order); up to max entries, returns how many there are. */
+typedef struct cb_auto_candidate {
+    const cb_impl *impl;
+    cb_status status;         /* CB_OK, or why it cannot run p (CPU, unsupported, memory) */
+    double seconds;           /* predicted, when status is CB_OK */
+    char why[CB_WHY_SIZE];    /* the refusal's reason */
+} cb_auto_candidate;
+size_t cb_auto_candidates(const cb_problem *p, const float *weights, const cb_options *opt,
+                          cb_auto_candidate *out, size_t max);
+/* The implementation "auto" takes for p: the cheapest predicted (CB_AUTO_MODEL), or the
+ * measured winner (CB_AUTO_MEASURE).  NULL with a reason when none can run it. */
+const cb_impl *cb_auto_choose(const cb_problem *p, const float *weights, const cb_options *opt,
+                              char *why, size_t why_size);
+
 /* ---- plans: the checked way to call an implementation ---- */
 typedef struct cb_plan cb_plan;
 /* Validates the problem, the CPU and the implementation's supports(), checks the plan's memory
@@ -222,6 +273,8 @@ cb_status cb_plan_memory(const char *impl_name, const cb_problem *p, const cb_op
 void cb_plan_run(cb_plan *plan, const float *input, float *output);
 void cb_plan_destroy(cb_plan *plan);
 const cb_shape *cb_plan_shape(const cb_plan *plan);
+/* The implementation that runs the plan: the one named, or the one "auto" chose. */
+const cb_impl *cb_plan_impl(const cb_plan *plan);
 /* Plan, run once, destroy. */
 cb_status cb_convolve(const char *impl_name, const cb_problem *p, const float *input,
                       const float *weights, float *output, char *why, size_t why_size);
