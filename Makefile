@@ -26,7 +26,7 @@ PROGRAM_DIRS := cli formats bench verify
 CPPFLAGS = -Iinclude $(addprefix -I,$(LIB_DIRS) $(PROGRAM_DIRS) gbench) -MMD -MP
 CFLAGS = -std=c11 $(OPT) -g -Wall -Wextra -fPIC -pthread $(WERROR)
 # The library's own dependencies (BLAS, FFTW, OpenMP), then the program's (stb).
-LIB_LDLIBS = -lopenblas -lfftw3f_threads -lfftw3f -fopenmp -lm -pthread
+LIB_LDLIBS = -llapacke -lopenblas -lfftw3f_threads -lfftw3f -fopenmp -lm -pthread
 LDLIBS = -lstb $(LIB_LDLIBS)
 CXX ?= c++
 CXXFLAGS = -std=c++17 $(OPT) -g -Wall -Wextra $(WERROR)

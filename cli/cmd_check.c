@@ -49,8 +49,9 @@ static void print_reproduction(const impl_tally *t, const check_case *c, const v
     char line[512];
     cb_problem_format(&c->problem, line, sizeof line);
     printf("FAIL %s: %" PRId64 " bad outputs, worst err/bound %.3g at output %" PRId64
-           "; reproduce: convbench check --impl %s --case '%s' --data %s --seed %" PRIu64 "\n",
-           t->impl->name, r->failures, r->worst_ratio, r->worst_index, t->impl->name, line,
+           " (%s weights); reproduce: convbench check --impl %s --case '%s' --data %s --seed %" PRIu64 "\n",
+           t->impl->name, r->failures, r->worst_ratio, r->worst_index,
+           verify_weight_structure_name(verify_weight_structure_for(c->seed)), t->impl->name, line,
            data_name(c->kind), c->seed);
 }
 
@@ -106,8 +107,7 @@ static bool check_one(impl_tally *t, const check_case *c, uint64_t case_bytes,
                       float *output)
 {
     char why[CB_WHY_SIZE];
-    if (!cb_impl_supports(t->impl, &c->problem, why, sizeof why) ||
-        !plans_fit(t, c, case_bytes, why, sizeof why)) {
+    if (!plans_fit(t, c, case_bytes, why, sizeof why)) {
         t->skips++;
         if (!t->skip_reason[0]) snprintf(t->skip_reason, sizeof t->skip_reason, "%s", why);
         return true;
@@ -148,10 +148,21 @@ static bool run_case(const check_case *c, bool misalign, impl_tally *tallies, in
     verify_references refs = {.problem = c->problem, .input = input, .weights = weights,
                               .integer_data = c->kind == DATA_INTEGER};
     bool ok = input && weights && output;
-    if (ok) verify_fill_data(&c->problem, c->kind, c->seed, input, weights);
+    if (ok) {
+        verify_fill_data(&c->problem, c->kind, c->seed, input, weights);
+        verify_structure_weights(&c->problem, c->kind, verify_weight_structure_for(c->seed),
+                                 c->seed, weights);
+    }
     else cli_error("check: cannot make the reference: out of memory");
     for (int i = 0; ok && i < impl_count; i++) {
         if (tallies[i].unavailable[0]) continue;
+        /* a refusal skips the case before its error model is asked for a bound */
+        if (!cb_impl_supports_weights(tallies[i].impl, &c->problem, weights, why, sizeof why)) {
+            tallies[i].skips++;
+            if (!tallies[i].skip_reason[0])
+                snprintf(tallies[i].skip_reason, sizeof tallies[i].skip_reason, "%s", why);
+            continue;
+        }
         const verify_reference *ref = verify_reference_for(&refs, tallies[i].impl, why, sizeof why);
         ok = ref != NULL;
         if (ok) check_one(&tallies[i], c, case_bytes, ref, input, weights, output);

@@ -240,6 +240,10 @@ cb_status cb_impl_predict(const cb_impl *impl, const cb_problem *p, const float 
                           const cb_options *opt, const cb_machine *m, double *seconds,
                           char *why, size_t why_size);
 
+/* The name that stands for auto's choice wherever an implementation is named
+ * (cb_plan_create, cb_plan_memory, cb_convolve, the program's --impl). */
+#define CB_AUTO_NAME "auto"
+
 /* What "auto" would do for p: every implementation's prediction or refusal, cheapest first
  * (refusals last, in table order); up to max entries, returns how many there are. */
 typedef struct cb_auto_candidate {

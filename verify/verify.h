@@ -13,6 +13,19 @@ typedef enum { DATA_INTEGER, DATA_REAL } data_kind;
 void verify_fill_data(const cb_problem *p, data_kind kind, uint64_t seed, float *input,
                       float *weights);
 
+/* The structure of a case's kernels: random (full rank), or made to be of rank 1, of rank
+ * 2, or constant, so that methods that need such kernels meet cases they can run. */
+typedef enum { WEIGHTS_RANDOM, WEIGHTS_RANK1, WEIGHTS_RANK2, WEIGHTS_CONSTANT } weight_structure;
+/* The structure check gives a case of this seed: half random, a quarter rank 1, an eighth each
+ * rank 2 and constant; so --seed reproduces a case's weights too. */
+weight_structure verify_weight_structure_for(uint64_t seed);
+const char *verify_weight_structure_name(weight_structure w);
+/* Overwrites weights (filled by verify_fill_data) with kernels of the structure: sums of
+ * outer products of vectors of -2..2 (integer data; every tap then within -8..8, sums
+ * exact as before) or of [-1, 1) (real data), or one value per kernel.  Deterministic in seed. */
+void verify_structure_weights(const cb_problem *p, data_kind kind, weight_structure structure,
+                              uint64_t seed, float *weights);
+
 /* The reference output and, per element, the bound on an implementation's error, which is
  * its method's (cb_impl.error, cb_error_model.bound).  On integer data a method whose model is
  * exact on integers must give equal values. */

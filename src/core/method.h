@@ -29,16 +29,44 @@ typedef struct cb_method_ops {
     /* The timed work; allocates nothing. */
     void (*run)(void *plan, const float *input, float *output);
     void (*destroy)(void *plan);
+    /* The predicted seconds of one run of the (valid, supported) problem on `threads` threads
+     * of machine m, from the implementation's own operation and byte counts over the machine's
+     * peaks (cost.c has the shared roofline); weights may be NULL.  What "auto" compares. */
+    double (*cost)(const cb_problem *p, const float *weights, int threads, const cb_machine *m);
+    /* Optional (NULL: every weight is fine): whether the weights suit the method, as a
+     * separable one needs kernels of low rank; if not, a reason in why.  Called after
+     * supports(), before workspace() and plan(). */
+    bool (*supports_weights)(const cb_problem *p, const float *weights, char *why,
+                             size_t why_size);
 } cb_method_ops;
 
 /* The table row of implementation NAME (cb_impl_NAME, named "NAME") whose functions are
- * PREFIX_supports, PREFIX_workspace, PREFIX_plan_make, PREFIX_run and PREFIX_destroy; its other
- * fields (.summary, .isa, .threaded, .error, ...) follow as designated initializers. */
+ * PREFIX_supports, PREFIX_workspace, PREFIX_plan_make, PREFIX_run, PREFIX_destroy and
+ * PREFIX_cost; its other fields (.summary, .isa, .threaded, .error, ...) follow as designated
+ * initializers. */
 #define CB_IMPLEMENTATION(NAME, PREFIX, ...)                                                  \
-    static const cb_method_ops NAME##_ops = {PREFIX##_supports, PREFIX##_workspace,          \
-                                             PREFIX##_plan_make, PREFIX##_run,               \
-                                             PREFIX##_destroy};                              \
+    static const cb_method_ops NAME##_ops = {                                                 \
+        .supports = PREFIX##_supports, .workspace = PREFIX##_workspace,                       \
+        .plan = PREFIX##_plan_make, .run = PREFIX##_run, .destroy = PREFIX##_destroy,         \
+        .cost = PREFIX##_cost};                                                               \
     const cb_impl cb_impl_##NAME = {.name = #NAME, .ops = &NAME##_ops, __VA_ARGS__}
+/* The same for a method that also judges the weights: PREFIX_supports_weights. */
+#define CB_WEIGHTED_IMPLEMENTATION(NAME, PREFIX, ...)                                         \
+    static const cb_method_ops NAME##_ops = {                                                 \
+        .supports = PREFIX##_supports, .workspace = PREFIX##_workspace,                       \
+        .plan = PREFIX##_plan_make, .run = PREFIX##_run, .destroy = PREFIX##_destroy,         \
+        .cost = PREFIX##_cost, .supports_weights = PREFIX##_supports_weights};                \
+    const cb_impl cb_impl_##NAME = {.name = #NAME, .ops = &NAME##_ops, __VA_ARGS__}
+
+/* ---- costs (cost.c) ----
+ * The roofline time of a run: the longer of its arithmetic at `efficiency` of the ISA's
+ * measured peak on `threads` threads and its memory traffic at the measured bandwidth, plus
+ * a fixed overhead (planning is not part of a run).  Threads beyond the machine's CPUs add
+ * nothing. */
+double cb_cost_roofline(const cb_machine *m, cb_isa isa, int threads, double flops,
+                        double efficiency, double bytes, double overhead_seconds);
+/* Bytes every method moves at least: the input read and the output written once. */
+double cb_cost_compulsory_bytes(const cb_problem *p);
 
 /* ---- shared pieces every method uses ---- */
 

@@ -37,15 +37,33 @@ static cb_status plan_bytes(const cb_impl *impl, const cb_problem *p, const cb_o
     return CB_OK;
 }
 
-cb_status cb_plan_memory(const char *impl_name, const cb_problem *p, const cb_options *opt,
-                         uint64_t *bytes, char *why, size_t why_size)
+/* The implementation a name stands for: a row of the table, or auto's choice for p (and the
+ * weights, when given).  NULL with the status and reason of the failure. */
+static const cb_impl *resolve(const char *impl_name, const cb_problem *p, const float *weights,
+                              const cb_options *opt, cb_status *st, char *why, size_t why_size)
 {
+    if (strcmp(impl_name, CB_AUTO_NAME) == 0) {
+        *st = cb_problem_shape(p, NULL, why, why_size);
+        if (*st != CB_OK) return NULL;
+        const cb_impl *chosen = cb_auto_choose(p, weights, opt, why, why_size);
+        if (!chosen) *st = CB_ERR_UNSUPPORTED;
+        return chosen;
+    }
     const cb_impl *impl = cb_impl_find(impl_name);
     if (!impl) {
         say_unknown(impl_name, why, why_size);
-        return CB_ERR_UNKNOWN_IMPL;
+        *st = CB_ERR_UNKNOWN_IMPL;
     }
-    cb_status st = cb_problem_shape(p, NULL, why, why_size);
+    return impl;
+}
+
+cb_status cb_plan_memory(const char *impl_name, const cb_problem *p, const cb_options *opt,
+                         uint64_t *bytes, char *why, size_t why_size)
+{
+    cb_status st = CB_OK;
+    const cb_impl *impl = resolve(impl_name, p, NULL, opt, &st, why, why_size);
+    if (!impl) return st;
+    st = cb_problem_shape(p, NULL, why, why_size);
     if (st != CB_OK) return st;
     if (!impl->ops->supports(p, why, why_size)) return CB_ERR_UNSUPPORTED;
     cb_options defaults = cb_options_default();
@@ -71,16 +89,14 @@ cb_status cb_plan_create(const char *impl_name, const cb_problem *p, const float
                          const cb_options *opt, cb_plan **plan, char *why, size_t why_size)
 {
     *plan = NULL;
-    const cb_impl *impl = cb_impl_find(impl_name);
-    if (!impl) {
-        say_unknown(impl_name, why, why_size);
-        return CB_ERR_UNKNOWN_IMPL;
-    }
+    cb_status st = CB_OK;
+    const cb_impl *impl = resolve(impl_name, p, weights, opt, &st, why, why_size);
+    if (!impl) return st;
     cb_shape shape;
-    cb_status st = cb_problem_shape(p, &shape, why, why_size);
+    st = cb_problem_shape(p, &shape, why, why_size);
     if (st != CB_OK) return st;
     if (!cb_impl_available(impl, why, why_size)) return CB_ERR_CPU;
-    if (!impl->ops->supports(p, why, why_size)) return CB_ERR_UNSUPPORTED;
+    if (!cb_impl_supports_weights(impl, p, weights, why, why_size)) return CB_ERR_UNSUPPORTED;
     cb_options defaults = cb_options_default();
     if (!opt) opt = &defaults;
     uint64_t need;
@@ -125,6 +141,8 @@ void cb_plan_destroy(cb_plan *plan)
 }
 
 const cb_shape *cb_plan_shape(const cb_plan *plan) { return &plan->shape; }
+
+const cb_impl *cb_plan_impl(const cb_plan *plan) { return plan->impl; }
 
 cb_status cb_convolve(const char *impl_name, const cb_problem *p, const float *input,
                       const float *weights, float *output, char *why, size_t why_size)

@@ -1,5 +1,6 @@
-/* The implementation table.  Adding an implementation means one file in algorithms/ that
- * defines a `const cb_impl` and one line in this table.  Order matters only for listings. */
+/* The implementation table.  Adding an implementation means a folder in src/methods/ that
+ * defines a `const cb_impl` and one line in this table.  Order matters only for listings
+ * (and for auto's ties). */
 #include "method.h"
 
 #include <stdio.h>
@@ -12,6 +13,9 @@ extern const cb_impl cb_impl_im2col__openblas;
 extern const cb_impl cb_impl_direct__scalar;
 extern const cb_impl cb_impl_direct__avx2;
 extern const cb_impl cb_impl_direct__avx512;
+extern const cb_impl cb_impl_separable__scalar;
+extern const cb_impl cb_impl_separable__avx2;
+extern const cb_impl cb_impl_separable__avx512;
 
 static const cb_impl *const table[] = {
     &cb_impl_naive__scalar,
@@ -21,6 +25,9 @@ static const cb_impl *const table[] = {
     &cb_impl_direct__scalar,
     &cb_impl_direct__avx2,
     &cb_impl_direct__avx512,
+    &cb_impl_separable__scalar,
+    &cb_impl_separable__avx2,
+    &cb_impl_separable__avx512,
 };
 
 size_t cb_impl_count(void) { return sizeof table / sizeof table[0]; }
@@ -44,6 +51,30 @@ cb_status cb_error_bound(const cb_impl *impl, const cb_problem *p, const float *
 bool cb_impl_supports(const cb_impl *impl, const cb_problem *p, char *why, size_t why_size)
 {
     return impl->ops->supports(p, why, why_size);
+}
+
+bool cb_impl_supports_weights(const cb_impl *impl, const cb_problem *p, const float *weights,
+                              char *why, size_t why_size)
+{
+    if (!impl->ops->supports(p, why, why_size)) return false;
+    if (weights && impl->ops->supports_weights)
+        return impl->ops->supports_weights(p, weights, why, why_size);
+    return true;
+}
+
+cb_status cb_impl_predict(const cb_impl *impl, const cb_problem *p, const float *weights,
+                          const cb_options *opt, const cb_machine *m, double *seconds,
+                          char *why, size_t why_size)
+{
+    cb_status st = cb_problem_shape(p, NULL, why, why_size);
+    if (st != CB_OK) return st;
+    if (!cb_impl_available(impl, why, why_size)) return CB_ERR_CPU;
+    if (!cb_impl_supports_weights(impl, p, weights, why, why_size)) return CB_ERR_UNSUPPORTED;
+    const cb_options defaults = cb_options_default();
+    if (!opt) opt = &defaults;
+    const int threads = impl->threaded && opt->threads > 1 ? opt->threads : 1;
+    *seconds = impl->ops->cost(p, weights, threads, m ? m : cb_machine_get());
+    return CB_OK;
 }
 
 bool cb_cpu_has(cb_isa isa)

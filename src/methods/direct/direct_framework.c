@@ -40,6 +40,7 @@
 
 #include "parallel.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -585,4 +586,26 @@ void direct_run(void *plan, const float *input, float *output)
     const direct_plan *dp = plan;
     direct_run_args args = {dp, input, output};
     cb_parallel_for(dp->threads, direct_task_count(dp), direct_task, &args);
+}
+
+/* ---- cost ----
+ * The direct count of multiply-adds plus the columns wasted at each row's last vector, at the
+ * fraction of the ISA's peak the register blocks reach (each tap's vector loads feed 4 rows of
+ * FMAs; the held 3x3 kernel, 6), and at least the compulsory traffic at the measured bandwidth. */
+#define DIRECT_EFFICIENCY 0.6
+#define DIRECT_HELD_EFFICIENCY 0.7
+
+double direct_framework_cost(const direct_microkernels *mk, cb_isa isa, const cb_problem *p,
+                             int threads, const cb_machine *m)
+{
+    direct_plan dp;
+    if (!direct_layout(&dp, mk, p, threads)) return INFINITY;
+    const int64_t lanes = mk->lanes;
+    const double padded_ow = (double)(ceil_div64(dp.s.OW, lanes) * lanes);
+    const double flops = cb_problem_flops(p) * padded_ow / (double)dp.s.OW;
+    double efficiency = held_3x3_applies(p) ? DIRECT_HELD_EFFICIENCY : DIRECT_EFFICIENCY;
+    /* one float per FMA against the SSE peak's four lanes */
+    if (isa == CB_ISA_SCALAR) efficiency *= (double)lanes / 4.0;
+    return cb_cost_roofline(m, isa, dp.threads, flops, efficiency, cb_cost_compulsory_bytes(p),
+                            2e-6 + 20e-9 * (double)(dp.bands * p->groups * dp.filter_chunks));
 }

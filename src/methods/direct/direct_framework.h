@@ -78,10 +78,14 @@ cb_status direct_framework_plan(const direct_microkernels *mk, const cb_problem 
  * bits at any thread count. */
 void direct_run(void *plan, const float *input, float *output);
 void direct_destroy(void *plan);
+/* Predicted seconds (method.h's cost) for an ISA of mk's lanes. */
+double direct_framework_cost(const direct_microkernels *mk, cb_isa isa, const cb_problem *p,
+                             int threads, const cb_machine *m);
 
 /* The table row of direct method NAME (direct__<isa>) on microkernels MK, threaded, with the
  * direct error model; .summary and .isa follow as designated initializers. */
 #define DIRECT_IMPLEMENTATION(NAME, MK, ...)                                                  \
+    extern const cb_impl cb_impl_##NAME;                                                       \
     static cb_status direct_workspace(const cb_problem *p, const cb_options *opt,             \
                                       uint64_t *bytes, char *why, size_t why_size)            \
     {                                                                                          \
@@ -92,6 +96,12 @@ void direct_destroy(void *plan);
                                       size_t why_size)                                         \
     {                                                                                          \
         return direct_framework_plan(&(MK), p, weights, opt->threads, plan, why, why_size);    \
+    }                                                                                          \
+    static double direct_cost(const cb_problem *p, const float *weights, int threads,         \
+                              const cb_machine *m)                                             \
+    {                                                                                          \
+        (void)weights;                                                                         \
+        return direct_framework_cost(&(MK), cb_impl_##NAME.isa, p, threads, m);                \
     }                                                                                          \
     CB_IMPLEMENTATION(NAME, direct, .threaded = true, .error = &cb_error_direct, __VA_ARGS__)
 

@@ -578,6 +578,25 @@ static const cb_error_model fft_error = {
 };
 
 /* dispatches_at_run_time: FFTW picks its SIMD codelets when it plans */
+/* Cost: the tiling's own model (fft_tiling.c: transforms and spectrum products, about
+ * floating-point operations) per group, at the fraction of the widest ISA's peak FFTW's
+ * transforms reach, plus the kernel spectra read once per tile row. */
+#define FFT_EFFICIENCY 0.12
+static double fft_cost(const cb_problem *p, const float *weights, int threads,
+                       const cb_machine *m)
+{
+    (void)weights;
+    cb_shape s;
+    if (cb_problem_shape(p, &s, NULL, 0) != CB_OK) return INFINITY;
+    const fft_tiling t = fft_tiling_choose(p, &s);
+    const double flops = fft_tiling_cost(&t, s.c_per_group, s.n_per_group) * (double)p->groups;
+    const double spectra = (double)p->N * (double)s.c_per_group * (double)t.y.size *
+                           (double)(t.x.size / 2 + 1) * 8.0;
+    const cb_isa isa = cb_cpu_has(CB_ISA_AVX512) ? CB_ISA_AVX512 : cb_cpu_has(CB_ISA_AVX2) ? CB_ISA_AVX2 : CB_ISA_SCALAR;
+    return cb_cost_roofline(m, isa, threads, flops, FFT_EFFICIENCY,
+                            cb_cost_compulsory_bytes(p) + spectra, 20e-6);
+}
+
 CB_IMPLEMENTATION(fft__fftw, fft,
                   .summary = "FFTW real FFTs (single), overlap-save tiles, spectra summed over channels",
                   .isa = CB_ISA_SCALAR,

@@ -44,6 +44,7 @@
 
 #include <cblas.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,6 +199,24 @@ static void im2col_run(void *plan, const float *input, float *output)
                     matrix, ip->pixels, 0.0f, output + g * ip->rows_per_group * ip->pixels,
                     ip->pixels);
     }
+}
+
+/* Cost: sgemm's 2 M N K flops at the widest ISA's peak (OpenBLAS dispatches), at an
+ * efficiency that grows with the GEMM's smallest dimension (small M or K leave the packed
+ * panels mostly empty), plus the unrolling: the Kg x P matrix written and read again. */
+static double im2col_cost(const cb_problem *p, const float *weights, int threads,
+                          const cb_machine *m)
+{
+    (void)weights;
+    cb_shape s;
+    if (cb_problem_shape(p, &s, NULL, 0) != CB_OK) return INFINITY;
+    const double depth = (double)(s.c_per_group * s.taps), rows = (double)s.n_per_group;
+    const double smallest = depth < rows ? depth : rows;
+    const double efficiency = 0.75 * smallest / (smallest + 24.0);
+    const double unrolled = input_is_unrolled(p) ? 0.0 : 2.0 * depth * (double)(s.OH * s.OW) * (double)p->groups;
+    const double bytes = cb_cost_compulsory_bytes(p) + unrolled * sizeof(float);
+    const cb_isa isa = cb_cpu_has(CB_ISA_AVX512) ? CB_ISA_AVX512 : cb_cpu_has(CB_ISA_AVX2) ? CB_ISA_AVX2 : CB_ISA_SCALAR;
+    return cb_cost_roofline(m, isa, threads, cb_problem_flops(p), efficiency, bytes, 5e-6);
 }
 
 CB_IMPLEMENTATION(im2col__openblas, im2col,

@@ -1,0 +1,34 @@
+/* The roofline every cost function builds on (method.h): a run takes the longer of its
+ * arithmetic and its memory traffic, at this machine's measured ceilings (cb_machine_get), plus
+ * a fixed overhead.  A method states its own operation and byte counts and the fraction of the
+ * peak its inner loop reaches (from the bench CSV of the machine the constants were fitted on;
+ * docs/DESIGN.md, "auto"). */
+#include "method.h"
+
+#include <math.h>
+
+/* The figure on t threads, from the one-thread and all-CPU measurements: linear in between. */
+static double at_threads(const double figure[2], int threads, int cpus)
+{
+    if (threads <= 1 || cpus <= 1) return figure[0];
+    if (threads >= cpus) return figure[1];
+    return figure[0] + (figure[1] - figure[0]) * (double)(threads - 1) / (double)(cpus - 1);
+}
+
+double cb_cost_roofline(const cb_machine *m, cb_isa isa, int threads, double flops,
+                        double efficiency, double bytes, double overhead_seconds)
+{
+    const double peak = at_threads(m->peak_gflops[isa], threads, m->cpus);
+    const double bandwidth = at_threads(m->bandwidth_gbs, threads, m->cpus);
+    if (!(peak > 0) || !(bandwidth > 0) || !(efficiency > 0)) return INFINITY;
+    const double compute = flops / (efficiency * peak * 1e9);
+    const double memory = bytes / (bandwidth * 1e9);
+    return (compute > memory ? compute : memory) + overhead_seconds;
+}
+
+double cb_cost_compulsory_bytes(const cb_problem *p)
+{
+    cb_shape s;
+    if (cb_problem_shape(p, &s, NULL, 0) != CB_OK) return INFINITY;
+    return (double)(s.input_elems + s.output_elems + s.weight_elems) * sizeof(float);
+}

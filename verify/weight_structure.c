@@ -1,0 +1,64 @@
+/* Weights with structure (verify.h, verify_structure_weights): kernels of rank 1, rank 2 or
+ * constant, so that methods that need such kernels (the separable ones) are checked on the
+ * same cases as the others, and methods that take any kernel meet these ones too. */
+#include "verify.h"
+
+#include <stdint.h>
+
+static uint64_t next(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* Integers in -range..range, or reals in [-1, 1). */
+static float value(uint64_t *state, data_kind kind, int range)
+{
+    uint64_t r = next(state);
+    if (kind == DATA_INTEGER) return (float)((int)(r % (uint64_t)(2 * range + 1)) - range);
+    return (float)((double)(r >> 40) / (double)(1ull << 24) * 2.0 - 1.0);
+}
+
+weight_structure verify_weight_structure_for(uint64_t seed)
+{
+    switch ((seed >> 1) % 4) {
+    case 1: return WEIGHTS_RANK1;
+    case 2: return (seed >> 3) & 1 ? WEIGHTS_CONSTANT : WEIGHTS_RANK2;
+    default: return WEIGHTS_RANDOM;
+    }
+}
+
+const char *verify_weight_structure_name(weight_structure w)
+{
+    static const char *const names[] = {"random", "rank-1", "rank-2", "constant"};
+    return names[w];
+}
+
+void verify_structure_weights(const cb_problem *p, data_kind kind, weight_structure structure,
+                              uint64_t seed, float *weights)
+{
+    if (structure == WEIGHTS_RANDOM) return;
+    cb_shape s;
+    if (cb_problem_shape(p, &s, NULL, 0) != CB_OK) return;
+    uint64_t state = seed ^ 0x5DEECE66Dull;
+    const int64_t kernels = p->N * s.c_per_group;
+    const int terms = structure == WEIGHTS_RANK2 ? 2 : 1;
+    for (int64_t k = 0; k < kernels; k++) {
+        float *w = weights + k * s.taps;
+        if (structure == WEIGHTS_CONSTANT) {
+            const float c = value(&state, kind, 4);
+            for (int64_t i = 0; i < s.taps; i++) w[i] = c;
+            continue;
+        }
+        for (int64_t i = 0; i < s.taps; i++) w[i] = 0.0f;
+        for (int t = 0; t < terms; t++) {
+            float u[p->KH], v[p->KW];
+            for (int64_t i = 0; i < p->KH; i++) u[i] = value(&state, kind, 2);
+            for (int64_t j = 0; j < p->KW; j++) v[j] = value(&state, kind, 2);
+            for (int64_t i = 0; i < p->KH; i++)
+                for (int64_t j = 0; j < p->KW; j++) w[i * p->KW + j] += u[i] * v[j];
+        }
+    }
+}
