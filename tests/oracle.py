@@ -102,7 +102,7 @@ class ImplPrefix(ctypes.Structure):
 class Options(ctypes.Structure):
     """cb_options, field for field."""
     _fields_ = [("threads", ctypes.c_int), ("fftw_planner", ctypes.c_int),
-                ("max_memory", ctypes.c_uint64)]
+                ("max_memory", ctypes.c_uint64), ("auto_mode", ctypes.c_int)]
 
 
 FLOAT_POINTER = ctypes.POINTER(ctypes.c_float)
@@ -122,6 +122,9 @@ def load_library(path):
                                        FLOAT_POINTER, FLOAT_POINTER,
                                        ctypes.POINTER(ctypes.c_double), CHAR_POINTER,
                                        ctypes.c_size_t]
+    library.cb_impl_supports_weights.restype = ctypes.c_bool
+    library.cb_impl_supports_weights.argtypes = [ctypes.POINTER(ImplPrefix), ctypes.POINTER(Problem),
+                                                 FLOAT_POINTER, CHAR_POINTER, ctypes.c_size_t]
     library.cb_options_default.restype = Options
     library.cb_options_default.argtypes = []
     library.cb_plan_create.restype = ctypes.c_int
@@ -321,8 +324,29 @@ def make_case(seed, index):
     case = Case(index, C, H, W, N, groups, KH, KW, SY, SX, mode, boundary, fill, op,
                 integer_inputs, expect_error)
     case.image = draw_values(rng, (C, H, W), integer_inputs)
-    case.weights = draw_values(rng, (N, C // groups, KH, KW), integer_inputs)
+    case.weights = draw_weights(rng, (N, C // groups, KH, KW), integer_inputs)
     return case
+
+
+def draw_weights(rng, shape, integer_inputs):
+    """Kernels of random values half the time, else of rank 1 (a quarter), rank 2 or constant
+    (an eighth each), so methods that need such kernels (separable) meet cases they run."""
+    structure = rng.choice(["random", "random", "random", "random", "rank-1", "rank-1",
+                            "rank-2", "constant"])
+    if structure == "random":
+        return draw_values(rng, shape, integer_inputs)
+    N, Cg, KH, KW = shape
+    if structure == "constant":
+        values = draw_values(rng, (N, Cg, 1, 1), integer_inputs)
+        return np.broadcast_to(values, shape).astype(np.float32)
+    terms = 1 if structure == "rank-1" else 2
+    if integer_inputs:
+        u = rng.integers(-2, 3, size=(terms, N, Cg, KH, 1)).astype(np.float32)
+        v = rng.integers(-2, 3, size=(terms, N, Cg, 1, KW)).astype(np.float32)
+    else:
+        u = rng.standard_normal((terms, N, Cg, KH, 1)).astype(np.float32)
+        v = rng.standard_normal((terms, N, Cg, 1, KW)).astype(np.float32)
+    return (u * v).sum(axis=0).astype(np.float32)
 
 
 # ---------------------------------------------------------------- the expected output
@@ -492,6 +516,13 @@ def judge_output(case, got, expected, bound, exact):
     return Outcome("pass", ratio, worst)
 
 
+def supports_weights(library, impl, case):
+    """Whether impl takes these weights (a separable method needs kernels of low rank)."""
+    problem = case.as_ctypes()
+    return bool(library.cb_impl_supports_weights(impl.handle, ctypes.byref(problem),
+                                                 as_float_pointer(case.weights), None, 0))
+
+
 def check_refusal(library, impl, case):
     """'valid' with a kernel larger than the image must fail, say why and write nothing."""
     guard = np.full(ERROR_CASE_GUARD, np.nan, np.float32)
@@ -611,6 +642,8 @@ def check_all(library, implementations, indices, seed):
         for impl in implementations:
             if case.expect_error:
                 outcome = check_refusal(library, impl, case)
+            elif not supports_weights(library, impl, case):
+                outcome = Outcome("skip", reason="weights refused")
             else:
                 if impl.model not in bounds:
                     bounds[impl.model] = error_bound(library, impl, case)
