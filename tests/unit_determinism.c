@@ -75,6 +75,8 @@ static void load(loaded_problem *lp, uint64_t seed)
     lp->input = checked_malloc((size_t)lp->s.input_elems * sizeof(float));
     lp->weights = checked_malloc((size_t)lp->s.weight_elems * sizeof(float));
     verify_fill_data(&lp->p, DATA_REAL, seed, lp->input, lp->weights);
+    /* rank 1, so that every implementation (separable ones too) runs it */
+    verify_structure_weights(&lp->p, DATA_REAL, WEIGHTS_RANK1, seed, lp->weights);
     char why[CB_WHY_SIZE];
     lp->refs = (verify_references){.problem = lp->p, .input = lp->input, .weights = lp->weights};
     for (size_t i = 0; lp->fft_threaded && i < cb_impl_count(); i++)

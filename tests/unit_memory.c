@@ -290,6 +290,7 @@ static void try_huge(const cb_problem *p)
         output = malloc((size_t)s.output_elems * sizeof(float));
         if (!input || !output) exit(2);
         verify_fill_data(p, DATA_INTEGER, 5, input, weights);
+        verify_structure_weights(p, DATA_INTEGER, WEIGHTS_RANK1, 5, weights);
     }
     verify_references refs = {.problem = *p, .input = input, .weights = weights,
                               .integer_data = true};

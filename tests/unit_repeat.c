@@ -93,6 +93,8 @@ static void problem_setup(repeat_problem *rp, const char *text)
     rp->weights = checked_malloc((size_t)rp->s.weight_elems * sizeof(float));
     rp->output = checked_malloc((size_t)rp->s.output_elems * sizeof(float));
     verify_fill_data(&rp->p, DATA_INTEGER, 7, rp->input, rp->weights);
+    /* rank 1, so that every implementation (separable ones too) runs it */
+    verify_structure_weights(&rp->p, DATA_INTEGER, WEIGHTS_RANK1, 7, rp->weights);
     char why[CB_WHY_SIZE];
     rp->refs = (verify_references){.problem = rp->p, .input = rp->input, .weights = rp->weights,
                                    .integer_data = true};

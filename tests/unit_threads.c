@@ -133,13 +133,17 @@ static void round_of_every_impl(worker *w)
     float *input = checked_malloc((size_t)s.input_elems * sizeof(float));
     float *weights = checked_malloc((size_t)s.weight_elems * sizeof(float));
     float *output = checked_malloc((size_t)s.output_elems * sizeof(float));
-    verify_fill_data(&p, integer ? DATA_INTEGER : DATA_REAL, rng_next(&w->rng), input, weights);
+    const uint64_t seed = rng_next(&w->rng);
+    const data_kind kind = integer ? DATA_INTEGER : DATA_REAL;
+    verify_fill_data(&p, kind, seed, input, weights);
+    verify_structure_weights(&p, kind, verify_weight_structure_for(seed), seed, weights);
     verify_references refs = {.problem = p, .input = input, .weights = weights,
                               .integer_data = integer}; /* by error model, made when needed */
     for (size_t i = 0; i < cb_impl_count() && i < MAX_IMPLS; i++) {
         const cb_impl *impl = cb_impl_at(i);
         char why[CB_WHY_SIZE];
-        if (!cb_impl_available(impl, why, sizeof why) || !cb_impl_supports(impl, &p, why, sizeof why))
+        if (!cb_impl_available(impl, why, sizeof why) ||
+            !cb_impl_supports_weights(impl, &p, weights, why, sizeof why))
             continue;
         const verify_reference *ref = verify_reference_for(&refs, impl, why, sizeof why);
         if (!ref) {
@@ -183,6 +187,7 @@ static void large_setup(void)
     large.input = checked_malloc((size_t)large.s.input_elems * sizeof(float));
     large.weights = checked_malloc((size_t)large.s.weight_elems * sizeof(float));
     verify_fill_data(&large.p, DATA_REAL, 77, large.input, large.weights);
+    verify_structure_weights(&large.p, DATA_REAL, WEIGHTS_RANK1, 77, large.weights);
     char why[CB_WHY_SIZE];
     large.refs = (verify_references){.problem = large.p, .input = large.input,
                                      .weights = large.weights};
