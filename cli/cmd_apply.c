@@ -23,10 +23,12 @@ typedef struct {
 } apply_options;
 
 static const char usage[] =
-    "usage: convbench apply [--impl NAME] --kernel SPEC [--mode valid|same|full]\n"
+    "usage: convbench apply [--impl NAME|auto] --kernel SPEC [--mode valid|same|full]\n"
     "         [--boundary constant|symmetric|mirror|replicate|wrap] [--fill-value V]\n"
     "         [--op corr|conv] [--stride S|SY,SX] [--normalize]\n"
     "         [--fftw-planner estimate|measure|patient] [--max-memory SIZE] INPUT OUTPUT\n"
+    "  NAME    an implementation of convbench list, or auto (the default): the one the\n"
+    "          table's cost functions predict fastest here (convbench explain shows why)\n"
     "  INPUT   .npy (H,W) or (H,W,C) of any real dtype, or .png .jpg .pgm .ppm\n"
     "  SPEC    identity, box:K, gaussian:K:SIGMA, binomial:K, sharpen, laplacian, sobel-x,\n"
     "          sobel-y, prewitt-x, prewitt-y, or .npy (KH,KW) | (KH,KW,C) | (N,KH,KW,C)\n"
@@ -49,7 +51,7 @@ static int parse_options(int argc, char **argv, apply_options *o)
     const char *positional[2];
     int n_positional = 0;
     bool missing = false;
-    o->impl = "naive__scalar";
+    o->impl = CB_AUTO_NAME;
     o->problem = cb_problem_default();
     o->plan_options = cb_options_default();
     o->plan_options.max_memory = max_memory_default();
@@ -108,7 +110,7 @@ static int parse_options(int argc, char **argv, apply_options *o)
     if (!path_has_extension(o->output, ".npy") && !path_has_extension(o->output, ".png"))
         return cli_error("apply: output %s must end in .npy or .png", shown);
     cb_shown_path(o->impl, shown, sizeof shown);
-    if (!cb_impl_find(o->impl))
+    if (strcmp(o->impl, CB_AUTO_NAME) != 0 && !cb_impl_find(o->impl))
         return cli_error("apply: unknown implementation '%s' (see convbench list)", shown);
     return 0;
 }

@@ -351,6 +351,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     data_source source = {&in, hash_bytes(data, size)};
     for (int64_t i = 0; i < s.input_elems; i++) input[i] = data_value(&source, r.integer_data, 8);
     for (int64_t i = 0; i < s.weight_elems; i++) weights[i] = data_value(&source, r.integer_data, 4);
+    /* kernels of rank 1, rank 2 or constant in half the inputs, for the methods that need them */
+    const data_kind kind = r.integer_data ? DATA_INTEGER : DATA_REAL;
+    const uint64_t structure_seed = hash_bytes(data, size);
+    verify_structure_weights(&p, kind, verify_weight_structure_for(structure_seed), structure_seed, weights);
     memcpy(pristine, input, (size_t)s.input_elems * sizeof(float));
 
     /* one reference per error model, each made when first needed (verify.h) */
@@ -360,7 +364,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < cb_impl_count(); i++) {
         const cb_impl *impl = cb_impl_at(i);
         if (!cb_impl_available(impl, NULL, 0)) continue;
-        if (!cb_impl_supports(impl, &p, why, sizeof why)) {
+        if (!cb_impl_supports_weights(impl, &p, weights, why, sizeof why)) {
             fuzz_check_message(why, NULL);
             continue;
         }

@@ -4,6 +4,7 @@
 #include "verify.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 
 static uint64_t next(uint64_t *state)
 {
@@ -45,6 +46,8 @@ void verify_structure_weights(const cb_problem *p, data_kind kind, weight_struct
     uint64_t state = seed ^ 0x5DEECE66Dull;
     const int64_t kernels = p->N * s.c_per_group;
     const int terms = structure == WEIGHTS_RANK2 ? 2 : 1;
+    float *u = malloc((size_t)(p->KH + p->KW) * sizeof *u), *v = u + p->KH;
+    if (!u) return; /* the weights stay random */
     for (int64_t k = 0; k < kernels; k++) {
         float *w = weights + k * s.taps;
         if (structure == WEIGHTS_CONSTANT) {
@@ -54,11 +57,11 @@ void verify_structure_weights(const cb_problem *p, data_kind kind, weight_struct
         }
         for (int64_t i = 0; i < s.taps; i++) w[i] = 0.0f;
         for (int t = 0; t < terms; t++) {
-            float u[p->KH], v[p->KW];
             for (int64_t i = 0; i < p->KH; i++) u[i] = value(&state, kind, 2);
             for (int64_t j = 0; j < p->KW; j++) v[j] = value(&state, kind, 2);
             for (int64_t i = 0; i < p->KH; i++)
                 for (int64_t j = 0; j < p->KW; j++) w[i * p->KW + j] += u[i] * v[j];
         }
     }
+    free(u);
 }
