@@ -17,10 +17,11 @@ export PYTHONPATH := $(CURDIR)/python$(if $(PYTHONPATH),:$(PYTHONPATH))
 PYTHON ?= $(shell for p in python3 /usr/bin/python3 python; do \
 	$$p -c 'import numpy, scipy' >/dev/null 2>&1 && { command -v $$p; break; }; done)
 
-# The library is src/ (core/, files/, simd/, methods/<method>/); the program is cli/ (commands
-# and options), formats/ (.npy, pictures, kernel specs, problem files), bench/ (timing, peaks,
-# the CSV) and verify/ (the reference and its bounds, check's problems); gbench/ is the Google
-# Benchmark front end (mk/gbench.mk).  Headers are included by name from any of them.
+# The library is src/ (core/, files/, machine/, simd/, methods/<method>/); the program is cli/
+# (commands and options), formats/ (.npy, pictures, kernel specs, problem files), bench/
+# (timing, one cell, the CSV) and verify/ (the reference and its bounds, check's problems);
+# gbench/ is the Google Benchmark front end (mk/gbench.mk).  Headers are included by name from
+# any of them.
 LIB_DIRS := $(sort $(patsubst %/,%,$(dir $(shell find src -name '*.[ch]'))))
 PROGRAM_DIRS := cli formats bench verify
 CPPFLAGS = -Iinclude $(addprefix -I,$(LIB_DIRS) $(PROGRAM_DIRS) gbench) -MMD -MP

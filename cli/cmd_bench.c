@@ -45,7 +45,8 @@ static const char usage[] =
     "  Without --problems or --sizes: data/smoke.txt.  --out defaults to\n"
     "  results/<host>-<date>.csv.  An existing --out is continued only with --resume.\n"
     "  --fftw-planner: how hard FFTW plans (default measure); plans found are kept as wisdom\n"
-    "  in $XDG_CACHE_HOME/convbench or ~/.cache/convbench, so later runs plan at once.\n"
+    "  in $CONVBENCH_CACHE_DIR, $XDG_CACHE_HOME/convbench or ~/.cache/convbench, so later\n"
+    "  runs plan at once.\n"
     MAX_MEMORY_USAGE
     "  A cell over it is a 'skipped' row with that line as its reason.\n";
 

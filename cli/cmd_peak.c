@@ -1,11 +1,15 @@
-/* convbench peak: this machine's ceilings as the benchmarks see them (DESIGN.md section 5) —
+/* convbench peak: this machine's ceilings as the benchmarks see them (DESIGN.md section 7) —
  * FP32 arithmetic peak per instruction set and copy bandwidth, for each thread count asked for,
  * and how far the AVX-512 peak scales with threads.  Measured here, not looked up, because the
- * machine is shared: two threads often get much less than twice one thread's FMA throughput. */
+ * machine is shared: two threads often get much less than twice one thread's FMA throughput.
+ * Then where the library keeps its own figures (cb_machine_get's cache file) and whether they
+ * are there; --refresh measures those again and rewrites the file. */
 #include "cli.h"
 #include "commands.h"
 #include "convbench.h"
+#include "machine.h"
 #include "peak.h"
+#include "printable.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -13,8 +17,11 @@
 #define MAX_THREAD_COUNTS 16
 
 static const char usage[] =
-    "usage: convbench peak [--threads LIST]\n"
-    "  --threads LIST  comma-separated thread counts, each 1..256 (default 1,<online CPUs>)\n";
+    "usage: convbench peak [--threads LIST] [--refresh]\n"
+    "  --threads LIST  comma-separated thread counts, each 1..256 (default 1,<online CPUs>)\n"
+    "  --refresh       measure the library's machine figures (cb_machine_get) again and\n"
+    "                  rewrite their cache file: machine-v1.txt in $CONVBENCH_CACHE_DIR, else\n"
+    "                  in $XDG_CACHE_HOME/convbench, else in ~/.cache/convbench\n";
 
 /* "a,b,c" of thread counts into out; returns the count or -1 with a reason in why. */
 static int parse_thread_counts(const char *text, int *out, char *why, size_t why_size)
@@ -51,6 +58,45 @@ static void print_figure(double value, int width, int decimals, const char *suff
         printf(" %*s", width, "n/a");
 }
 
+/* Where cb_machine_get's figures are kept and whether they are there; with refresh, measures
+ * them again (after the table: its thorough figures at 1 and all CPUs serve) and rewrites the
+ * file. */
+static void print_machine_cache(bool refresh)
+{
+    char shown[CB_SHOWN_PATH_SIZE], reason[CB_WHY_SIZE];
+    if (refresh) {
+        static machine_report report; /* static: a path and two reasons, several KiB */
+        cb_machine m;
+        machine_load(true, &m, &report);
+        cb_shown_path(report.path, shown, sizeof shown);
+        cb_printable(report.not_saved, reason, sizeof reason);
+        if (report.origin == MACHINE_MEASURED_SAVED)
+            printf("library machine figures (cb_machine_get): measured again, written to %s\n",
+                   shown);
+        else
+            printf("library machine figures (cb_machine_get): measured again, not cached: %s\n",
+                   reason);
+        return;
+    }
+    char path[ATOMIC_FILE_PATH_SIZE];
+    if (!machine_cache_path(path, sizeof path)) {
+        printf("library machine figures (cb_machine_get): not cached, no cache directory "
+               "(CONVBENCH_CACHE_DIR, XDG_CACHE_HOME and HOME unset)\n");
+        return;
+    }
+    cb_machine m;
+    char why[CB_WHY_SIZE];
+    cb_shown_path(path, shown, sizeof shown);
+    if (machine_read_cached(&m, why, sizeof why)) {
+        printf("library machine figures (cb_machine_get): cached in %s (--refresh measures "
+               "them again)\n", shown);
+    } else {
+        cb_printable(why, reason, sizeof reason);
+        printf("library machine figures (cb_machine_get): none usable in %s (%s); the first "
+               "cb_machine_get measures and writes them, or --refresh now\n", shown, reason);
+    }
+}
+
 int cmd_peak(int argc, char **argv)
 {
     int thread_counts[MAX_THREAD_COUNTS];
@@ -58,13 +104,15 @@ int cmd_peak(int argc, char **argv)
     int n_counts = 0;
     thread_counts[n_counts++] = 1;
     if (cpus > 1) thread_counts[n_counts++] = cpus < PEAK_MAX_THREADS ? cpus : PEAK_MAX_THREADS;
-    bool missing = false;
+    bool missing = false, refresh = false;
     char why[CB_WHY_SIZE];
     for (int i = 1; i < argc; i++) {
         const char *value = NULL;
         if (strcmp(argv[i], "--help") == 0) {
             fputs(usage, stdout);
             return 0;
+        } else if (strcmp(argv[i], "--refresh") == 0) {
+            refresh = true;
         } else if (cli_take(argc, argv, &i, "--threads", &value, &missing)) {
             if (value && (n_counts = parse_thread_counts(value, thread_counts, why, sizeof why)) < 0)
                 return cli_error("peak: %s", why);
@@ -93,5 +141,6 @@ int cmd_peak(int argc, char **argv)
     }
     printf("sse: packed multiply + add (baseline x86-64); avx2, avx512: FMA; copy: streaming "
            "stores\nn/a: the CPU lacks the ISA, or the threads or buffers could not be had\n");
+    print_machine_cache(refresh);
     return 0;
 }

@@ -132,6 +132,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     if (!mkdtemp(folder) || chdir(folder) != 0) abort();
     /* FFTW wisdom stays in the folder (and is removed after every input) */
     setenv("XDG_CACHE_HOME", folder, 1);
+    unsetenv("CONVBENCH_CACHE_DIR"); /* it would win over XDG_CACHE_HOME */
     make_fixtures();
     return 0;
 }

@@ -19,8 +19,8 @@
  *   - running the same plan again gives the same bits;
  *   - a valid-mode kernel larger than the image is refused by every implementation alike.
  *
- * FFTW wisdom stays in memory: HOME and XDG_CACHE_HOME are unset at start, so no wisdom file
- * is read or written. */
+ * FFTW wisdom stays in memory: CONVBENCH_CACHE_DIR, HOME and XDG_CACHE_HOME are unset at start,
+ * so no wisdom file is read or written. */
 #define _POSIX_C_SOURCE 200809L /* unsetenv */
 
 #include "fuzz_input.h"
@@ -320,6 +320,7 @@ static void check_all_refuse(const cb_problem *p, const float *weights)
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc, (void)argv;
+    unsetenv("CONVBENCH_CACHE_DIR");
     unsetenv("XDG_CACHE_HOME");
     unsetenv("HOME");
     return 0;

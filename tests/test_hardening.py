@@ -3,10 +3,11 @@
 and the memory limit, each tested as a class.
 
 1. Temporary outputs: links planted at the old predictable temporary names of every writer
-   (apply .npy/.png, the bench CSV, FFTW wisdom, report.py, compare_peers.py) for the next
-   PIDs the kernel will hand out never redirect a write; a replaced file keeps its 0600
-   permissions; a dangling link is followed and its target created; a link loop is one line
-   and exit 2; SIGINT while apply writes leaves no temporary file.
+   (apply .npy/.png, the bench CSV, FFTW wisdom, the machine figures' cache, report.py,
+   compare_peers.py) for the next PIDs the kernel will hand out never redirect a write; a
+   replaced file keeps its 0600 permissions; a dangling link is followed and its target
+   created; a link loop is one line and exit 2; SIGINT while apply writes leaves no temporary
+   file.
 2. Option injection: a value carrying another key (`'3 mode=full'`) in every option of apply,
    bench and check that takes a value is one line and exit 2, and nothing is written; long
    values are used whole or refused with the limit named (never silently cut); empty lists
@@ -17,7 +18,8 @@ and the memory limit, each tested as a class.
 4. Result files: two `bench --resume` writers on one CSV lose no finished cell and write none
    twice; problems that differ only in fill are two rows; --threads above 256 is refused.
 5. Special files: a FIFO at every path the program reads (image, kernel, problem set, CSV to
-   resume, FFTW wisdom; /dev/zero too) is refused at once, never waited on.
+   resume, FFTW wisdom, the machine figures' cache; /dev/zero too) is refused at once, never
+   waited on.
 6. Messages: control characters from every echoed field come out escaped on one printable
    line; and the messages the adversarial pass found naming the wrong problem.
 
@@ -169,6 +171,17 @@ def test_planted_links(tmp, image):
     expect(result.returncode == 0 and intact(victim) and
            os.path.isfile(wisdom) and not os.path.islink(wisdom),
            f"FFTW wisdom: a planted link redirected the write ({result.stderr!r})")
+
+    machine_dir = os.path.join(tmp, "machine-cache")
+    os.makedirs(machine_dir)
+    plant_links(machine_dir, [f"machine-v1.txt.tmp.{pid}" for pid in next_pids(300)], victim)
+    env = dict(os.environ, CONVBENCH_CACHE_DIR=machine_dir)
+    result = cb("peak", "--threads", "1", "--refresh", env=env)
+    machine = os.path.join(machine_dir, "machine-v1.txt")
+    expect(result.returncode == 0 and intact(victim) and
+           os.path.isfile(machine) and not os.path.islink(machine),
+           f"machine figures: a planted link redirected the write ({result.stderr!r})")
+    remove_links(machine_dir)
 
     # the scripts' old pattern was ".<name>.<pid>.tmp"
     report_dir = os.path.join(tmp, "report")
@@ -477,6 +490,21 @@ def test_special_files(tmp, image):
             expect(result.returncode == 0, f"apply with {special} as FFTW wisdom: {result.stderr!r}")
         except subprocess.TimeoutExpired:
             expect(False, f"apply --impl fft__fftw with {special} as wisdom hangs")
+
+    # The machine figures' cache (cb_machine_get): read only if regular, never waited on.
+    for special in (fifo, "/dev/zero"):
+        cache = tempfile.mkdtemp(dir=tmp)
+        os.symlink(special, os.path.join(cache, "machine-v1.txt"))
+        env = dict(os.environ, CONVBENCH_CACHE_DIR=cache)
+        for args in (["peak", "--threads", "1"], ["peak", "--threads", "1", "--refresh"]):
+            try:
+                result = cb(*args, env=env, timeout=30)
+                expect(result.returncode == 0 and
+                       ("--refresh" in args or b"none usable" in result.stdout),
+                       f"{' '.join(args)} with {special} as the machine cache: "
+                       f"{result.stdout[-300:]!r} {result.stderr!r}")
+            except subprocess.TimeoutExpired:
+                expect(False, f"{' '.join(args)} with {special} as the machine cache hangs")
 
 
 # ---------------------------------------------------------------- 6. messages

@@ -90,10 +90,14 @@ static void test_tiling_choices(void)
 static void test_wisdom_path(void)
 {
     char path[4096];
+    unsetenv("CONVBENCH_CACHE_DIR");
     setenv("XDG_CACHE_HOME", "/x/cache", 1);
     setenv("HOME", "/home/u", 1);
     EXPECT(wisdom_file_path(path, sizeof path) &&
            strcmp(path, "/x/cache/convbench/fftwf.wisdom") == 0);
+    setenv("CONVBENCH_CACHE_DIR", "/own", 1); /* the cache directory's override wins */
+    EXPECT(wisdom_file_path(path, sizeof path) && strcmp(path, "/own/fftwf.wisdom") == 0);
+    unsetenv("CONVBENCH_CACHE_DIR");
     setenv("XDG_CACHE_HOME", "relative", 1); /* ignored, as the XDG rules say */
     EXPECT(wisdom_file_path(path, sizeof path) &&
            strcmp(path, "/home/u/.cache/convbench/fftwf.wisdom") == 0);

@@ -3,12 +3,11 @@
 #include "fftw_wisdom.h"
 
 #include "atomic_file.h"
+#include "cache_dir.h"
 #include "input_file.h"
 
 #include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
 
 /* Wisdom for every transform size this suite plans is a few hundred KiB. */
@@ -29,29 +28,7 @@ static const unsigned rigor_flags[] = {
 
 bool wisdom_file_path(char *path, size_t size)
 {
-    /* The XDG base-directory rules ignore a relative XDG_CACHE_HOME. */
-    const char *xdg = getenv("XDG_CACHE_HOME");
-    const char *home = getenv("HOME");
-    int n;
-    if (xdg && xdg[0] == '/')
-        n = snprintf(path, size, "%s/convbench/fftwf.wisdom", xdg);
-    else if (home && home[0])
-        n = snprintf(path, size, "%s/.cache/convbench/fftwf.wisdom", home);
-    else
-        return false;
-    return n > 0 && (size_t)n < size;
-}
-
-/* mkdir -p of the directory part of path; failures show up when the file is written. */
-static void make_parent_directories(const char *path)
-{
-    char dir[4096];
-    if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir) return;
-    for (char *slash = strchr(dir + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
-        *slash = '\0';
-        mkdir(dir, 0700); /* EEXIST for the parts that are there */
-        *slash = '/';
-    }
+    return cb_cache_file("fftwf.wisdom", path, size);
 }
 
 static bool same_file_state(const struct stat *a, const struct stat *b)
@@ -82,7 +59,7 @@ static void import_if_changed(const char *path)
 /* Writes all of FFTW's wisdom to a new file renamed over the old one (atomic_file). */
 static void export_to(const char *path)
 {
-    make_parent_directories(path);
+    cb_cache_make_parents(path);
     atomic_file af;
     char why[CB_WHY_SIZE];
     if (!atomic_file_open(&af, path, why, sizeof why)) return;

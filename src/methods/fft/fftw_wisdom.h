@@ -8,8 +8,9 @@
  * learned something, then releases the lock.  Executing plans (fftwf_execute_*) is
  * thread-safe and needs no lock.
  *
- * The file is $XDG_CACHE_HOME/convbench/fftwf.wisdom, else ~/.cache/convbench/fftwf.wisdom;
- * directories are created as needed; writes go to a temporary name renamed over the file, so a
+ * The file is fftwf.wisdom in convbench's cache directory (src/files/cache_dir.h:
+ * $CONVBENCH_CACHE_DIR, else $XDG_CACHE_HOME/convbench, else ~/.cache/convbench); directories
+ * are created as needed; writes go to a temporary name renamed over the file, so a
  * concurrent reader never sees half of it.  A missing, unreadable or corrupt file, or a cache
  * that cannot be written, only means planning without wisdom: it is never an error. */
 #ifndef CONVBENCH_FFTW_WISDOM_H
@@ -31,7 +32,7 @@ void wisdom_planning_end(bool learned);
  * lock is held, call fftwf_destroy_plan itself. */
 void wisdom_plan_destroy(fftwf_plan plan);
 
-/* The wisdom file's path, or false when neither XDG_CACHE_HOME nor HOME gives one. */
+/* The wisdom file's path, or false when there is no cache directory (cache_dir.h). */
 bool wisdom_file_path(char *path, size_t size);
 
 #endif

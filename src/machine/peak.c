@@ -19,7 +19,7 @@
 #define _POSIX_C_SOURCE 200809L /* sysconf */
 #define _DEFAULT_SOURCE         /* madvise, MADV_HUGEPAGE */
 #include "peak.h"
-#include "timing.h"
+#include "monotonic_clock.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -29,16 +29,33 @@
 #include <unistd.h>
 #include <xmmintrin.h>
 
-/* One repetition of an arithmetic probe on one thread, and how many are kept the best of:
- * about 0.15 s per (isa, threads), so 1 and 2 threads of all three ISAs take about a second. */
+/* One repetition of an arithmetic probe on one thread (how many are kept the best of depends
+ * on the effort, below). */
 #define PROBE_SECONDS 0.04
-#define PROBE_REPETITIONS 4
 /* Shortest run the pass count is calibrated from: long against clock resolution and the
  * start-up of the loop, short against the probe. */
 #define CALIBRATION_SECONDS 0.01
 
-#define COPY_BUFFER_BYTES ((size_t)256 << 20)
-#define COPY_REPETITIONS 4
+/* What each effort spends (peak.h).  Thorough: about 0.15 s per (isa, threads), so 1 and 2
+ * threads of all three ISAs take about a second, and 2 x 256 MiB copied 4 times after a
+ * warm-up.  Quick, for cb_machine_get: half the arithmetic repetitions, and 2 x 128 MiB
+ * (still 4x the 32 MiB L3 of the machine this was written on, so the copy comes from memory)
+ * copied twice: every figure of cb_machine_get in 0.8 to 1.5 s there, the spread mostly the
+ * page faults of the first buffers (huge pages granted or not).  The best of fewer repetitions
+ * can only read lower on a noisy host, never higher. */
+static const struct {
+    int probe_repetitions;
+    size_t copy_bytes; /* each of the two buffers: a multiple of 2 MiB */
+    int copy_repetitions;
+} effort_of[] = {
+    [PEAK_THOROUGH] = {4, (size_t)256 << 20, 4},
+    [PEAK_QUICK] = {2, (size_t)128 << 20, 2},
+};
+#define EFFORT_COUNT (sizeof effort_of / sizeof effort_of[0])
+
+/* One measurement at a time, so the static state below (the thread team, the calibrated pass
+ * counts, the caches) is never shared, and so two measurements never slow each other down. */
+static pthread_mutex_t measuring = PTHREAD_MUTEX_INITIALIZER;
 
 /* ---- the SSE loop (baseline x86-64 code: no FMA, so multiplies and adds) ----
  * 6 chains of p = p * one and 6 chains of acc = acc + step, 4-lane packed instructions in
@@ -119,9 +136,9 @@ static void *team_member_main(void *arg)
     team_member *m = arg;
     team *t = m->team;
     if (!team_gate(t)) return NULL;
-    t->started[m->index] = timing_now();
+    t->started[m->index] = monotonic_seconds();
     t->work(t->job, m->index, t->threads);
-    t->finished[m->index] = timing_now();
+    t->finished[m->index] = monotonic_seconds();
     return NULL;
 }
 
@@ -204,9 +221,9 @@ static uint64_t calibrated_iterations(peak_loop loop)
 {
     uint64_t n = 1024;
     for (;;) {
-        double flops = 0, t0 = timing_now();
+        double flops = 0, t0 = monotonic_seconds();
         result_sink = loop(n, &flops);
-        double elapsed = timing_now() - t0;
+        double elapsed = monotonic_seconds() - t0;
         if (elapsed >= CALIBRATION_SECONDS || n >= UINT64_MAX / 4) {
             double scaled = (double)n * PROBE_SECONDS / (elapsed > 0 ? elapsed : 1e-9);
             return scaled < 1 ? 1 : (uint64_t)scaled;
@@ -215,7 +232,7 @@ static uint64_t calibrated_iterations(peak_loop loop)
     }
 }
 
-static double measure_gflops(cb_isa isa, int threads)
+static double measure_gflops(peak_effort effort, cb_isa isa, int threads)
 {
     static uint64_t iterations_of_isa[ISA_COUNT];
     if (!iterations_of_isa[isa]) iterations_of_isa[isa] = calibrated_iterations(loop_of_isa[isa]);
@@ -223,7 +240,7 @@ static double measure_gflops(cb_isa isa, int threads)
     job.loop = loop_of_isa[isa];
     job.iterations = iterations_of_isa[isa];
     double best = 0;
-    for (int rep = 0; rep < PROBE_REPETITIONS; rep++) {
+    for (int rep = 0; rep < effort_of[effort].probe_repetitions; rep++) {
         double wall = team_run(threads, arithmetic_work, &job);
         if (wall < 0) return 0;
         double flops = 0;
@@ -236,13 +253,41 @@ static double measure_gflops(cb_isa isa, int threads)
     return best;
 }
 
+double peak_gflops_with(peak_effort effort, cb_isa isa, int threads)
+{
+    static double cached[EFFORT_COUNT][ISA_COUNT][PEAK_MAX_THREADS + 1];
+    if ((unsigned)effort >= EFFORT_COUNT || (unsigned)isa >= ISA_COUNT || threads < 1 ||
+        threads > PEAK_MAX_THREADS)
+        return 0;
+    if (!cb_cpu_has(isa)) return 0;
+    pthread_mutex_lock(&measuring);
+    /* A thorough figure already measured serves a quick request too. */
+    double figure = cached[PEAK_THOROUGH][isa][threads];
+    if (figure == 0) {
+        if (cached[effort][isa][threads] == 0)
+            cached[effort][isa][threads] = measure_gflops(effort, isa, threads);
+        figure = cached[effort][isa][threads];
+    }
+    pthread_mutex_unlock(&measuring);
+    return figure;
+}
+
 double peak_gflops(cb_isa isa, int threads)
 {
-    static double cached[ISA_COUNT][PEAK_MAX_THREADS + 1];
-    if ((unsigned)isa >= ISA_COUNT || threads < 1 || threads > PEAK_MAX_THREADS) return 0;
-    if (!cb_cpu_has(isa)) return 0;
-    if (cached[isa][threads] == 0) cached[isa][threads] = measure_gflops(isa, threads);
-    return cached[isa][threads];
+    return peak_gflops_with(PEAK_THOROUGH, isa, threads);
+}
+
+double peak_gflops_ceiling(cb_isa isa, int threads)
+{
+    /* Two 128-bit multiplies + two adds per cycle for SSE; two FMA units of 8 or 16 lanes. */
+    static const double flops_per_cycle[] = {
+        [CB_ISA_SCALAR] = 4 * 4,
+        [CB_ISA_AVX2] = 2 * 8 * 2,
+        [CB_ISA_AVX512] = 2 * 16 * 2,
+    };
+    const double fastest_clock_ghz = 6.5;
+    if ((unsigned)isa >= ISA_COUNT || threads < 1) return 0;
+    return flops_per_cycle[isa] * fastest_clock_ghz * threads;
 }
 
 /* ---- copy bandwidth ---- */
@@ -287,30 +332,31 @@ static void copy_work(void *job_arg, int index, int threads)
  * page by page costs most of a second of page faults under a hypervisor, against a few
  * hundredths with huge pages.  Where they are not granted the buffer still works, slower to
  * touch. */
-static float *copy_buffer(void)
+static float *copy_buffer(size_t bytes)
 {
     const size_t huge_page = (size_t)2 << 20;
-    float *buffer = aligned_alloc(huge_page, COPY_BUFFER_BYTES);
+    float *buffer = aligned_alloc(huge_page, bytes);
 #ifdef MADV_HUGEPAGE
-    if (buffer) (void)madvise(buffer, COPY_BUFFER_BYTES, MADV_HUGEPAGE);
+    if (buffer) (void)madvise(buffer, bytes, MADV_HUGEPAGE);
 #endif
     return buffer;
 }
 
-static double measure_bandwidth(int threads)
+static double measure_bandwidth(peak_effort effort, int threads)
 {
-    copy_job job = {copy_buffer(), copy_buffer(), COPY_BUFFER_BYTES / sizeof(float), true};
+    const size_t bytes = effort_of[effort].copy_bytes;
+    copy_job job = {copy_buffer(bytes), copy_buffer(bytes), bytes / sizeof(float), true};
     double best = 0;
     if (job.source && job.destination && team_run(threads, copy_work, &job) >= 0) {
         job.touch_only = false;
         /* Repetition 0 is the untimed warm-up copy. */
-        for (int rep = 0; rep <= COPY_REPETITIONS; rep++) {
+        for (int rep = 0; rep <= effort_of[effort].copy_repetitions; rep++) {
             double wall = team_run(threads, copy_work, &job);
             if (wall < 0) {
                 best = 0;
                 break;
             }
-            double gbs = 2.0 * (double)COPY_BUFFER_BYTES / wall * 1e-9;
+            double gbs = 2.0 * (double)bytes / wall * 1e-9;
             if (rep > 0 && wall > 0 && gbs > best) best = gbs;
         }
     }
@@ -319,12 +365,24 @@ static double measure_bandwidth(int threads)
     return best;
 }
 
+double peak_bandwidth_gbs_with(peak_effort effort, int threads)
+{
+    static double cached[EFFORT_COUNT][PEAK_MAX_THREADS + 1];
+    if ((unsigned)effort >= EFFORT_COUNT || threads < 1 || threads > PEAK_MAX_THREADS) return 0;
+    pthread_mutex_lock(&measuring);
+    double figure = cached[PEAK_THOROUGH][threads];
+    if (figure == 0) {
+        if (cached[effort][threads] == 0)
+            cached[effort][threads] = measure_bandwidth(effort, threads);
+        figure = cached[effort][threads];
+    }
+    pthread_mutex_unlock(&measuring);
+    return figure;
+}
+
 double peak_bandwidth_gbs(int threads)
 {
-    static double cached[PEAK_MAX_THREADS + 1];
-    if (threads < 1 || threads > PEAK_MAX_THREADS) return 0;
-    if (cached[threads] == 0) cached[threads] = measure_bandwidth(threads);
-    return cached[threads];
+    return peak_bandwidth_gbs_with(PEAK_THOROUGH, threads);
 }
 
 int peak_cpu_count(void)
