@@ -16,6 +16,7 @@ static const struct {
     {"apply", cmd_apply, "convolve a picture or .npy array with a kernel"},
     {"bench", cmd_bench, "time the implementations on a few sizes"},
     {"peak", cmd_peak, "measure this machine's FMA peaks and memory bandwidth"},
+    {"explain", cmd_explain, "show each implementation's predicted time and what auto takes"},
 };
 
 static void usage(FILE *to)

@@ -5,8 +5,9 @@
 #   oracle, sample data python3-numpy python3-scipy python3-pil
 #   plots               python3-matplotlib
 #   Google Benchmark    libbenchmark-dev (and g++ from build-essential for the shim)
-#   implementations     libopenblas-dev (SGEMM), libfftw3-dev (fftwf), GCC's libgomp (OpenMP,
-#                       with build-essential)
+#   implementations     libopenblas-dev (SGEMM), libfftw3-dev (fftwf), liblapacke-dev (the SVD
+#                       that factors kernels for the separable method), GCC's libgomp
+#                       (OpenMP, with build-essential)
 #   peers compared      python3-opencv (OpenCV filter2D, scripts/compare_peers.py)
 #   memory checks       valgrind (make test-valgrind, part of make test)
 #   fuzzing             clang, libclang-rt-14-dev (libFuzzer and sanitizer runtimes), libomp-dev
@@ -15,7 +16,7 @@ set -euo pipefail
 
 packages=(build-essential libstb-dev python3 python3-numpy python3-scipy python3-pil
           python3-matplotlib libbenchmark-dev
-          libopenblas-dev libfftw3-dev python3-opencv valgrind
+          libopenblas-dev libfftw3-dev liblapacke-dev python3-opencv valgrind
           clang libclang-rt-14-dev libomp-dev)
 
 sudo=""
