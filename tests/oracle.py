@@ -102,7 +102,7 @@ class ImplPrefix(ctypes.Structure):
 class Options(ctypes.Structure):
     """cb_options, field for field."""
     _fields_ = [("threads", ctypes.c_int), ("fftw_planner", ctypes.c_int),
-                ("max_memory", ctypes.c_uint64)]
+                ("max_memory", ctypes.c_uint64), ("auto_mode", ctypes.c_int)]
 
 
 FLOAT_POINTER = ctypes.POINTER(ctypes.c_float)
