@@ -5,6 +5,7 @@
 #include "bench_cell.h"
 
 #include "fftw_planner_option.h"
+#include "kernel_spec.h"
 #include "memory_option.h"
 #include "timing.h"
 
@@ -43,6 +44,30 @@ static float *alloc_floats(int64_t count) { return malloc((size_t)count * sizeof
 
 static uint64_t max_bytes(uint64_t a, uint64_t b) { return a > b ? a : b; }
 
+/* A named kernel's bank as the weights of the problem and of its check copy: the same
+ * taps, as the check copy differs only in H and W. */
+static bool named_weights(bench_problem *bp, char *why, size_t why_size)
+{
+    kernel_bank bank;
+    char reason[CB_WHY_SIZE];
+    if (!kernel_bank_from_spec(bp->np.kernel, bp->np.problem.C, &bank, reason, sizeof reason)) {
+        snprintf(why, why_size, "problem %s: kernel=%s: %s", bp->np.name, bp->np.kernel, reason);
+        return false;
+    }
+    /* problem_set.c took N, groups, KH and KW from this bank; check rather than trust */
+    const bool fits = bank.N == bp->np.problem.N && bank.groups == bp->np.problem.groups &&
+                      bank.KH == bp->np.problem.KH && bank.KW == bp->np.problem.KW;
+    if (fits) {
+        memcpy(bp->weights, bank.weights, (size_t)bp->shape.weight_elems * sizeof(float));
+        memcpy(bp->check_weights, bank.weights, (size_t)bp->shape.weight_elems * sizeof(float));
+    } else {
+        snprintf(why, why_size, "problem %s: kernel=%s does not fit its shape", bp->np.name,
+                 bp->np.kernel);
+    }
+    kernel_bank_free(&bank);
+    return fits;
+}
+
 bool bench_problem_prepare(bench_problem *bp, const named_problem *np, uint64_t max_memory,
                            char *why, size_t why_size)
 {
@@ -53,10 +78,15 @@ bool bench_problem_prepare(bench_problem *bp, const named_problem *np, uint64_t 
     cb_shape cs;
     if (cb_problem_shape(&bp->check_problem, &cs, why, why_size) != CB_OK) return false;
     /* the full problem's and the check copy's buffers, and one reference of the check copy */
-    uint64_t kept, making;
+    uint64_t kept, making, bank_bytes = 0;
     memory_reference_bytes(&bp->check_problem, &kept, &making);
+    if (np->kernel[0]) { /* a named kernel's bank while it is built (it fits: the line parsed) */
+        kernel_bank shape;
+        if (!kernel_bank_shape(np->kernel, np->problem.C, &shape, &bank_bytes, why, why_size))
+            return false;
+    }
     const uint64_t parts[] = {memory_problem_bytes(&bp->shape), memory_problem_bytes(&cs), kept,
-                              making};
+                              making, bank_bytes};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
         if (__builtin_add_overflow(bp->buffer_bytes, parts[i], &bp->buffer_bytes))
             bp->buffer_bytes = UINT64_MAX;
@@ -77,6 +107,10 @@ bool bench_problem_prepare(bench_problem *bp, const named_problem *np, uint64_t 
     verify_fill_data(&np->problem, DATA_REAL, DATA_SEED, bp->input, bp->weights);
     verify_fill_data(&bp->check_problem, DATA_REAL, DATA_SEED + 1, bp->check_input,
                      bp->check_weights);
+    if (np->kernel[0] && !named_weights(bp, why, why_size)) {
+        bench_problem_free(bp);
+        return false;
+    }
     return true;
 }
 

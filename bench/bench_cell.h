@@ -10,7 +10,9 @@
 typedef enum { CELL_OK, CELL_UNSUPPORTED, CELL_SKIPPED, CELL_FAILED, CELL_INTERRUPTED } cell_status;
 
 /* What every cell of one problem shares: full-size data, and a copy of the problem small
- * enough for the double-accumulating reference, with its reference result.  buffer_bytes is
+ * enough for the double-accumulating reference, with its reference result.  The input is
+ * random; the weights are random too unless the problem names a kernel (kernel=), whose bank
+ * then fills both the full problem's and the check copy's weights (they differ only in H, W).  buffer_bytes is
  * all of that; when it is over --max-memory nothing is allocated and every cell of the
  * problem is skipped with the reason in `refused`. */
 typedef struct {
@@ -32,6 +34,9 @@ void bench_problem_free(bench_problem *bp);
 typedef struct {
     cell_status status;
     char reason[512];
+    /* the implementation that ran (the CSV's `chosen`): an implementation that picks another
+     * (auto) names its pick here; empty means the row's own implementation */
+    char chosen[64];
     int reps;
     double plan_s, min_s, median_s, mad_s, gflops, err_over_bound;
     bool checked; /* err_over_bound holds the check's result */

@@ -72,7 +72,7 @@ void bench_csv_key(char *buf, size_t size, const char *impl, int threads, const 
     snprintf(buf, size, "%s|%d|%s|%s", impl, threads, name, problem_fields);
 }
 
-/* The key of a stored row, from its fields: impl, threads, name and the problem (C .. fill). */
+/* The key of a stored row, from its fields: impl, threads, name and the problem (C .. weights). */
 static void row_key(const char *row, char *key, size_t size)
 {
     char copy[4096];
@@ -172,7 +172,13 @@ static bool load_existing(const bench_csv *csv, bench_csv *into, char *why, size
         number++;
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
         if (number == 1) {
-            if (strcmp(line, BENCH_CSV_HEADER) != 0) {
+            if (strcmp(line, BENCH_CSV_HEADER_V2) == 0) {
+                snprintf(why, why_size,
+                         "%s is a schema-2 CSV (no chosen or weights columns); --resume "
+                         "continues only schema %d: choose another --out", csv->shown,
+                         BENCH_CSV_SCHEMA);
+                ok = false;
+            } else if (strcmp(line, BENCH_CSV_HEADER) != 0) {
                 snprintf(why, why_size,
                          "%s has a different header (another schema or not a convbench CSV); "
                          "choose another --out", csv->shown);

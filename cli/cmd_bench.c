@@ -264,14 +264,17 @@ static void read_cpu_model(char *buf, size_t size)
     fclose(f);
 }
 
-static void problem_fields(const cb_problem *p, char *buf, size_t size)
+/* The problem's columns C .. weights, already CSV-safe (a kernel spec holds no comma or
+ * quote: problem_set.c admits letters, digits and ":.+-" only). */
+static void problem_fields(const named_problem *np, char *buf, size_t size)
 {
+    const cb_problem *p = &np->problem;
     /* %.9g: the float's value exactly, as problem files and check --case read it back */
-    snprintf(buf, size, "%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%s,%s,%s,%.9g", (long long)p->C,
-             (long long)p->H, (long long)p->W, (long long)p->N, (long long)p->groups,
-             (long long)p->KH, (long long)p->KW, (long long)p->SY, (long long)p->SX,
-             cb_mode_name(p->mode), cb_boundary_name(p->boundary), cb_op_name(p->op),
-             (double)p->fill_value);
+    snprintf(buf, size, "%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%s,%s,%s,%.9g,%s",
+             (long long)p->C, (long long)p->H, (long long)p->W, (long long)p->N,
+             (long long)p->groups, (long long)p->KH, (long long)p->KW, (long long)p->SY,
+             (long long)p->SX, cb_mode_name(p->mode), cb_boundary_name(p->boundary),
+             cb_op_name(p->op), (double)p->fill_value, problem_weights_name(np));
 }
 
 typedef struct {
@@ -281,7 +284,7 @@ typedef struct {
 static void format_row(char *row, size_t size, const machine_identity *m, const cb_impl *impl,
                        int threads, const named_problem *np, const cell_result *r)
 {
-    char when[32], number[64], fields[256];
+    char when[32], number[64], fields[512];
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
@@ -294,12 +297,13 @@ static void format_row(char *row, size_t size, const machine_identity *m, const 
     csv_put(row, size, &len, m->host, false);
     csv_put(row, size, &len, m->cpu, false);
     csv_put(row, size, &len, impl->name, false);
+    csv_put(row, size, &len, r->chosen[0] ? r->chosen : impl->name, false);
     csv_put(row, size, &len, cb_isa_name(cb_impl_peak_isa(impl)), false);
     csv_put(row, size, &len, impl->error->family, false);
     snprintf(number, sizeof number, "%d", threads);
     csv_put(row, size, &len, number, false);
     csv_put(row, size, &len, np->name, false);
-    problem_fields(&np->problem, fields, sizeof fields);
+    problem_fields(np, fields, sizeof fields);
     snprintf(row + len, size - len, "%s,", fields); /* already CSV-safe */
     len = strlen(row);
     csv_put(row, size, &len, cell_status_name(r->status), false);
@@ -431,8 +435,8 @@ int cmd_bench(int argc, char **argv)
             int counts[MAX_LIST];
             int n = thread_counts_for(impl, &o, counts);
             for (int ti = 0; ti < n && !timing_stop_requested && !status; ti++, done++) {
-                char key[1024], fields[256];
-                problem_fields(&np->problem, fields, sizeof fields);
+                char key[1024], fields[512];
+                problem_fields(np, fields, sizeof fields);
                 bench_csv_key(key, sizeof key, impl->name, counts[ti], np->name, fields);
                 if (bench_csv_has(&csv, key)) {
                     kept++;

@@ -27,7 +27,8 @@ static int list_problems(const char *files)
         problem_list_free(&problems);
         return cli_error("list: %s", why);
     }
-    puts("name,C,H,W,N,groups,KH,KW,SY,SX,mode,boundary,op,fill,OH,OW,flops");
+    /* weights: "random", or the kernel= spec (CSV-safe as problem_set.c admits it) */
+    puts("name,C,H,W,N,groups,KH,KW,SY,SX,mode,boundary,op,fill,weights,OH,OW,flops");
     for (int i = 0; i < problems.count; i++) {
         const cb_problem *p = &problems.items[i].problem;
         cb_shape s;
@@ -35,11 +36,12 @@ static int list_problems(const char *files)
         char name[2 * PROBLEM_NAME_SIZE + 2];
         size_t len = 0;
         csv_put(name, sizeof name, &len, problems.items[i].name, true);
-        printf("%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%s,%s,%s,%.9g,%lld,%lld,%.17g\n",
+        printf("%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%s,%s,%s,%.9g,%s,%lld,%lld,%.17g\n",
                name, (long long)p->C, (long long)p->H, (long long)p->W, (long long)p->N,
                (long long)p->groups, (long long)p->KH, (long long)p->KW, (long long)p->SY,
                (long long)p->SX, cb_mode_name(p->mode), cb_boundary_name(p->boundary),
-               cb_op_name(p->op), (double)p->fill_value, (long long)s.OH, (long long)s.OW,
+               cb_op_name(p->op), (double)p->fill_value,
+               problem_weights_name(&problems.items[i]), (long long)s.OH, (long long)s.OW,
                cb_problem_flops(p));
     }
     problem_list_free(&problems);

@@ -4,6 +4,8 @@
 #include "problem_set.h"
 
 #include "input_file.h"
+#include "kernel_spec.h"
+#include "picture.h" /* path_has_extension */
 #include "printable.h"
 
 #include <ctype.h>
@@ -23,6 +25,11 @@ void problem_default_name(const cb_problem *p, char *buf, size_t size)
              (long long)p->KW);
     snprintf(buf, size, "c%lld-n%lld-%lldx%lld-%s%s-%s", (long long)p->C, (long long)p->N,
              (long long)p->H, (long long)p->W, kernel, stride, cb_mode_name(p->mode));
+}
+
+const char *problem_weights_name(const named_problem *p)
+{
+    return p->kernel[0] ? p->kernel : "random";
 }
 
 static bool has_field(const char *line, const char *key)
@@ -68,6 +75,81 @@ static bool take_name(char *line, char *name, size_t size, char *why, size_t why
     return true;
 }
 
+/* Removes a kernel=SPEC token from the line into kernel; false if the spec is unusable here.
+ * Only named kernels: their characters are letters, digits and ":.+-", so a spec is safe in
+ * a CSV field, a name and a terminal as it is. */
+static bool take_kernel(char *line, char *kernel, size_t size, char *why, size_t why_size)
+{
+    kernel[0] = '\0';
+    for (char *s = line; (s = strstr(s, "kernel=")) != NULL; s++) {
+        if (s != line && !isspace((unsigned char)s[-1])) continue;
+        char *value = s + 7;
+        size_t len = strcspn(value, " \t\r\n");
+        if (len == 0 || len >= size) {
+            snprintf(why, why_size, "kernel= must be a named kernel of 1-%zu bytes", size - 1);
+            return false;
+        }
+        memcpy(kernel, value, len);
+        kernel[len] = '\0';
+        if (path_has_extension(kernel, ".npy")) {
+            snprintf(why, why_size, "kernel=%s: a problem file takes named kernels only, not "
+                     ".npy files", kernel);
+            return false;
+        }
+        for (const char *c = kernel; *c; c++) {
+            if (!isalnum((unsigned char)*c) && !strchr(":.+-", *c)) {
+                char shown[CB_SHOWN_PATH_SIZE];
+                cb_printable(kernel, shown, sizeof shown);
+                snprintf(why, why_size, "kernel '%s' is not a named kernel (letters, digits "
+                         "and ':.+-' only)", shown);
+                return false;
+            }
+        }
+        memset(s, ' ', (size_t)(value + len - s));
+        if (has_field(line, "kernel")) {
+            snprintf(why, why_size, "kernel= is given twice");
+            return false;
+        }
+        return true;
+    }
+    return true;
+}
+
+/* The kernel's bank fixes N, groups, KH and KW: fields the line gives must agree, the others
+ * are taken from it. */
+static bool apply_kernel(const char *line, named_problem *out, char *why, size_t why_size)
+{
+    cb_problem *p = &out->problem;
+    kernel_bank bank;
+    uint64_t build_bytes;
+    char reason[CB_WHY_SIZE];
+    if (!kernel_bank_shape(out->kernel, p->C, &bank, &build_bytes, reason, sizeof reason)) {
+        snprintf(why, why_size, "kernel=%s: %s", out->kernel, reason);
+        return false;
+    }
+    /* KW follows KH when only KH is given (cb_problem_parse), so KH= sets both */
+    const bool kh_given = has_field(line, "K") || has_field(line, "KH");
+    const struct { const char *field; bool given; int64_t *value, wanted; } fields[] = {
+        {"N", has_field(line, "N"), &p->N, bank.N},
+        {"groups", has_field(line, "groups"), &p->groups, bank.groups},
+        {"KH", kh_given, &p->KH, bank.KH},
+        {"KW", kh_given || has_field(line, "KW"), &p->KW, bank.KW},
+    };
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        if (fields[i].given && *fields[i].value != fields[i].wanted) {
+            snprintf(why, why_size,
+                     "kernel=%s makes %s=%lld (its %lldx%lld taps on each of the C=%lld "
+                     "channels), not %s=%lld",
+                     out->kernel, fields[i].field, (long long)fields[i].wanted,
+                     (long long)bank.KH, (long long)bank.KW, (long long)p->C, fields[i].field,
+                     (long long)*fields[i].value);
+            return false;
+        }
+        *fields[i].value = fields[i].wanted;
+    }
+    return true;
+}
+
 bool problem_line_parse(const char *text, named_problem *out, bool *empty, char *why,
                         size_t why_size)
 {
@@ -83,19 +165,28 @@ bool problem_line_parse(const char *text, named_problem *out, bool *empty, char 
     for (const char *s = line; *s; s++)
         if (!isspace((unsigned char)*s)) *empty = false;
     if (*empty) return true;
-    if (!take_name(line, out->name, sizeof out->name, why, why_size)) return false;
+    if (!take_name(line, out->name, sizeof out->name, why, why_size) ||
+        !take_kernel(line, out->kernel, sizeof out->kernel, why, why_size))
+        return false;
     out->problem = cb_problem_default();
     if (!cb_problem_parse(line, &out->problem, why, why_size)) return false;
     if (!has_field(line, "H")) {
         snprintf(why, why_size, "H= is required");
         return false;
     }
-    if (!has_field(line, "KH") && !has_field(line, "K")) {
-        snprintf(why, why_size, "KH= (or K=) is required");
+    if (out->kernel[0]) {
+        if (!apply_kernel(line, out, why, why_size)) return false;
+    } else if (!has_field(line, "KH") && !has_field(line, "K")) {
+        snprintf(why, why_size, "KH= (or K=, or kernel=) is required");
         return false;
     }
     if (cb_problem_shape(&out->problem, NULL, why, why_size) != CB_OK) return false;
-    if (!out->name[0]) problem_default_name(&out->problem, out->name, sizeof out->name);
+    if (!out->name[0]) {
+        problem_default_name(&out->problem, out->name, sizeof out->name);
+        /* two lines differing only in their kernel get different names */
+        if (out->kernel[0] && strlen(out->name) + 1 + strlen(out->kernel) < sizeof out->name)
+            strcat(strcat(out->name, "-"), out->kernel);
+    }
     return true;
 }
 

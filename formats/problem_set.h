@@ -1,21 +1,34 @@
 /* Problem sets: text files of one problem per line, `key=value` fields over the defaults
- * (name= C=1 H= W=H N=1 groups=1 KH= KW=KH mode=same boundary=constant op=corr stride=1),
- * `#` starting a comment.  H and KH are required; name defaults to a description of the
- * problem. */
+ * (name= C=1 H= W=H N=1 groups=1 KH= KW=KH mode=same boundary=constant op=corr stride=1
+ * kernel=), `#` starting a comment.  H is required, and KH unless kernel= is given; name
+ * defaults to a description of the problem.
+ *
+ * kernel=SPEC gives the problem real weights instead of random ones: any named kernel of
+ * `convbench apply --kernel` (gaussian:K:SIGMA, box:K, binomial:K, sobel-x, identity, ...),
+ * applied to each of the C channels alone (kernel_bank_from_spec), so it fixes N = groups = C
+ * and KH, KW.  A line that also gives N, groups, K, KH or KW must agree with it (else an
+ * error); one that does not takes them from the kernel.  Kernel files (.npy) are not allowed:
+ * a problem, and every CSV row made from it, is then described by its text alone. */
 #ifndef CONVBENCH_PROBLEM_SET_H
 #define CONVBENCH_PROBLEM_SET_H
 
 #include "convbench.h"
 
 #define PROBLEM_NAME_SIZE 64
+/* A kernel spec's bytes, with its NUL ("gaussian:1024:0.123456789" fits easily). */
+#define PROBLEM_KERNEL_SIZE 64
 /* Characters a line may have (not counting its end); a problem set may be 16 MiB. */
 #define PROBLEM_LINE_MAX 1023
 #define PROBLEM_SET_MAX_BYTES ((int64_t)16 << 20)
 
 typedef struct {
     char name[PROBLEM_NAME_SIZE];
+    char kernel[PROBLEM_KERNEL_SIZE]; /* kernel= spec, or "" for random weights */
     cb_problem problem;
 } named_problem;
+
+/* What the bench CSV's `weights` column and `list --problems` say: the spec, or "random". */
+const char *problem_weights_name(const named_problem *p);
 
 typedef struct {
     named_problem *items;

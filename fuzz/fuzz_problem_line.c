@@ -3,11 +3,13 @@
  * be valid (cb_problem_shape accepts it), have a printable name (UTF-8 allowed) without commas
  * or quotes, and
  * survive the round trip through cb_problem_format and cb_problem_parse unchanged (bit for bit,
- * fill value included).  cb_problem_parse also runs alone from the defaults, where it need not
+ * fill value included).  A kernel= spec it accepts must be CSV- and terminal-safe text and
+ * make exactly the problem's N, groups, KH and KW (kernel_bank_shape).  cb_problem_parse also runs alone from the defaults, where it need not
  * give a valid problem but must not misbehave. */
 #include "fuzz_input.h"
 
 #include "convbench.h"
+#include "kernel_spec.h"
 #include "printable.h"
 #include "problem_set.h"
 
@@ -50,6 +52,20 @@ static void check_line(const char *line)
     FUZZ_CHECK(np.name[0] != '\0' && strlen(np.name) < sizeof np.name, "bad name");
     FUZZ_CHECK(cb_is_printable(np.name) && !strpbrk(np.name, ",\""), "name '%s'", np.name);
     check_round_trip(&np.problem);
+    if (np.kernel[0]) {
+        FUZZ_CHECK(strlen(np.kernel) < sizeof np.kernel && cb_is_printable(np.kernel) &&
+                       !strpbrk(np.kernel, ",\" \t"),
+                   "kernel '%s'", np.kernel);
+        kernel_bank bank;
+        uint64_t bytes;
+        FUZZ_CHECK(kernel_bank_shape(np.kernel, np.problem.C, &bank, &bytes, why, sizeof why),
+                   "accepted kernel '%s' has no bank: %s", np.kernel, why);
+        FUZZ_CHECK(bank.N == np.problem.N && bank.groups == np.problem.groups &&
+                       bank.KH == np.problem.KH && bank.KW == np.problem.KW,
+                   "kernel '%s' does not fit the problem", np.kernel);
+    }
+    FUZZ_CHECK(strcmp(problem_weights_name(&np), np.kernel[0] ? np.kernel : "random") == 0,
+               "weights name");
     volatile double flops = cb_problem_flops(&np.problem);
     (void)flops;
 }

@@ -2,7 +2,7 @@
 """Sets one `convbench bench` run beside the performance targets of issue 4.
 
 Usage: PYTHONPATH=python /usr/bin/python3 scripts/check_targets.py BENCH_CSV [--peers PEERS_CSV]
-           [--grid data/grid.txt]
+           [--grid data/grid.txt] [--filters data/filters.txt]
 
 Prints one table row per check: the measured figure, the required figure, their ratio (oriented
 so that >= 1 meets the target) and PASS, MISS or "not measured: what is missing", each followed
@@ -29,8 +29,16 @@ thread unless stated.  The checks:
   every cell of --grid (default data/grid.txt): convbench's best >= 2x faster than OpenCV
       filter2D (the peers CSV), checked twice: with the best at 1 thread (like for like, OpenCV
       runs one thread) and with the best at any thread count
-A target whose rows are missing, or not `ok`, is "not measured" with the reason; the peers
-targets need --peers.
+  the picture filters of --filters (default data/filters.txt), problems with a named kernel,
+      matched with the peers CSV by name (filters.txt's names are join keys), one thread:
+      gaussian kernels at 2048x2048, K = 3, 7, 15, 31: convbench's best >= 2x faster than
+      cv2.GaussianBlur; box:31 at 2048x2048: >= 2x faster than cv2.boxFilter
+  implementation auto (rows whose impl is `auto`), over every problem x thread count it ran
+      in the CSV: its median within 1.1x of the fastest other implementation's on at least 90%
+      of the cells, and never over 1.5x (a cell where auto is not ok counts as over); the worst
+      cells are listed
+A target whose rows are missing, or not `ok`, is "not measured" with the reason ("no auto
+rows" for the last while no implementation is called auto); the peers targets need --peers.
 
 Exit status 0 whether or not the targets are met (this is a report); 2, with one line on
 stderr, for a missing or malformed CSV or grid file, or a bad option.
@@ -50,6 +58,9 @@ PROG = "check_targets.py"
 DEFAULT_GRID = peers_lib.DEFAULT_PROBLEMS
 PASS, MISS, NOT_MEASURED = "PASS", "MISS", "not measured"
 FFTCONVOLVE, FILTER2D = "scipy.signal.fftconvolve", "opencv.filter2D"
+GAUSSIAN_BLUR, BOX_FILTER = "opencv.GaussianBlur", "opencv.boxFilter"
+AUTO = "auto"
+DEFAULT_FILTERS = peers_lib.DEFAULT_FILTERS
 PEER_STATUSES = ("ok", "skipped", "unsupported", "failed")
 # The error-model family of the methods that compute the direct sum (the bandwidth target),
 # from the CSV's family column.
@@ -144,6 +155,7 @@ class Inputs:
     peer_rows: object     # [PeerRow], or None without --peers
     grid: list            # compare_peers.Problem of the grid file
     grid_name: str
+    filters: list = field(default_factory=list)   # Problem of the filters file
 
 
 def grid_problem(size, kernel, **fields):
@@ -405,6 +417,106 @@ def beats_opencv(inputs, any_threads, goal=peers_lib.GOAL_SPEEDUP):
     return Check(target, measured, required, ratio, PASS, notes)
 
 
+def filter_problems(inputs, kind, size, kernels):
+    """{K: problem} of the filters file: one channel, size x size, a named kernel of kind."""
+    found = {}
+    for p in inputs.filters:
+        if (p.has_named_kernel() and p.weights.split(":")[0] == kind and
+                (p.C, p.N, p.H, p.W) == (1, 1, size, size) and p.KH == p.KW and
+                p.KH in kernels):
+            found.setdefault(p.KH, p)
+    return found
+
+
+def peer_time_by_name(peer_rows, peer, problem):
+    """(median seconds, None) of the peer's row of the problem's name, or (None, why)."""
+    rows = [r for r in peer_rows if r.peer == peer and r.name == problem.name]
+    ok = [r for r in rows if r.status == "ok"]
+    if ok:
+        return ok[0].median_s, None
+    if rows:
+        return None, f"{peer} {rows[0].status}" + (f": {rows[0].reason}" if rows[0].reason else "")
+    return None, f"no {peer} row named {problem.name} in the peers CSV"
+
+
+def beats_named_peer(inputs, problem, peer, label, goal=peers_lib.GOAL_SPEEDUP):
+    """convbench's best at 1 thread >= goal x faster than the peer on a named-kernel problem."""
+    target = f"{problem.name} ({problem.weights}): {goal:g}x faster than {label}, 1 thread"
+    required = f">= {goal:g}x"
+    if inputs.peer_rows is None:
+        return not_measured(target, required, f"needs --peers ({label}'s time)")
+    best = peers_lib.best_of(problem_rows(inputs, problem), one_thread=True)
+    if best.row is None:
+        return not_measured(target, required, f"{problem.name}: {best.why_none}")
+    peer_s, why = peer_time_by_name(inputs.peer_rows, peer, problem)
+    if peer_s is None:
+        return not_measured(target, required, why)
+    speedup = peer_s / best.row.median_s
+    notes = [f"{label} {seconds(peer_s)}, convbench {best.row.impl} {seconds(best.row.median_s)}"]
+    return judged(target, f"{times_text(speedup)} faster", required, speedup / goal, notes)
+
+
+def named_filter_checks(inputs):
+    checks = []
+    wanted = ((("gaussian", (3, 7, 15, 31)), GAUSSIAN_BLUR, "GaussianBlur"),
+              (("box", (31,)), BOX_FILTER, "boxFilter"))
+    for (kind, sizes), peer, label in wanted:
+        found = filter_problems(inputs, kind, 2048, sizes)
+        for k in sizes:
+            if k in found:
+                checks.append(beats_named_peer(inputs, found[k], peer, label))
+            else:
+                target = f"{kind} K={k} 2048x2048: 2x faster than {label}, 1 thread"
+                checks.append(not_measured(target, ">= 2x", f"no single-channel {kind} "
+                                           f"kernel of size {k} at 2048x2048 in the filters file"))
+    return checks
+
+
+def auto_choice(inputs, near=1.1, never=1.5, share=0.9):
+    """auto within near x the fastest other implementation on share of its cells (problem x
+    threads), never over never x."""
+    target = f"auto within {near:g}x of the fastest on {share * 100:g}% of cells, never > {never:g}x"
+    required = f">= {share * 100:g}% within {near:g}x, none > {never:g}x"
+    cells = {}
+    for r in inputs.rows:
+        cells.setdefault((r.problem.match_key(), r.threads), []).append(r)
+    ratios, lacking = [], 0
+    for rows in cells.values():
+        auto = [r for r in rows if r.impl == AUTO]
+        others = [r for r in rows if r.impl != AUTO and r.ok]
+        if not auto:
+            continue
+        if not others:
+            lacking += 1
+            continue
+        fastest_other = min(others, key=lambda r: r.median_s)
+        auto_ok = [r for r in auto if r.ok]
+        ratio = min(r.median_s for r in auto_ok) / fastest_other.median_s if auto_ok else None
+        ratios.append((ratio, auto[0], fastest_other))
+    if not ratios:
+        why = "no auto rows" if not lacking else "no auto cell has another ok implementation"
+        return not_measured(target, required, why)
+    within = sum(r is not None and r <= near for r, *_ in ratios)
+    over = [item for item in ratios if item[0] is None or item[0] > never]
+    fraction = within / len(ratios)
+
+    def key(item):
+        return float("inf") if item[0] is None else item[0]
+    notes = []
+    for ratio, auto, fastest_other in sorted(ratios, key=key, reverse=True)[:MAX_LISTED]:
+        what = f"auto {auto.status}" if ratio is None else \
+            f"{times_text(ratio)} (auto ran {auto.chosen}, {seconds(auto.median_s)})"
+        notes.append(f"worst: {auto.problem.name} at {bench_csv.threads_text(auto.threads)}: "
+                     f"{what}; fastest {fastest_other.impl} {seconds(fastest_other.median_s)}")
+    if lacking:
+        notes.append(f"{lacking} auto cell(s) have no other ok implementation to compare")
+    measured = f"{within} of {len(ratios)} within {near:g}x, {len(over)} over {never:g}x"
+    worst = max(key(item) for item in ratios)
+    # oriented as the others: >= 1 meets both halves
+    ratio = min(fraction / share, never / worst if worst > 0 else float("inf"))
+    return Check(target, measured, required, ratio, PASS if ratio >= 1 else MISS, notes)
+
+
 def all_checks(inputs):
     checks = [fraction_of_peak(inputs, "direct__avx2", grid_problem(1024, k), "avx2", 0.60)
               for k in (7, 11, 15)]
@@ -419,6 +531,8 @@ def all_checks(inputs):
     checks += [thread_scaling(inputs, "direct__avx2", "avx2"),
                thread_scaling(inputs, "direct__avx512", "avx512")]
     checks += [beats_opencv(inputs, any_threads) for any_threads in (False, True)]
+    checks += named_filter_checks(inputs)
+    checks.append(auto_choice(inputs))
     return checks
 
 
@@ -433,7 +547,8 @@ def context_lines(args, inputs):
              f"{bench_csv.date_range_text(rows)})",
              "peers CSV: " + (f"{args.peers} ({len(inputs.peer_rows)} rows)" if args.peers
                               else "none (--peers not given)"),
-             f"grid: {args.grid} ({len(inputs.grid)} cells)"]
+             f"grid: {args.grid} ({len(inputs.grid)} cells)",
+             f"filters: {args.filters} ({len(inputs.filters)} problems)"]
     peaks, bandwidth = bench_csv.measured_peaks(rows)
     if peaks:
         lines.append("measured FP32 peak, GFLOP/s: " + "; ".join(
@@ -483,6 +598,8 @@ def parse_args(argv):
     parser.add_argument("--peers", help="a peers CSV written by scripts/compare_peers.py")
     parser.add_argument("--grid", default=os.path.relpath(DEFAULT_GRID),
                         help="the problem file whose cells the filter2D target covers")
+    parser.add_argument("--filters", default=os.path.relpath(DEFAULT_FILTERS),
+                        help="the problem file of the GaussianBlur and boxFilter targets")
     parser.add_argument("--out", help="also write the report to this file (atomically)")
     return parser.parse_args(argv)
 
@@ -499,8 +616,9 @@ def load_inputs(args):
     rows = csv_rows(args.bench, bench_csv.load_rows)
     peer_rows = csv_rows(args.peers, load_peer_rows) if args.peers else None
     grid = peers_lib.load_problems(args.grid)
+    filters = peers_lib.load_problems(args.filters)
     return Inputs(rows, peers_lib.rows_by_problem_key(rows), peer_rows, grid,
-                  os.path.basename(args.grid))
+                  os.path.basename(args.grid), filters)
 
 
 def main(argv):

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Times what users would pick instead of convbench, and sets it beside a convbench bench CSV.
 
-Usage: PYTHONPATH=python /usr/bin/python3 scripts/compare_peers.py --bench CSV [--problems data/grid.txt]
+Usage: PYTHONPATH=python /usr/bin/python3 scripts/compare_peers.py --bench CSV
+           [--problems data/grid.txt[,data/filters.txt]]
            [--out results/peers-<stem>.md] [--csv results/peers-<stem>.csv]
            [--min-time 0.3] [--max-cell-time 10]
 
@@ -10,7 +11,16 @@ The peers, on the same float32 arrays (uniform in [-1, 1), a fixed seed per prob
   scipy.signal.fftconvolve  fftconvolve(img, kernel[::-1, ::-1], mode='same') (flipped, so a
                             correlation)
   scipy.ndimage.correlate   correlate(img, kernel, mode='constant', cval=0)
-Peers run single-channel, stride-1, 'same'-mode problems; other problems are marked unsupported.
+and, for problems that name their kernel (kernel= in the problem file, data/filters.txt):
+  opencv.GaussianBlur       cv2.GaussianBlur(img, (K, K), sigma, sigma, borderType), gaussian
+                            kernels of odd size (it refuses even ones and has no anchor)
+  opencv.sepFilter2D        cv2.sepFilter2D(img, -1, row, column, anchor, borderType) with the
+                            kernel's 1-D profiles, any separable named kernel
+  opencv.boxFilter          cv2.boxFilter(img, -1, (K, K), anchor, normalize=True, borderType),
+                            box kernels
+Peers run stride-1, 'same'-mode problems, single-channel ones, and for OpenCV also depthwise
+colour ones with a named kernel (one kernel on every channel: an H x W x C image, as OpenCV
+holds colour); other problems are marked unsupported with the reason.
 Before timing, each peer's result on a shrunk copy of each problem (same kernel) is compared with
 scipy.signal.correlate2d in float64, so a wrong border or anchor is caught and the peer marked
 failed on that problem; the full-size outputs of the peers are then compared with one another.
@@ -19,9 +29,9 @@ Timing follows convbench: a warm-up run, then runs until --min-time seconds and 
 runs; the median is reported.  A peer whose predicted cell time (from a run on a smaller image,
 then from the warm-up) exceeds --max-cell-time is skipped, with the prediction as its reason.
 
-From the bench CSV (schema 1, results/README.md) each problem takes two rows whose problem
-fields (C, H, W, N, groups, KH, KW, stride, mode, boundary, op) equal the problem's (names are not
-compared): the fastest `ok` row at threads=1, like for like with the single-threaded peers, and
+From the bench CSV (schemas 1-3, results/README.md) each problem takes two rows whose problem
+fields (C, H, W, N, groups, KH, KW, stride, mode, boundary, op, fill, weights) equal the
+problem's (names are not compared): the fastest `ok` row at threads=1, like for like with the single-threaded peers, and
 the fastest `ok` row at any thread count, which is what "the suite's best" can also mean.  The
 Markdown (also printed) has one row per problem: both convbench bests, each peer's time and
 peer_time / convbench_time for the 1-thread best (> 1: convbench is faster), filter2D's also for
@@ -50,6 +60,7 @@ from datetime import datetime, timezone
 import numpy as np
 
 from convbench import files  # outputs written as the C program writes them
+from convbench import kernels as kernels_lib  # named kernels: parameters, profiles, taps
 from convbench import problems as problems_lib  # the one problem model
 from convbench import results as bench_csv  # the bench CSV's schema and its checks
 
@@ -57,6 +68,7 @@ PROJECT_DIR = problems_lib.PROJECT_DIR
 
 PROG = "compare_peers.py"
 DEFAULT_PROBLEMS = os.path.join(PROJECT_DIR, "data", "grid.txt")
+DEFAULT_FILTERS = os.path.join(PROJECT_DIR, "data", "filters.txt")
 SEED = 20261121
 MIN_RUNS = 5                # as convbench's MIN_REPS
 GOAL_SPEEDUP = 2.0          # issue 4: convbench at least 2x faster than OpenCV in every cell
@@ -87,6 +99,12 @@ def load_problems(path):
         raise UsageError(str(e)) from None
     if not found:
         raise UsageError(f"{path}: holds no problems")
+    for p in found:
+        if p.has_named_kernel():
+            try:
+                kernels_lib.parse(p.weights)
+            except kernels_lib.KernelError as e:
+                raise UsageError(f"{p.name}: {e}") from None
     return found
 
 
@@ -126,7 +144,8 @@ def convbench_best(problems, rows, one_thread=True):
     if all(b.row is None for b in best.values()):
         which = "threads=1 " if one_thread else ""
         raise UsageError(f"no ok {which}row matches a problem (by C, H, W, N, groups, KH, "
-                         f"KW, stride, mode, boundary, op) of {len(problems)} problem(s)")
+                         f"KW, stride, mode, boundary, op, fill, weights) of {len(problems)} "
+                         "problem(s)")
     return best
 
 
@@ -188,6 +207,69 @@ def prepare_ndimage(problem, kernel):
                                    origin=origin)
 
 
+def named_correlation(problem):
+    """(NamedKernel, column profile, row profile, top, left) of the problem's named kernel as
+    a correlation (correlation_form for profiles: op conv flips both)."""
+    named = kernels_lib.parse(problem.weights)
+    column, row = named.profiles()
+    if problem.op == "conv":
+        return (named, np.ascontiguousarray(column[::-1]), np.ascontiguousarray(row[::-1]),
+                problem.KH // 2, problem.KW // 2)
+    return named, column, row, (problem.KH - 1) // 2, (problem.KW - 1) // 2
+
+
+def prepare_gaussian_blur(problem, kernel):
+    import cv2
+    named = kernels_lib.parse(problem.weights)
+    border, size = OPENCV_BORDERS[problem.boundary], (problem.KW, problem.KH)
+    # symmetric and odd (gaussian_kernels refuses the rest): its centre is scipy's anchor
+    return lambda image: cv2.GaussianBlur(image, size, sigmaX=named.sigma, sigmaY=named.sigma,
+                                          borderType=border)
+
+
+def prepare_sep_filter(problem, kernel):
+    import cv2
+    _, column, row, top, left = named_correlation(problem)
+    border = OPENCV_BORDERS[problem.boundary]
+    # float32 profiles, as the image: OpenCV then runs its float32 row and column filters
+    row, column = row.astype(np.float32), column.astype(np.float32)
+    return lambda image: cv2.sepFilter2D(image, -1, row, column, anchor=(left, top),
+                                         borderType=border)
+
+
+def prepare_box_filter(problem, kernel):
+    import cv2
+    _, _, _, top, left = named_correlation(problem)
+    border, size = OPENCV_BORDERS[problem.boundary], (problem.KW, problem.KH)
+    return lambda image: cv2.boxFilter(image, -1, size, anchor=(left, top), normalize=True,
+                                       borderType=border)
+
+
+def any_kernel(problem):
+    return None
+
+
+def gaussian_kernels(problem):
+    if not problem.has_named_kernel() or kernels_lib.parse(problem.weights).kind != "gaussian":
+        return "gaussian kernels only (kernel=gaussian:K:SIGMA)"
+    if problem.KH % 2 == 0 or problem.KW % 2 == 0:
+        return ("odd kernel sizes only: GaussianBlur refuses an even ksize, and has no anchor "
+                "to place an even kernel where scipy.signal does")
+    return None
+
+
+def separable_kernels(problem):
+    if not problem.has_named_kernel() or kernels_lib.parse(problem.weights).profiles() is None:
+        return "separable named kernels only (gaussian, box, binomial, sobel, prewitt)"
+    return None
+
+
+def box_kernels(problem):
+    if not problem.has_named_kernel() or kernels_lib.parse(problem.weights).kind != "box":
+        return "box kernels only (kernel=box:K)"
+    return None
+
+
 def opencv_borders():
     import cv2
     # filter2D refuses BORDER_WRAP (an assertion in OpenCV 4.6), so wrap has no entry.
@@ -210,26 +292,47 @@ class Peer:
     prepare: object      # (problem, kernel) -> function(image) -> output
     borders: dict        # boundaries it has
     any_fill: bool       # whether a constant boundary may be non-zero
+    kernels: object = any_kernel   # problem -> why its kernel is not for this peer, or None
+    colour: bool = False # takes an H x W x C image, one kernel on every channel (OpenCV)
 
 
 PEERS = (
     Peer("opencv.filter2D", "OpenCV filter2D", "filter2D",
          "`cv2.filter2D(img, -1, kernel, anchor=((KW-1)//2, (KH-1)//2), "
          "borderType=cv2.BORDER_CONSTANT)`, `cv2.setNumThreads(1)`",
-         prepare_opencv, OPENCV_BORDERS, any_fill=False),
+         prepare_opencv, OPENCV_BORDERS, any_fill=False, colour=True),
     Peer("scipy.signal.fftconvolve", "SciPy fftconvolve", "fftconvolve",
          "`scipy.signal.fftconvolve(img, kernel[::-1, ::-1], mode='same')`",
          prepare_fftconvolve, FFT_BORDERS, any_fill=False),
     Peer("scipy.ndimage.correlate", "SciPy ndimage.correlate", "ndimage",
          "`scipy.ndimage.correlate(img, kernel, mode='constant', cval=0)`",
          prepare_ndimage, NDIMAGE_BORDERS, any_fill=True),
+    Peer("opencv.GaussianBlur", "OpenCV GaussianBlur", "GaussianBlur",
+         "`cv2.GaussianBlur(img, (K, K), sigmaX=SIGMA, sigmaY=SIGMA, borderType=...)` with "
+         "the spec's K and SIGMA, `cv2.setNumThreads(1)`",
+         prepare_gaussian_blur, OPENCV_BORDERS, any_fill=False, kernels=gaussian_kernels,
+         colour=True),
+    Peer("opencv.sepFilter2D", "OpenCV sepFilter2D", "sepFilter2D",
+         "`cv2.sepFilter2D(img, -1, row, column, anchor=((KW-1)//2, (KH-1)//2), "
+         "borderType=...)` with the kernel's 1-D profiles (float32)",
+         prepare_sep_filter, OPENCV_BORDERS, any_fill=False, kernels=separable_kernels,
+         colour=True),
+    Peer("opencv.boxFilter", "OpenCV boxFilter", "boxFilter",
+         "`cv2.boxFilter(img, -1, (K, K), anchor=((KW-1)//2, (KH-1)//2), normalize=True, "
+         "borderType=...)`",
+         prepare_box_filter, OPENCV_BORDERS, any_fill=False, kernels=box_kernels, colour=True),
 )
+# The peers of the original goal (issue 4), on every problem; the others take named kernels.
+GENERAL_PEERS = PEERS[:3]
 
 
 def unsupported_reason(peer, p):
     """Why a peer cannot run the problem as convbench defines it, or None."""
-    if (p.C, p.N, p.groups) != (1, 1, 1):
-        return "single-channel problems only (C=N=groups=1)"
+    colour = peer.colour and p.C == p.N == p.groups and p.has_named_kernel()
+    if (p.C, p.N, p.groups) != (1, 1, 1) and not colour:
+        return ("single-channel problems only (C=N=groups=1)" if not peer.colour else
+                "single-channel problems, or depthwise ones with one named kernel "
+                "(C=N=groups, kernel=)")
     if (p.SY, p.SX) != (1, 1):
         return "stride 1 only"
     if p.mode != "same":
@@ -238,7 +341,7 @@ def unsupported_reason(peer, p):
         return f"no {p.boundary} boundary"
     if p.boundary == "constant" and p.fill != 0 and not peer.any_fill:
         return "constant boundary with fill 0 only"
-    return None
+    return peer.kernels(p)
 
 
 def load_peer_libraries():
@@ -261,10 +364,15 @@ def load_peer_libraries():
 # ---------------------------------------------------------------- the reference check
 
 def problem_arrays(problem):
-    """The same float32 image and kernel for a given shape whatever the file's order."""
+    """The same float32 image and kernel for a given shape whatever the file's order: H x W,
+    or H x W x C for colour (OpenCV's layout); the named kernel's taps (convbench's weights)
+    or random ones."""
     rng = np.random.default_rng([SEED, problem.H, problem.W, problem.KH, problem.KW])
-    image = rng.uniform(-1, 1, (problem.H, problem.W)).astype(np.float32)
+    shape = (problem.H, problem.W) if problem.C == 1 else (problem.H, problem.W, problem.C)
+    image = rng.uniform(-1, 1, shape).astype(np.float32)
     kernel = rng.uniform(-1, 1, (problem.KH, problem.KW)).astype(np.float32)
+    if problem.has_named_kernel():
+        kernel = kernels_lib.parse(problem.weights).taps()
     return image, kernel
 
 
@@ -285,6 +393,9 @@ def reference_output(image, kernel, problem):
     scipy.signal has the boundary, else numpy.pad and a 'valid' correlation (DESIGN.md
     section 1, which defines the result that way)."""
     from scipy.signal import convolve2d, correlate2d
+    if image.ndim == 3:     # colour: each channel alone, with the same kernel
+        return np.stack([reference_output(np.ascontiguousarray(image[..., c]), kernel, problem)
+                         for c in range(image.shape[2])], axis=-1)
     image, kernel = image.astype(np.float64), kernel.astype(np.float64)
     if problem.boundary in SIGNAL_BOUNDARIES:
         function = correlate2d if problem.op == "corr" else convolve2d
@@ -496,12 +607,18 @@ def best_cells(best, with_threads):
     return [impl, bench_csv.seconds_text(row.median_s)]
 
 
-def cells_table(cells):
+def peers_for(cells):
+    """The peers that run at least one of the cells (filter2D, the goal's peer, always)."""
+    return [peer for i, peer in enumerate(PEERS)
+            if peer is PEERS[0] or any(c.results[i].status != "unsupported" for c in cells)]
+
+
+def cells_table(cells, peers=PEERS):
     """The any-threads best sits beside the 1-thread one; only OpenCV (the 2x goal's peer)
     gets a ratio against it."""
     opencv = PEERS[0]
     header = ["problem", BEST_1T, BEST_ANY, TIME_1T, TIME_ANY]
-    for peer in PEERS:
+    for peer in peers:
         header += [peer.column, f"{peer.column} {OVER_1T}"]
         if peer is opencv:
             header.append(f"{peer.column} {OVER_ANY}")
@@ -511,6 +628,8 @@ def cells_table(cells):
         impl_any, time_any = best_cells(cell.convbench_any, with_threads=True)
         line = [cell.problem.name, impl_1t, impl_any, time_1t, time_any]
         for peer, result in zip(PEERS, cell.results):
+            if peer not in peers:
+                continue
             line += [peer_time_text(result), ratio_text(cell.ratio(result))]
             if peer is opencv:
                 line.append(ratio_text(cell.ratio(result, any_threads=True)))
@@ -546,11 +665,34 @@ def headline_lines(cells):
     lines = [goal_line(cells, any_threads=False), goal_line(cells, any_threads=True)]
     lines.append("- Geometric-mean speed-up of convbench's 1-thread best (peer time / convbench "
                  "time, over the cells where both ran): " +
-                 "; ".join(geomean_text(cells, i) for i in range(len(PEERS))) +
+                 "; ".join(geomean_text(cells, i) for i in range(len(GENERAL_PEERS))) +
                  f"; of its any-threads best over {geomean_text(cells, 0, any_threads=True)}.")
     lines.append("- Worst cell, 1-thread best: " + worst_cell_text(cells) + ".")
     lines.append(f"- Worst {PEERS[0].label} cell, any-threads best: " +
                  worst_cell_text(cells, peer_indexes=(0,), any_threads=True) + ".")
+    return lines
+
+
+def named_kernel_lines(cells):
+    """Per peer of named kernels: the cells where convbench's 1-thread best is at least
+    GOAL_SPEEDUP x faster, the geometric mean, and the worst cell."""
+    lines = []
+    for i, peer in enumerate(PEERS):
+        if peer in GENERAL_PEERS:
+            continue
+        pairs = [(c.ratio(c.results[i]), c) for c in cells]
+        ran = [(r, c) for r, c in pairs if r is not None]
+        if not ran:
+            lines.append(f"- {peer.label}: no cell has both times.")
+            continue
+        met = sum(r >= GOAL_SPEEDUP for r, _ in ran)
+        worst, cell = min(ran, key=lambda pair: pair[0])
+        lines.append(f"- {peer.label}: convbench's 1-thread best is at least {GOAL_SPEEDUP:g}x "
+                     f"faster in **{met} of {len(ran)} cells** it ran; geometric-mean "
+                     f"speed-up ×{bench_csv.significant(geometric_mean([r for r, _ in ran]))}; "
+                     f"worst {cell.problem.name} ({ratio_text(worst)}, `{cell.convbench.row.impl}` "
+                     f"{bench_csv.seconds_text(cell.convbench.row.median_s)} against "
+                     f"{bench_csv.seconds_text(cell.results[i].median_s)}).")
     return lines
 
 
@@ -566,7 +708,7 @@ def geomean_text(cells, peer_index, any_threads=False):
 def worst_cell_text(cells, peer_indexes=None, any_threads=False):
     """The cell and peer (of peer_indexes, default all) with the smallest peer / convbench
     ratio."""
-    indexes = range(len(PEERS)) if peer_indexes is None else peer_indexes
+    indexes = range(len(GENERAL_PEERS)) if peer_indexes is None else peer_indexes
     pairs = [(c.ratio(c.results[i], any_threads), c, c.results[i])
              for c in cells for i in indexes]
     pairs = [pair for pair in pairs if pair[0] is not None]
@@ -589,14 +731,17 @@ def context_lines(args, rows, versions, peers_started):
              f"- Peers: host {socket.gethostname()}, CPU {cpu_model()} "
              f"({os.cpu_count()} logical CPUs), measured {peers_started:%Y-%m-%d %H:%M:%S} UTC",
              "- Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
-             f"- Problems: `{os.path.relpath(args.problems)}`",
+             "- Problems: " + ", ".join(f"`{os.path.relpath(path)}`"
+                                        for path in args.problems.split(",")),
              f"- Timing: a warm-up run, then runs until {args.min_time:g} s and at least "
              f"{MIN_RUNS} runs; median. Peers predicted to need more than "
              f"{args.max_cell_time:g} s for the cell are skipped. Peers run one thread "
              "(`cv2.setNumThreads(1)`, SciPy single-threaded); convbench's best is taken both "
              "at threads=1 (like for like) and at any thread count of the bench CSV.",
              f"- Data: float32, uniform in [-1, 1), seed {SEED} with the problem's shape; the "
-             "same image and kernel for every peer."]
+             "same image and kernel for every peer; a problem that names its kernel (kernel=) "
+             "has that kernel's taps, as convbench's bench uses them. Colour images are H×W×C "
+             "(OpenCV's layout; convbench's are planar)."]
     if any(h != socket.gethostname() for h in bench_hosts):
         lines.append("- **Warning**: the bench CSV comes from another host; ratios across "
                      "machines mean little.")
@@ -633,6 +778,11 @@ NOTES = [
     "ndimage, and for an even-kernel correlation the fftconvolve column slices the 'full' "
     "output, because its 'same' window is then one row and column early. For op conv each "
     "peer gets the flipped kernel (flipped before timing).",
+    "- `GaussianBlur` gets the spec's sigma: with sigmaX=0 OpenCV 4 takes fixed tables for "
+    "K <= 7 instead of the formula 0.3*((K-1)*0.5-1)+0.8 (different taps). It refuses even "
+    "sizes and has no anchor, so even gaussian kernels are unsupported for it; `sepFilter2D` "
+    "and `boxFilter` take the anchor ((K-1)//2), as filter2D does, so they place even kernels "
+    "as scipy.signal does.",
     "- OpenCV's documentation says `filter2D` uses a DFT-based algorithm for kernels of "
     "about 11×11 and larger and the direct one below that.",
     "- Ratios compare times measured in one sitting on a shared machine; read them, not "
@@ -641,10 +791,18 @@ NOTES = [
 
 
 def markdown_text(cells, args, rows, versions, peers_started):
-    lines = [f"# convbench against OpenCV and SciPy: `{os.path.basename(args.problems)}`", ""]
+    names = ", ".join(os.path.basename(path) for path in args.problems.split(","))
+    lines = [f"# convbench against OpenCV and SciPy: `{names}`", ""]
     lines += context_lines(args, rows, versions, peers_started)
     lines += ["", "## Peers", ""] + [f"- {p.label} (`{p.name}`): {p.call}" for p in PEERS]
-    lines += ["", "## Headline", ""] + headline_lines(cells)
+    general = [c for c in cells if not c.problem.has_named_kernel()]
+    named = [c for c in cells if c.problem.has_named_kernel()]
+    if general:
+        lines += ["", "## Headline", ""] + headline_lines(general)
+    if named:
+        lines += ["", "## Headline, named kernels", "",
+                  "Problems with a named kernel (kernel=, e.g. data/filters.txt), against the "
+                  "OpenCV functions made for them:", ""] + named_kernel_lines(named)
     lines += ["", "## Cells", "",
               "Time is the median. convbench's 1-thread best is its fastest `ok` row at "
               "threads=1 for the problem's fields, like for like with the single-threaded "
@@ -652,7 +810,12 @@ def markdown_text(cells, args, rows, versions, peers_started):
               "thread count in brackets). `peer / 1-thread best` is the peer's time over the "
               "1-thread best's, `filter2D / any-threads best` over the any-threads best's "
               "(> 1: convbench is faster).", ""]
-    lines += cells_table(cells)
+    if general:
+        lines += cells_table(general, peers_for(general))
+    if named:
+        lines += ["", "### Named kernels", "",
+                  "The problem's weights are its named kernel for convbench and every peer.", ""]
+        lines += cells_table(named, peers_for(named))
     lines += ["", "## Verification", ""] + verification_lines(cells)
     lines += ["", "## Notes", ""] + NOTES
     return "\n".join(lines) + "\n"
@@ -736,7 +899,8 @@ def positive_seconds(text):
 def parse_args(argv):
     parser = OneLineParser(prog=PROG, description=__doc__.split("\n")[0])
     parser.add_argument("--bench", required=True, help="a CSV written by `convbench bench`")
-    parser.add_argument("--problems", default=DEFAULT_PROBLEMS, help="problem file")
+    parser.add_argument("--problems", default=DEFAULT_PROBLEMS,
+                        help="problem file, or FILE,FILE (make peers: grid.txt,filters.txt)")
     parser.add_argument("--out", help="Markdown (default results/peers-<stem>.md)")
     parser.add_argument("--csv", help="peer timings CSV (default results/peers-<stem>.csv)")
     parser.add_argument("--min-time", type=positive_seconds, default=0.3)

@@ -12,8 +12,9 @@ For results/host-2026-11-21.csv it writes, into DIR (default: the CSV's folder):
 A plot with nothing to show is skipped with a message (and an older file of that name removed,
 so the folder never mixes plots of different runs).
 
-Only the CSV is read (schema 2: exactly the columns of COLUMNS below; schema 1, the same without
-`fill`, is read too, its problems having fill 0).  The whole file is checked
+Only the CSV is read (schema 3: exactly the columns of convbench.results.COLUMNS; schema 2,
+without `chosen` and `weights`, and schema 1, also without `fill` and `family`, are read too,
+their rows having run their own implementation on random weights and fill 0).  The whole file is checked
 before anything is written: a malformed CSV gets one line on stderr naming the file and line,
 exit status 2, and no output.  Each output is written under a temporary name and renamed, so a
 final name never holds a half-written file.  A failure to write gives exit status 1.
@@ -94,8 +95,12 @@ def problem_shape_text(p):
     op = {"corr": "correlation", "conv": "convolution"}[p.op]
     return (f"C={p.C}, H×W={p.H}×{p.W}, N={p.N}, groups={p.groups}{layout}, "
             f"kernel {p.KH}×{p.KW}, stride {p.SY}×{p.SX}, {p.mode} mode, {p.boundary} boundary, "
-            f"{op} (op {p.op}). Output {p.N}×{oh}×{ow}, "
+            f"{op} (op {p.op}), {weights_text(p)}. Output {p.N}×{oh}×{ow}, "
             f"{significant(p.flops() / 1e6)} MFLOP direct-equivalent.")
+
+
+def weights_text(p):
+    return "random weights" if not p.has_named_kernel() else f"kernel `{p.weights}`"
 
 
 def problem_section(problem, rows, impl_order):
@@ -113,7 +118,8 @@ def problem_section(problem, rows, impl_order):
 
 
 def result_cells(row, reference, bold):
-    impl = f"`{row.impl}`"
+    # an implementation that picks another (auto) says which one ran
+    impl = f"`{row.impl}`" + (f" (ran `{row.chosen}`)" if row.chosen != row.impl else "")
     if not row.ok:
         return [impl, row.threads] + ["—"] * 7 + [f"{row.status}: {row.reason or '(no reason)'}"]
     t = row.timing

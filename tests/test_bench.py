@@ -1,5 +1,7 @@
 """End-to-end test of `convbench bench`: the CSV's header and row shape, statuses with reasons,
---resume adding no duplicates, an existing CSV refused without --resume or with another header,
+schema 3's chosen and weights columns (a kernel= problem checked and timed with its kernel),
+--resume adding no duplicates, an existing CSV refused without --resume or with another header
+(a schema-2 file by name),
 SIGINT leaving a valid CSV of whole rows, --sizes sweeps, and bad options.
 usage: test_bench.py build/convbench.  Ends with "test_bench: N passed, M failed"."""
 import csv
@@ -13,9 +15,10 @@ import time
 from tally import expect, report
 
 CONVBENCH = sys.argv[1]
-HEADER = ("schema,when,host,cpu,impl,isa,family,threads,name,C,H,W,N,groups,KH,KW,SY,SX,mode,boundary,"
-          "op,fill,status,reason,reps,plan_s,min_s,median_s,mad_s,gflops,peak_gflops,pct_peak,"
-          "bandwidth_gbs,err_over_bound").split(",")
+HEADER = ("schema,when,host,cpu,impl,chosen,isa,family,threads,name,C,H,W,N,groups,KH,KW,SY,SX,"
+          "mode,boundary,op,fill,weights,status,reason,reps,plan_s,min_s,median_s,mad_s,gflops,"
+          "peak_gflops,pct_peak,bandwidth_gbs,err_over_bound").split(",")
+HEADER_V2 = [c for c in HEADER if c not in ("chosen", "weights")]
 
 
 def bench(*args, **kw):
@@ -33,6 +36,7 @@ def check_rows(header, rows, what):
     for row in rows:
         expect(len(row) == len(HEADER), f"{what}: row of {len(row)} columns")
         r = dict(zip(HEADER, row))
+        expect(r["schema"] == "3" and r["chosen"] == r["impl"], f"{what}: schema, chosen {row}")
         expect(r["status"] in ("ok", "unsupported", "skipped", "failed"), f"{what}: status {r['status']}")
         if r["status"] == "ok":
             expect(r["reason"] == "" and int(r["reps"]) >= 5 and float(r["median_s"]) > 0 and
@@ -60,7 +64,8 @@ def main(tmp):
     problems = os.path.join(tmp, "p.txt")
     with open(problems, "w") as f:
         f.write("# test set\nname=a H=24 K=3\nname=b C=3 N=3 groups=3 H=20 K=4 mode=full "
-                "boundary=wrap op=conv stride=2\nname=big H=512 K=15\n")
+                "boundary=wrap op=conv stride=2\nname=big H=512 K=15\n"
+                "name=g C=3 H=24 kernel=gaussian:5:1.1 boundary=mirror\n")
     out = os.path.join(tmp, "r.csv")
     res = bench("--problems", problems, "--out", out, "--min-time", "0.01",
                 "--max-cell-time", "0.05")
@@ -71,6 +76,15 @@ def main(tmp):
     expect(len(names) == len(set(names)) and len(rows) >= 6, f"one row per cell: {names}")
     skipped = [r for r in rows if r[HEADER.index("name")] == "big" and r[HEADER.index("status")] == "skipped"]
     expect(skipped and "predicted" in skipped[0][HEADER.index("reason")], "a slow cell is skipped with its prediction")
+    # the kernel= problem: its shape from the kernel, its spec in weights, checked and timed
+    named = [dict(zip(HEADER, r)) for r in rows if r[HEADER.index("name")] == "g"]
+    expect(named and all(r["weights"] == "gaussian:5:1.1" and (r["C"], r["N"], r["groups"], r["KH"],
+                                                              r["KW"]) == ("3", "3", "3", "5", "5")
+                         for r in named), f"kernel= rows: {named}")
+    expect(any(r["status"] == "ok" and float(r["err_over_bound"]) <= 1 for r in named),
+           "a kernel= problem is checked and timed")
+    expect(all(dict(zip(HEADER, r))["weights"] == "random" for r in rows
+               if r[HEADER.index("name")] != "g"), "other problems have random weights")
 
     # --resume adds nothing; without it an existing file is refused
     before = open(out).read()
@@ -86,6 +100,15 @@ def main(tmp):
     res = bench("--problems", problems, "--out", other, "--resume")
     expect(res.returncode == 2 and len(res.stderr.splitlines()) == 1 and
            open(other).read() == "a,b,c\n1,2,3\n", "a CSV with another header is refused")
+    # a schema-2 file (before chosen and weights): refused by name, left as it was
+    old = os.path.join(tmp, "schema2.csv")
+    old_text = ",".join(HEADER_V2) + "\n"
+    with open(old, "w") as f:
+        f.write(old_text)
+    res = bench("--problems", problems, "--out", old, "--resume")
+    expect(res.returncode == 2 and len(res.stderr.splitlines()) == 1 and
+           "schema-2" in res.stderr and open(old).read() == old_text,
+           f"a schema-2 CSV is refused by --resume, saying so: {res.stderr}")
 
     # SIGINT: stops after the current run, leaves whole rows only
     slow = os.path.join(tmp, "slow.txt")
@@ -141,6 +164,13 @@ def main(tmp):
         f.write("name=ok H=8 K=3\nname=bad H=8 K=3 mode=sideways\n")
     res = bench("--problems", bad_set, "--out", os.path.join(tmp, "bad.csv"))
     expect(res.returncode == 2 and f"{bad_set}:2:" in res.stderr, "bad problem line names file:line")
+    with open(bad_set, "w") as f:
+        f.write("name=ok H=8 kernel=box:3\nname=bad H=8 K=5 kernel=box:3\n")
+    res = bench("--problems", bad_set, "--out", os.path.join(tmp, "bad.csv"))
+    expect(res.returncode == 2 and len(res.stderr.splitlines()) == 1 and
+           f"{bad_set}:2: kernel=box:3 makes KH=3" in res.stderr and
+           not os.path.exists(os.path.join(tmp, "bad.csv")),
+           f"a kernel that disagrees with the line: {res.stderr}")
 
 
 with tempfile.TemporaryDirectory() as tmp:

@@ -15,6 +15,14 @@ wrong peak, bandwidth, factor or row shows as a wrong verdict or ratio:
   not measured: direct__avx2 1024 K=15 (skipped row); direct__avx512 1024 K=11 (no row; a
          faster one with another boundary is a decoy); the filter2D goal with the any-threads
          best (3 of 4 cells met, the fourth has no filter2D time)
+The picture filters (a --filters file, named kernels, schema-3 rows with weights): gaussian
+K=3 PASS (2.5x GaussianBlur); K=7 MISS (1.5x); K=15 not measured (no bench row); K=31 not
+measured (GaussianBlur skipped); box 31 PASS against boxFilter with the 1-thread best (a faster
+2-thread row and a random-weights row of the same shape, with a faster GaussianBlur row of the
+same sizes under another name, are decoys).  auto: 3 cells at 1.0x, 1.05x and 1.6x of the
+fastest: MISS, the 1.6x cell listed first.  The same runs on a schema-1 copy of the random-weight
+rows give the same verdicts on the original targets, the filters not measured and "no auto
+rows".
 Without --peers the fftconvolve and filter2D targets are not measured.  Malformed or missing
 CSVs, a missing grid file and bad options exit 2 with one stderr line and no stdout.
 
@@ -35,9 +43,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 from tally import expect, report  # tests/ is this script's own folder
 
 DEFAULT_SCRIPT = os.path.join(os.path.dirname(HERE), "scripts", "check_targets.py")
-COLUMNS = ("schema,when,host,cpu,impl,isa,threads,name,C,H,W,N,groups,KH,KW,SY,SX,mode,"
-           "boundary,op,status,reason,reps,plan_s,min_s,median_s,mad_s,gflops,peak_gflops,"
-           "pct_peak,bandwidth_gbs,err_over_bound").split(",")
+COLUMNS = ("schema,when,host,cpu,impl,chosen,isa,family,threads,name,C,H,W,N,groups,KH,KW,SY,SX,"
+           "mode,boundary,op,fill,weights,status,reason,reps,plan_s,min_s,median_s,mad_s,gflops,"
+           "peak_gflops,pct_peak,bandwidth_gbs,err_over_bound").split(",")
+SCHEMA_1_COLUMNS = [c for c in COLUMNS if c not in ("chosen", "family", "fill", "weights")]
 PEER_COLUMNS = ["name", "H", "W", "KH", "KW", "peer", "median_s", "runs", "status", "reason"]
 PEAKS = {("scalar", 1): 50.0, ("avx2", 1): 100.0, ("avx2", 2): 190.0, ("avx512", 1): 200.0,
          ("avx512", 2): 380.0}
@@ -58,11 +67,13 @@ def flops(H, K, C, N):
 
 
 def bench_row(impl, isa, threads, H, K, median=None, gflops=None, status="ok", C=1, N=1,
-              boundary="constant", name=None):
+              boundary="constant", name=None, weights="random", chosen=None):
     """One row; give the median or the GFLOP/s and the other follows from the FLOP count."""
-    row = dict(schema=1, when="2026-11-21T10:00:00Z", host="testbox", cpu="Fake CPU, 2 cores",
-               impl=impl, isa=isa, threads=threads, name=name or f"grid-{H}-k{K}", C=C, H=H, W=H,
-               N=N, groups=1, KH=K, KW=K, SY=1, SX=1, mode="same", boundary=boundary, op="corr",
+    row = dict(schema=3, when="2026-11-21T10:00:00Z", host="testbox", cpu="Fake CPU, 2 cores",
+               impl=impl, chosen=chosen or impl, isa=isa,
+               family="fft" if impl == "fft__fftw" else "direct", threads=threads,
+               name=name or f"grid-{H}-k{K}", C=C, H=H, W=H, N=N, groups=1, KH=K, KW=K, SY=1,
+               SX=1, mode="same", boundary=boundary, op="corr", fill=0, weights=weights,
                status=status, reason="" if status == "ok" else SKIP_REASON)
     if status == "ok":
         work = flops(H, K, C, N)
@@ -109,6 +120,40 @@ def bench_rows():
     ]
 
 
+def auto_rows():
+    """auto at 1.0x, 1.05x and 1.6x of the fastest other implementation of its cell."""
+    return [
+        bench_row("auto", "avx512", 1, 256, 3, median=0.001, chosen="naive__scalar"),
+        bench_row("auto", "avx2", 1, 2048, 7, median=0.0105, chosen="direct__avx2"),
+        bench_row("auto", "avx2", 2, 2048, 7, median=0.0096, chosen="direct__avx2"),
+    ]
+
+
+def filter_rows():
+    def named(name, K, spec, impl, threads, median, isa="avx512"):
+        return bench_row(impl, isa, threads, 2048, K, median=median, boundary="mirror",
+                         name=name, weights=spec)
+    return [
+        named("gauss3-2048", 3, "gaussian:3:0.8", "direct__avx512", 1, 0.001),
+        named("gauss7-2048", 7, "gaussian:7:1.4", "direct__avx512", 1, 0.003),
+        named("gauss31-2048", 31, "gaussian:31:5", "fft__fftw", 1, 0.02),
+        named("box31-2048", 31, "box:31", "fft__fftw", 1, 0.004),
+        named("box31-2048", 31, "box:31", "fft__fftw", 2, 0.001),                # 2 threads
+        bench_row("direct__avx512", "avx512", 1, 2048, 31, median=0.0001,          # random
+                  boundary="mirror", name="box31-2048"),
+    ]
+
+
+FILTERS_FILE = """# picture filters of the synthetic run
+name=gauss3-2048   H=2048 kernel=gaussian:3:0.8  boundary=mirror
+name=gauss7-2048   H=2048 kernel=gaussian:7:1.4  boundary=mirror
+name=gauss15-2048  H=2048 kernel=gaussian:15:2.6 boundary=mirror
+name=gauss31-2048  H=2048 kernel=gaussian:31:5   boundary=mirror
+name=box31-2048    H=2048 kernel=box:31          boundary=mirror
+name=gauss7-512    H=512  kernel=gaussian:7:1.4  boundary=mirror
+"""
+
+
 def peer_row(name, H, K, peer, median=None, status="ok"):
     return [name, H, H, K, K, peer, "" if median is None else f"{median:.9g}",
             5 if status == "ok" else "", status, "" if status == "ok" else SKIP_REASON]
@@ -122,6 +167,11 @@ def peer_rows():
         peer_row("grid-2048-k7", 2048, 7, "opencv.filter2D", 0.015),
         peer_row("grid-2048-k3", 2048, 3, "opencv.filter2D", 0.0026),
         peer_row("grid-256-k3", 256, 3, "opencv.filter2D", status="skipped"),
+        peer_row("gauss3-2048", 2048, 3, "opencv.GaussianBlur", 0.0025),
+        peer_row("gauss7-2048", 2048, 7, "opencv.GaussianBlur", 0.0045),
+        peer_row("gauss31-2048", 2048, 31, "opencv.GaussianBlur", status="skipped"),
+        peer_row("box31-2048", 2048, 31, "opencv.boxFilter", 0.009),
+        peer_row("other-2048-k31", 2048, 31, "opencv.boxFilter", 0.0001),        # other name
     ]
 
 
@@ -160,6 +210,23 @@ EXPECTED_WITH_PEERS = [
      2.5 / 2, "not measured: 1 of 4 cell(s) lack a convbench or filter2D time",
      ["worst cell grid-2048-k7: filter2D 15.0 ms / direct__avx2 at 2 threads 6.00 ms"]),
 ]
+EXPECTED_FILTERS = [
+    ("gauss3-2048 (gaussian:3:0.8): 2x faster than GaussianBlur, 1 thread", "2.50x faster",
+     ">= 2x", 1.25, "PASS", ["GaussianBlur 2.50 ms, convbench direct__avx512 1.00 ms"]),
+    ("gauss7-2048 (gaussian:7:1.4): 2x faster than GaussianBlur, 1 thread", "1.50x faster",
+     ">= 2x", 0.75, "MISS", []),
+    ("gauss15-2048 (gaussian:15:2.6): 2x faster than GaussianBlur, 1 thread", "—", ">= 2x",
+     None, "not measured: gauss15-2048: no row in the bench CSV", []),
+    ("gauss31-2048 (gaussian:31:5): 2x faster than GaussianBlur, 1 thread", "—", ">= 2x", None,
+     "not measured: opencv.GaussianBlur skipped", []),
+    ("box31-2048 (box:31): 2x faster than boxFilter, 1 thread", "2.25x faster", ">= 2x",
+     1.125, "PASS", ["boxFilter 9.00 ms, convbench fft__fftw 4.00 ms"]),
+    ("auto within 1.1x of the fastest on 90% of cells, never > 1.5x",
+     "2 of 3 within 1.1x, 1 over 1.5x", ">= 90% within 1.1x, none > 1.5x", (2 / 3) / 0.9,
+     "MISS",
+     ["worst: grid-2048-k7 at 2 threads: 1.60x (auto ran direct__avx2"]),
+]
+EXPECTED_WITH_PEERS += EXPECTED_FILTERS
 NEEDS_PEERS = {
     "fft__fftw 1024x1024 K=31: 2x faster than fftconvolve":
         "not measured: needs --peers (fftconvolve's time)",
@@ -168,6 +235,8 @@ NEEDS_PEERS = {
     "grid.txt: 2x faster than filter2D, best at any threads":
         "not measured: needs --peers (filter2D's times)",
 }
+NEEDS_PEERS.update({t: "not measured: needs --peers" for t, *_ in EXPECTED_FILTERS
+                    if "faster than" in t})
 
 
 def write_csv(path, header, rows):
@@ -253,12 +322,13 @@ def last_line(stdout):
 def check_with_peers(script, work):
     result = run_script(script, [os.path.join(work, "bench.csv"), "--peers",
                                  os.path.join(work, "peers.csv"), "--grid",
-                                 os.path.join(work, "grid.txt")])
+                                 os.path.join(work, "grid.txt"), "--filters",
+                                 os.path.join(work, "filters.txt")])
     expect(result.returncode == 0, f"with peers: exit 0 though targets are missed, got "
                                    f"{result.returncode}: {result.stderr.strip()[-300:]}")
     expect(result.stderr == "", f"with peers: nothing on stderr: {result.stderr[-300:]!r}")
     check_rows(result.stdout, EXPECTED_WITH_PEERS, "with peers")
-    expect(last_line(result.stdout) == "targets: 6 met, 4 missed, 4 not measured",
+    expect(last_line(result.stdout) == "targets: 8 met, 6 missed, 6 not measured",
            f"with peers: summary line {last_line(result.stdout)!r}")
     for needle in ("avx2 100.0 (1 thread), 190.0 (2 threads)", "avx512 200.0 (1 thread)",
                    "10.0 (1 thread), 15.0 (2 threads)", "Fake CPU, 2 cores", "(4 cells)"):
@@ -267,14 +337,36 @@ def check_with_peers(script, work):
 
 def check_without_peers(script, work):
     result = run_script(script, [os.path.join(work, "bench.csv"), "--grid",
-                                 os.path.join(work, "grid.txt")])
+                                 os.path.join(work, "grid.txt"), "--filters",
+                                 os.path.join(work, "filters.txt")])
     expect(result.returncode == 0, f"without peers: exit 0, got {result.returncode}: "
                                    f"{result.stderr.strip()[-300:]}")
     expected = [(t, "—", r, None, NEEDS_PEERS[t], []) if t in NEEDS_PEERS
                 else (t, m, r, q, v, n) for t, m, r, q, v, n in EXPECTED_WITH_PEERS]
     check_rows(result.stdout, expected, "without peers")
-    expect(last_line(result.stdout) == "targets: 5 met, 3 missed, 6 not measured",
+    expect(last_line(result.stdout) == "targets: 5 met, 4 missed, 11 not measured",
            f"without peers: summary line {last_line(result.stdout)!r}")
+
+
+def check_schema_1(script, work):
+    """A schema-1 CSV (no chosen, family, fill, weights) of the random-weight rows: the original
+    targets as before; the filters not measured; no auto rows."""
+    path = os.path.join(work, "schema1.csv")
+    rows = [dict(zip(COLUMNS, r), schema=1) for r in bench_rows()]
+    write_csv(path, SCHEMA_1_COLUMNS, [[r[c] for c in SCHEMA_1_COLUMNS] for r in rows])
+    result = run_script(script, [path, "--peers", os.path.join(work, "peers.csv"), "--grid",
+                                 os.path.join(work, "grid.txt"), "--filters",
+                                 os.path.join(work, "filters.txt")])
+    expect(result.returncode == 0, f"schema 1: exit 0, got {result.returncode}: "
+                                   f"{result.stderr.strip()[-300:]}")
+    original = EXPECTED_WITH_PEERS[:len(EXPECTED_WITH_PEERS) - len(EXPECTED_FILTERS)]
+    expected = original + [(t, "—", r, None, "not measured: ", []) for t, _, r, *_ in
+                           EXPECTED_FILTERS[:-1]]
+    expected.append((EXPECTED_FILTERS[-1][0], "—", EXPECTED_FILTERS[-1][2], None,
+                     "not measured: no auto rows", []))
+    check_rows(result.stdout, expected, "schema 1")
+    expect(last_line(result.stdout) == "targets: 6 met, 4 missed, 10 not measured",
+           f"schema 1: summary line {last_line(result.stdout)!r}")
 
 
 def check_default_grid(script, work):
@@ -338,6 +430,8 @@ def error_cases(work):
         ("peers unknown status", [bench, "--peers", peers_bad_status], None),
         ("a bench CSV given as the peers CSV", [bench, "--peers", bench_as_peers], None),
         ("missing grid file", [bench, "--grid", os.path.join(work, "no-grid.txt")], None),
+        ("missing filters file", [bench, "--filters", os.path.join(work, "no-filters.txt")],
+         None),
         ("grid problem without H", [bench, "--grid", bad_grid], None),
         ("no arguments", [], None),
         ("unknown option", [bench, "--fast"], None),
@@ -389,11 +483,14 @@ def main(argv):
     work = os.path.abspath(args.keep or tempfile.mkdtemp(prefix="test_check_targets."))
     os.makedirs(work, exist_ok=True)
     try:
-        write_csv(os.path.join(work, "bench.csv"), COLUMNS, bench_rows())
+        write_csv(os.path.join(work, "bench.csv"), COLUMNS,
+                  bench_rows() + auto_rows() + filter_rows())
+        write_text(os.path.join(work, "filters.txt"), FILTERS_FILE)
         write_csv(os.path.join(work, "peers.csv"), PEER_COLUMNS, peer_rows())
         write_text(os.path.join(work, "grid.txt"), GRID_FILE)
         check_with_peers(script, work)
         check_without_peers(script, work)
+        check_schema_1(script, work)
         check_default_grid(script, work)
         check_errors(script, work)
         check_out_file(script, work)

@@ -16,6 +16,11 @@ implementation; both bests (the any-threads one with its thread count) and filte
 each; the headline count with each best, geometric means and worst cells; versions and CPU
 recorded;
 with --max-cell-time below --min-time every peer is skipped with its prediction and marked so;
+the named-kernel peers (GaussianBlur, sepFilter2D, boxFilter) unsupported, with a reason, on
+random-weight problems; and on a second set of named-kernel problems (schema-3 bench rows with
+weights) they pass the check against the reference (an even box kernel placed by the anchor, a
+conv-op sobel, a colour problem) except GaussianBlur on an even gaussian, unsupported with the
+reason; convbench.kernels gives the taps `convbench apply` uses, bit for bit;
 and bad inputs (missing or malformed CSV, wrong header, missing or malformed problem file, no
 matching rows, bad options) exit 2 with one stderr line and leave no output behind (an existing
 output is left untouched).
@@ -45,6 +50,29 @@ PEER_LABELS = {"opencv.filter2D": "OpenCV filter2D",
                "scipy.ndimage.correlate": "SciPy ndimage.correlate"}
 PEER_COLUMN_TITLES = {"opencv.filter2D": "filter2D", "scipy.signal.fftconvolve": "fftconvolve",
                       "scipy.ndimage.correlate": "ndimage"}
+NAMED_PEERS = {"opencv.GaussianBlur": "GaussianBlur", "opencv.sepFilter2D": "sepFilter2D",
+               "opencv.boxFilter": "boxFilter"}
+NAMED_FILE = """# named kernels: odd and even, box, sobel as a convolution, colour
+name=n-gauss H=40 kernel=gaussian:5:1.1 boundary=mirror
+name=n-bell H=30 kernel=gaussian:6:1.5 boundary=mirror
+name=n-box4 H=28 W=36 kernel=box:4 boundary=replicate
+name=n-sobel H=24 kernel=sobel-x op=conv boundary=symmetric
+name=n-rgb C=3 H=20 W=26 kernel=box:5 boundary=mirror
+"""
+# {name: (peers that must run ok; the rest unsupported)}
+NAMED_EXPECTED = {
+    "n-gauss": {"opencv.filter2D", "scipy.ndimage.correlate", "opencv.GaussianBlur",
+                "opencv.sepFilter2D"},
+    "n-bell": {"opencv.filter2D", "scipy.ndimage.correlate", "opencv.sepFilter2D"},
+    "n-box4": {"opencv.filter2D", "scipy.ndimage.correlate", "opencv.sepFilter2D",
+               "opencv.boxFilter"},
+    "n-sobel": {"opencv.filter2D", "scipy.ndimage.correlate", "opencv.sepFilter2D"},
+    "n-rgb": {"opencv.filter2D", "opencv.sepFilter2D", "opencv.boxFilter"},
+}
+SCHEMA_3_COLUMNS = ("schema,when,host,cpu,impl,chosen,isa,family,threads,name,C,H,W,N,groups,"
+                    "KH,KW,SY,SX,mode,boundary,op,fill,weights,status,reason,reps,plan_s,min_s,"
+                    "median_s,mad_s,gflops,peak_gflops,pct_peak,bandwidth_gbs,"
+                    "err_over_bound").split(",")
 PROBLEM_FILE = """# two small problems the peers run, and a colour one they do not
 name=tiny-32-k3 H=32 K=3
 name=tiny-64-k5 H=64 K=5   # W and KW default to H and K
@@ -185,18 +213,30 @@ def check_verification_table(text):
         if row["problem"] == UNSUPPORTED:
             expect(values == ["—"] * len(values), f"no check for {UNSUPPORTED}: {values}")
             continue
+        values = [v for title, v in row.items() if title not in NAMED_PEERS.values()][1:]
         numbers = [float(v) if re.fullmatch(r"[0-9.]+e[-+][0-9]+", v) else math.nan
                    for v in values]
         expect(len(numbers) == 4 and all(0 <= n < 1e-4 for n in numbers),
                f"{row['problem']}: verification errors {values}")
 
 
+def general_rows(rows):
+    """The rows of the original peers; the named-kernel peers' must be unsupported here
+    (random weights), with a reason."""
+    for r in rows:
+        if r["peer"] in NAMED_PEERS:
+            expect(r["status"] == "unsupported" and "kernel" in r["reason"] and
+                   r["median_s"] == "", f"{r['name']} {r['peer']}: unsupported on random "
+                                        f"weights: {r}")
+    return [r for r in rows if r["peer"] not in NAMED_PEERS]
+
+
 def check_peer_rows(rows):
     names = list(EXPECTED_BEST) + [UNSUPPORTED]
-    expected_keys = {(name, peer) for name in names for peer in PEER_LABELS}
+    expected_keys = {(name, peer) for name in names for peer in list(PEER_LABELS) + list(NAMED_PEERS)}
     keys = [(r["name"], r["peer"]) for r in rows]
     expect(sorted(keys) == sorted(expected_keys), f"one CSV row per problem and peer: {keys}")
-    for r in rows:
+    for r in general_rows(rows):
         if r["name"] == UNSUPPORTED:
             expect(r["status"] == "unsupported" and r["reason"] and r["median_s"] == "",
                    f"{r['name']} {r['peer']} unsupported with a reason: {r}")
@@ -228,7 +268,10 @@ def check_cells_table(text, rows):
            unsupported.get("filter2D / any-threads best") == "—",
            f"{UNSUPPORTED}: any-threads best {unsupported.get(BEST_ANY)}, no filter2D ratio")
     ratios, ratios_any = {}, {}
-    for r in rows:
+    for title in NAMED_PEERS.values():
+        expect(all(title not in cells for cells in table.values()),
+               f"no {title} column where it runs no cell")
+    for r in [r for r in rows if r["peer"] not in NAMED_PEERS]:
         if r["name"] == UNSUPPORTED:
             continue
         impl, convbench_s = EXPECTED_BEST[r["name"]]
@@ -309,8 +352,8 @@ def check_skipped_run(script, work):
     if result.returncode != 0:
         return
     _, rows = read_peer_csv(peers_csv)
-    expect(len(rows) == 9, f"9 CSV rows when skipped, got {len(rows)}")
-    for r in rows:
+    expect(len(rows) == 18, f"18 CSV rows when skipped, got {len(rows)}")
+    for r in general_rows(rows):
         if r["name"] == UNSUPPORTED:
             continue
         expect(r["status"] == "skipped" and r["median_s"] == "" and r["runs"] == "",
@@ -384,6 +427,81 @@ def check_errors(script, work):
                f"{what}: no output written: {outputs_in(out_dir)}")
 
 
+def named_bench_rows():
+    rows = []
+    for line in NAMED_FILE.splitlines()[1:]:
+        fields = dict(token.split("=", 1) for token in line.split())
+        C = int(fields.get("C", 1))
+        H = int(fields["H"])
+        W = int(fields.get("W", H))
+        spec = fields["kernel"]
+        K = 3 if spec.startswith("sobel") else int(spec.split(":")[1])
+        median = 1e-3
+        row = dict(schema=3, when="2026-11-21T10:00:00Z", host="testbox",
+                   cpu="Fake CPU, 4 cores", impl="direct__avx2", chosen="direct__avx2",
+                   isa="avx2", family="direct", threads=1, name=fields["name"], C=C, H=H, W=W,
+                   N=C, groups=C, KH=K, KW=K, SY=1, SX=1, mode="same",
+                   boundary=fields["boundary"], op=fields.get("op", "corr"), fill=0,
+                   weights=spec, status="ok", reason="", reps=5, plan_s="1e-06",
+                   min_s=median, median_s=median, mad_s=0,
+                   gflops=f"{2 * C * H * W * K * K / median / 1e9:.9g}", peak_gflops=50,
+                   pct_peak=1, bandwidth_gbs=20, err_over_bound=0.1)
+        rows.append([row[c] for c in SCHEMA_3_COLUMNS])
+    return rows
+
+
+def check_named_run(script, work):
+    """The named-kernel peers on named problems: checked against the reference, then timed;
+    GaussianBlur unsupported on an even kernel, with the reason."""
+    problems, bench = os.path.join(work, "named.txt"), os.path.join(work, "named.csv")
+    write_text(problems, NAMED_FILE)
+    write_csv(bench, named_bench_rows(), SCHEMA_3_COLUMNS)
+    md, peers_csv = os.path.join(work, "named.md"), os.path.join(work, "named-peers.csv")
+    result = run_script(script, ["--bench", bench, "--problems", problems, "--out", md,
+                                 "--csv", peers_csv, "--min-time", "0.01"])
+    expect(result.returncode == 0, f"named run exits 0 (got {result.returncode}: "
+                                   f"{result.stderr.strip()[-300:]})")
+    if result.returncode != 0:
+        return
+    _, rows = read_peer_csv(peers_csv)
+    for r in rows:
+        must_run = r["peer"] in NAMED_EXPECTED[r["name"]]
+        expect((r["status"] == "ok") == must_run,
+               f"{r['name']} {r['peer']}: {'ok' if must_run else 'unsupported'}, got {r}")
+        if not must_run:
+            expect(r["status"] == "unsupported" and r["reason"], f"a reason: {r}")
+    bell = [r for r in rows if r["name"] == "n-bell" and r["peer"] == "opencv.GaussianBlur"]
+    expect(bell and "odd kernel sizes only" in bell[0]["reason"],
+           f"GaussianBlur on an even kernel: unsupported with the reason: {bell}")
+    text = open(md).read()
+    expect("## Headline, named kernels" in text and "OpenCV boxFilter: convbench's" in text,
+           "the named-kernel headline")
+    expect("⚠" not in text, "no verification warning on named kernels")
+
+
+def check_kernel_taps(work):
+    """convbench.kernels against `convbench apply` on an impulse (a full-mode convolution of a
+    1x1 image of 1 is the kernel itself)."""
+    sys.path.insert(0, os.path.join(os.path.dirname(HERE), "python"))
+    import numpy as np
+    from convbench import kernels, problems
+    impulse, out = os.path.join(work, "impulse.npy"), os.path.join(work, "taps.npy")
+    np.save(impulse, np.ones((1, 1), np.float32))
+    for spec in ("gaussian:7:1.4", "gaussian:10:2", "gaussian:31:5", "box:31", "binomial:5",
+                 "binomial:24", "sobel-x", "sobel-y", "prewitt-x", "prewitt-y", "sharpen",
+                 "laplacian", "identity"):
+        result = subprocess.run([problems.program_path(), "apply", "--kernel", spec, "--mode",
+                                 "full", "--op", "conv", impulse, out], capture_output=True,
+                                text=True, timeout=60)
+        taps = kernels.parse(spec).taps()
+        ok = result.returncode == 0 and np.array_equal(np.load(out).reshape(taps.shape), taps)
+        expect(ok, f"{spec}: convbench.kernels's taps are apply's: {result.stderr.strip()}")
+        profiles = kernels.parse(spec).profiles()
+        if profiles is not None:
+            expect(np.allclose(np.outer(*profiles), taps, rtol=1e-6, atol=1e-7),
+                   f"{spec}: the profiles' outer product is the kernel")
+
+
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--script", default=DEFAULT_SCRIPT)
@@ -396,6 +514,8 @@ def main(argv):
         write_csv(os.path.join(work, "bench.csv"), synthetic_rows())
         check_normal_run(args.script, work)
         check_skipped_run(args.script, work)
+        check_named_run(args.script, work)
+        check_kernel_taps(work)
         check_errors(args.script, work)
     finally:
         if not args.keep:

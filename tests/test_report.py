@@ -109,7 +109,8 @@ def write_csv(path, rows, header=COLUMNS):
         writer = csv.writer(f)
         writer.writerow(header)
         for row in rows:
-            writer.writerow([row[c] for c in COLUMNS] if isinstance(row, dict) else row)
+            # a dict row gives the header's columns (a column it lacks is empty)
+            writer.writerow([row.get(c, "") for c in header] if isinstance(row, dict) else row)
 
 
 # ---------------------------------------------------------------- running report.py
@@ -294,6 +295,47 @@ def malformed_cases():
     ]
 
 
+SCHEMA_3_COLUMNS = ("schema,when,host,cpu,impl,chosen,isa,family,threads,name,C,H,W,N,groups,"
+                    "KH,KW,SY,SX,mode,boundary,op,fill,weights,status,reason,reps,plan_s,min_s,"
+                    "median_s,mad_s,gflops,peak_gflops,pct_peak,bandwidth_gbs,"
+                    "err_over_bound").split(",")
+
+
+def check_schema_3(report, work):
+    """A schema-3 CSV: a problem with a named kernel is its own problem (beside a random one of
+    the same shape), said in its shape line; an auto row says which implementation ran; a bad
+    weights field is refused with its line."""
+    folder = os.path.join(work, "schema3")
+    os.makedirs(folder)
+    named = dict(problem("gauss-64-k3", 64, 3, boundary="mirror"), fill=0,
+                 weights="gaussian:3:0.8")
+    plain = dict(problem("grid-64-k3", 64, 3, boundary="mirror"), fill=0, weights="random")
+    rows = []
+    for p, impl, chosen in ((named, "naive__scalar", "naive__scalar"),
+                            (named, "auto", "direct__avx2"), (plain, "naive__scalar",
+                                                              "naive__scalar")):
+        row = ok_row(p, impl, "scalar", 1, 1.5, 0)
+        row.update(schema=3, chosen=chosen, family="direct")
+        rows.append(row)
+    path = os.path.join(folder, "s3.csv")
+    write_csv(path, rows, SCHEMA_3_COLUMNS)
+    result = run_report(report, path)
+    expect(result.returncode == 0, f"schema 3: exit 0, got {result.returncode}: {result.stderr}")
+    summary_path = os.path.join(folder, "s3-summary.md")
+    summary = open(summary_path, encoding="utf-8").read() if os.path.exists(summary_path) else ""
+    expect(list(problem_tables(summary)) == ["gauss-64-k3", "grid-64-k3"],
+           f"schema 3: a named kernel is its own problem: {list(problem_tables(summary))}")
+    expect("kernel `gaussian:3:0.8`" in summary and "random weights" in summary,
+           "schema 3: the weights in the shape line")
+    expect("`auto` (ran `direct__avx2`)" in summary, "schema 3: auto's pick shown")
+    rows[0]["weights"] = "a,b"
+    bad = os.path.join(folder, "bad.csv")
+    write_csv(bad, rows, SCHEMA_3_COLUMNS)
+    result = run_report(report, bad)
+    expect(result.returncode == 2 and f"{bad}:2" in result.stderr and "weights" in result.stderr,
+           f"schema 3: a bad weights field refused with its line: {result.stderr!r}")
+
+
 def check_malformed(report, work):
     for index, (label, header, rows, line) in enumerate(malformed_cases()):
         folder = os.path.join(work, f"bad{index}")
@@ -340,6 +382,7 @@ def main():
         check_good_report(args.report, work)
         check_default_out_dir_and_skips(args.report, work)
         check_malformed(args.report, work)
+        check_schema_3(args.report, work)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

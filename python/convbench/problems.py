@@ -35,6 +35,7 @@ class Problem:
     boundary: str = "constant"
     op: str = "corr"
     fill: float = 0.0
+    weights: str = "random"   # or the problem file's kernel= spec (a named kernel)
 
     def output_size(self):
         """(OH, OW) as cb_problem_shape gives them: valid/same/full, then ceil(size / stride)."""
@@ -55,7 +56,8 @@ class Problem:
     def variant(self):
         """What, besides the sizes, distinguishes two single-channel problems."""
         stride = "" if (self.SY, self.SX) == (1, 1) else f", stride {self.SY}×{self.SX}"
-        return f"{self.mode}, {self.boundary}, {self.op}{stride}"
+        kernel = f", {self.weights}" if self.has_named_kernel() else ""
+        return f"{self.mode}, {self.boundary}, {self.op}{stride}{kernel}"
 
 
     def multiply_adds(self):
@@ -65,7 +67,10 @@ class Problem:
     def match_key(self):
         """What identifies the problem apart from its name (a bench CSV's columns)."""
         return (self.C, self.H, self.W, self.N, self.groups, self.KH, self.KW, self.SY,
-                self.SX, self.mode, self.boundary, self.op, float(self.fill))
+                self.SX, self.mode, self.boundary, self.op, float(self.fill), self.weights)
+
+    def has_named_kernel(self):
+        return self.weights != "random"
 
 
 def program_path():
@@ -88,5 +93,6 @@ def load_problems(path, program=None):
     problems = []
     for row in csv.DictReader(io.StringIO(result.stdout)):
         problems.append(Problem(row["name"], *(int(row[k]) for k in INT_FIELDS), row["mode"],
-                                row["boundary"], row["op"], float(row["fill"])))
+                                row["boundary"], row["op"], float(row["fill"]),
+                                row["weights"]))
     return problems

@@ -12,15 +12,18 @@ from datetime import datetime, timezone
 
 from convbench.problems import Problem
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 COLUMNS = (
-    "schema", "when", "host", "cpu", "impl", "isa", "family", "threads", "name",
+    "schema", "when", "host", "cpu", "impl", "chosen", "isa", "family", "threads", "name",
     "C", "H", "W", "N", "groups", "KH", "KW", "SY", "SX", "mode", "boundary", "op", "fill",
-    "status", "reason", "reps", "plan_s", "min_s", "median_s", "mad_s", "gflops",
+    "weights", "status", "reason", "reps", "plan_s", "min_s", "median_s", "mad_s", "gflops",
     "peak_gflops", "pct_peak", "bandwidth_gbs", "err_over_bound",
 )
-# Each schema's columns; schema 1 had no fill (its problems all had fill 0) and no family.
-COLUMNS_BY_SCHEMA = {1: tuple(c for c in COLUMNS if c not in ("fill", "family")), 2: COLUMNS}
+# Each schema's columns: schema 2 had no chosen (every row ran its impl) and no weights (all
+# random); schema 1 had no fill either (its problems all had fill 0) and no family.
+SCHEMA_2_COLUMNS = tuple(c for c in COLUMNS if c not in ("chosen", "weights"))
+COLUMNS_BY_SCHEMA = {1: tuple(c for c in SCHEMA_2_COLUMNS if c not in ("fill", "family")),
+                     2: SCHEMA_2_COLUMNS, 3: COLUMNS}
 # The families of the implementations that existed when CSVs had no family column (schema 1).
 SCHEMA_1_FAMILIES = {"fft__fftw": "fft"}
 SIZE_COLUMNS = ("threads", "C", "H", "W", "N", "groups", "KH", "KW", "SY", "SX")
@@ -65,6 +68,7 @@ class Row:
     reps: object          # int for ok rows, else None
     timing: dict          # column -> float, or None where a non-ok row leaves it empty
     family: str = "direct"  # the method's error-model family: direct, fft, ...
+    chosen: str = ""        # the implementation that ran (auto's pick); impl for the rest
 
     @property
     def ok(self):
@@ -171,6 +175,13 @@ def parse_fill(text):
     return value
 
 
+def parse_weights(text):
+    """`random` or a named kernel spec, as problem files admit them (formats/problem_set.c)."""
+    if not text or not all(c.isascii() and (c.isalnum() or c in ":.+-") for c in text):
+        raise CsvError(f"weights '{text}' is neither random nor a named kernel")
+    return text
+
+
 def parse_row(values, line, file_schema=SCHEMA_VERSION):
     columns = COLUMNS_BY_SCHEMA[file_schema]
     if len(values) != len(columns):
@@ -188,12 +199,14 @@ def parse_row(values, line, file_schema=SCHEMA_VERSION):
                       parse_choice("mode", fields["mode"]),
                       parse_choice("boundary", fields["boundary"]),
                       parse_choice("op", fields["op"]),
-                      parse_fill(fields.get("fill", "0")))
+                      parse_fill(fields.get("fill", "0")),
+                      parse_weights(fields.get("weights", "random")))
     reps, timing = parse_timing(fields, ok)
     family = fields.get("family") or SCHEMA_1_FAMILIES.get(fields["impl"], "direct")
     return Row(line, parse_when(fields["when"], ok), fields["host"], fields["cpu"],
                fields["impl"], parse_choice("isa", fields["isa"]), sizes["threads"], problem,
-               status, fields["reason"], reps, timing, family)
+               status, fields["reason"], reps, timing, family,
+               fields.get("chosen") or fields["impl"])
 
 
 def load_rows(path):
