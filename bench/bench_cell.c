@@ -200,7 +200,8 @@ void bench_cell_run(bench_problem *bp, const cb_impl *impl, int threads,
     memset(out, 0, sizeof *out);
     const cb_problem *p = &bp->np.problem;
     char why[CB_WHY_SIZE];
-    if (!cb_impl_available(impl, why, sizeof why) || !cb_impl_supports(impl, p, why, sizeof why)) {
+    if (!cb_impl_available(impl, why, sizeof why) ||
+        !cb_impl_supports_weights(impl, p, bp->weights, why, sizeof why)) {
         out->status = CELL_UNSUPPORTED;
         snprintf(out->reason, sizeof out->reason, "%s", why);
         return;
@@ -236,6 +237,8 @@ void bench_cell_run(bench_problem *bp, const cb_impl *impl, int threads,
         return;
     }
     out->plan_s = timing_now() - t0;
+    if (cb_plan_impl(plan) != impl) /* auto: the row names its choice */
+        snprintf(out->chosen, sizeof out->chosen, "%s", cb_plan_impl(plan)->name);
     timing_stats st;
     bool finished = timing_measure(plan, bp->input, bp->output, limits->min_time, MIN_REPS, &st);
     cb_plan_destroy(plan);

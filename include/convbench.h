@@ -198,6 +198,8 @@ void cb_format_bytes(uint64_t bytes, char *buf, size_t size);
 /* ---- the implementation table ---- */
 size_t cb_impl_count(void);
 const cb_impl *cb_impl_at(size_t i);
+/* The row named `name`; for CB_AUTO_NAME a row outside the table whose plans are those of
+ * auto's choice (its error model: the widest bound among the rows it may choose). */
 const cb_impl *cb_impl_find(const char *name);
 /* The error bound of impl's method at every output of p (output_elems doubles) for this input
  * and these weights (cb_error_model.bound); CB_OK, or a status with a reason. */

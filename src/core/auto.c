@@ -101,3 +101,100 @@ const cb_impl *cb_auto_choose(const cb_problem *p, const float *weights, const c
     free(c);
     return chosen;
 }
+
+/* ---- auto as a row of its own (cb_impl_find("auto")), outside the table ----
+ * For callers that take a cb_impl (bench, the Google Benchmark shim): each call goes to the
+ * implementation auto chooses.  Its error model is the widest bound of the implementations it
+ * may choose for these weights, and it is not exact on integers (its choice may not be). */
+
+static bool auto_supports(const cb_problem *p, char *why, size_t why_size)
+{
+    return cb_auto_choose(p, NULL, NULL, why, why_size) != NULL;
+}
+
+static bool auto_supports_weights(const cb_problem *p, const float *weights, char *why,
+                                  size_t why_size)
+{
+    return cb_auto_choose(p, weights, NULL, why, why_size) != NULL;
+}
+
+static cb_status auto_workspace(const cb_problem *p, const cb_options *opt, uint64_t *bytes,
+                                char *why, size_t why_size)
+{
+    return cb_plan_memory(CB_AUTO_NAME, p, opt, bytes, why, why_size);
+}
+
+static cb_status auto_plan_make(const cb_problem *p, const float *weights, const cb_options *opt,
+                                void **plan, char *why, size_t why_size)
+{
+    return cb_plan_create(CB_AUTO_NAME, p, weights, opt, (cb_plan **)plan, why, why_size);
+}
+
+static void auto_run(void *plan, const float *input, float *output)
+{
+    cb_plan_run(plan, input, output);
+}
+
+static void auto_destroy(void *plan) { cb_plan_destroy(plan); }
+
+static double auto_cost(const cb_problem *p, const float *weights, int threads,
+                        const cb_machine *m)
+{
+    (void)m;
+    cb_options opt = cb_options_default();
+    opt.threads = threads;
+    cb_auto_candidate best;
+    cb_auto_candidates(p, weights, &opt, &best, 1);
+    return best.status == CB_OK ? best.seconds : INFINITY;
+}
+
+/* The largest bound of the implementations auto may choose for these weights. */
+static cb_status auto_error_bound(const cb_problem *p, const float *input, const float *weights,
+                                  double *bound, char *why, size_t why_size)
+{
+    cb_shape s;
+    cb_status st = cb_problem_shape(p, &s, why, why_size);
+    if (st != CB_OK) return st;
+    double *one = malloc((size_t)s.output_elems * sizeof *one);
+    if (!one) {
+        if (why && why_size) snprintf(why, why_size, "out of memory for the error bound");
+        return CB_ERR_NO_MEMORY;
+    }
+    for (int64_t i = 0; i < s.output_elems; i++) bound[i] = 0.0;
+    for (size_t k = 0; k < cb_impl_count() && st == CB_OK; k++) {
+        const cb_impl *impl = cb_impl_at(k);
+        if (impl->check_only || !cb_impl_available(impl, NULL, 0) ||
+            !cb_impl_supports_weights(impl, p, weights, NULL, 0))
+            continue;
+        st = impl->error->bound(p, input, weights, one, why, why_size);
+        for (int64_t i = 0; st == CB_OK && i < s.output_elems; i++)
+            if (!(one[i] <= bound[i])) bound[i] = one[i];
+    }
+    free(one);
+    return st;
+}
+
+static const cb_error_model auto_error = {
+    .family = "auto",
+    .bound = auto_error_bound,
+    .exact_on_integers = false,
+    .flushes_denormals = true,
+    .bits_depend_on_threads = true,
+    .nonfinite = CB_NONFINITE_SPREADS,
+    .summary = "the largest bound of the implementations it may choose",
+};
+
+static const cb_method_ops auto_ops = {
+    .supports = auto_supports, .workspace = auto_workspace, .plan = auto_plan_make,
+    .run = auto_run, .destroy = auto_destroy, .cost = auto_cost,
+    .supports_weights = auto_supports_weights};
+
+const cb_impl cb_impl_auto = {
+    .name = CB_AUTO_NAME,
+    .summary = "the implementation the table's cost functions predict fastest here",
+    .isa = CB_ISA_SCALAR,
+    .threaded = true,
+    .error = &auto_error,
+    .dispatches_at_run_time = true, /* its choice may use any ISA: judged by the widest */
+    .ops = &auto_ops,
+};

@@ -34,8 +34,11 @@ size_t cb_impl_count(void) { return sizeof table / sizeof table[0]; }
 
 const cb_impl *cb_impl_at(size_t i) { return i < cb_impl_count() ? table[i] : NULL; }
 
+extern const cb_impl cb_impl_auto; /* auto.c: not a row of the table */
+
 const cb_impl *cb_impl_find(const char *name)
 {
+    if (strcmp(name, CB_AUTO_NAME) == 0) return &cb_impl_auto;
     for (size_t i = 0; i < cb_impl_count(); i++)
         if (strcmp(table[i]->name, name) == 0) return table[i];
     return NULL;

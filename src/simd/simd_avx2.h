@@ -47,4 +47,27 @@ static inline void simd_store_first(float *p, simd_vec v, int count)
     _mm256_maskstore_ps(p, mask, v);
 }
 
+/* ---- for running sums (the separable method's boxes) ---- */
+static inline simd_vec simd_add(simd_vec a, simd_vec b) { return _mm256_add_ps(a, b); }
+static inline simd_vec simd_sub(simd_vec a, simd_vec b) { return _mm256_sub_ps(a, b); }
+/* Inclusive prefix sums within the vector: lane i = v[0] + ... + v[i], in 3 steps (shifts
+ * across the two 128-bit halves by a permute of whole lanes, zero where masked). */
+static inline simd_vec simd_prefix_sum(simd_vec v)
+{
+    const __m256i up1 = _mm256_setr_epi32(0, 0, 1, 2, 3, 4, 5, 6);
+    const __m256i up2 = _mm256_setr_epi32(0, 0, 0, 1, 2, 3, 4, 5);
+    const __m256i up4 = _mm256_setr_epi32(0, 0, 0, 0, 0, 1, 2, 3);
+    const __m256 keep1 = _mm256_castsi256_ps(_mm256_setr_epi32(0, -1, -1, -1, -1, -1, -1, -1));
+    const __m256 keep2 = _mm256_castsi256_ps(_mm256_setr_epi32(0, 0, -1, -1, -1, -1, -1, -1));
+    const __m256 keep4 = _mm256_castsi256_ps(_mm256_setr_epi32(0, 0, 0, 0, -1, -1, -1, -1));
+    v = _mm256_add_ps(v, _mm256_and_ps(_mm256_permutevar8x32_ps(v, up1), keep1));
+    v = _mm256_add_ps(v, _mm256_and_ps(_mm256_permutevar8x32_ps(v, up2), keep2));
+    return _mm256_add_ps(v, _mm256_and_ps(_mm256_permutevar8x32_ps(v, up4), keep4));
+}
+/* Every lane = the last lane. */
+static inline simd_vec simd_broadcast_last(simd_vec v)
+{
+    return _mm256_permutevar8x32_ps(v, _mm256_set1_epi32(7));
+}
+
 #endif

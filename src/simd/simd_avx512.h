@@ -44,4 +44,25 @@ static inline void simd_store_first(float *p, simd_vec v, int count)
     _mm512_mask_storeu_ps(p, (__mmask16)((1u << count) - 1), v);
 }
 
+/* ---- for running sums (the separable method's boxes) ---- */
+static inline simd_vec simd_add(simd_vec a, simd_vec b) { return _mm512_add_ps(a, b); }
+static inline simd_vec simd_sub(simd_vec a, simd_vec b) { return _mm512_sub_ps(a, b); }
+/* Lane i becomes v[i - n] (0 for i < n). */
+#define SIMD_SHIFT_UP(v, n)                                                                    \
+    _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(v), _mm512_setzero_si512(),    \
+                                            16 - (n)))
+/* Inclusive prefix sums within the vector: lane i = v[0] + ... + v[i], in 4 steps. */
+static inline simd_vec simd_prefix_sum(simd_vec v)
+{
+    v = _mm512_add_ps(v, SIMD_SHIFT_UP(v, 1));
+    v = _mm512_add_ps(v, SIMD_SHIFT_UP(v, 2));
+    v = _mm512_add_ps(v, SIMD_SHIFT_UP(v, 4));
+    return _mm512_add_ps(v, SIMD_SHIFT_UP(v, 8));
+}
+/* Every lane = the last lane. */
+static inline simd_vec simd_broadcast_last(simd_vec v)
+{
+    return _mm512_permutexvar_ps(_mm512_set1_epi32(15), v);
+}
+
 #endif

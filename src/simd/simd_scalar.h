@@ -30,4 +30,10 @@ static inline void simd_store_first(float *p, simd_vec v, int count)
     if (count > 0) *p = v;
 }
 
+/* ---- for running sums (the separable method's boxes) ---- */
+static inline simd_vec simd_add(simd_vec a, simd_vec b) { return a + b; }
+static inline simd_vec simd_sub(simd_vec a, simd_vec b) { return a - b; }
+static inline simd_vec simd_prefix_sum(simd_vec v) { return v; }
+static inline simd_vec simd_broadcast_last(simd_vec v) { return v; }
+
 #endif

@@ -11,12 +11,17 @@
  *     bound = (KH + KW + T + 1) 2^-24 M + R,   M = |x| (*) sum_t |u_t||v_t|^T,  R = |x| (*) |E|,
  * both correlations computed by the reference on |x| (and |fill|), so they follow the same
  * boundary, stride and group rules, scaled up by 2^-20 for their own float rounding.
- * Running sums (every kernel constant, value c): the window sum S in double, then c S rounded
- * once to float: 2^-24 M, plus what the double sums add: a column sum has had at most
- * KH + 2 SY BOX_RESUM_ROWS additions since it was summed afresh, a row's window sum
- * KW + 2 SX BOX_CHUNK more, each rounding at 2^-53 of at most the largest window sum Smax of
- * the stride-1 windows (every window the sums pass through), and the channels add C/groups:
- *     bound = 2^-24 M + 2^-52 (KW (KH + 2 SY RESUM) + KW + 2 SX CHUNK + C/groups) sum_c |c| Smax_c.
+ * Running sums (every kernel constant, value c; separable_framework.c): in float, a column's
+ * window sum has had at most KH + 2 SY R roundings since it was summed afresh (R =
+ * SEPARABLE_BOX_RESUM_ROWS), each at 2^-24 of at most 2 Smax (Smax: the largest stride-1
+ * window sum of |x|, which bounds every column sum and a column sum plus one entering row);
+ * a chunk's prefix sums have at most L + KW + 5 roundings (L = SEPARABLE_BOX_CHUNK, the vector
+ * scan's levels included), each at 2^-24 of at most ((L + KW - 1)/KW + 1) Smax, and a window
+ * sum is the difference of two; the window's KW columns carry their own errors; the product
+ * with c and the sum over channels round once each.  So
+ *     bound = 2^-24 ((C/groups + 2) M + F sum_c |c| Smax_c),
+ *     F = 2 KW (KH + 2 SY R) + 2 (L + KW + 5) ((L + KW - 1)/KW + 1),
+ * a few times the direct sum's bound for a large box (loose: the errors mostly cancel).
  * Exactness: on integer data (input and fill) with factors that are integers times 2^-e
  * whose every partial sum stays below 2^24 units of 2^-e, and no residual, every operation
  * is exact: the bound is 0 and the results must equal the reference's bit for bit.
@@ -31,9 +36,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Must match separable_framework.c's running sums. */
-#define BOX_RESUM_ROWS 32
-#define BOX_CHUNK 64
 #define MAGNITUDE_SLACK (1.0 + 0x1p-20)
 
 /* The smallest e in 0..60 with every value * 2^e an integer; 61 when there is none. */
@@ -117,23 +119,25 @@ static cb_status box_bound(const cb_problem *p, scratch *t, double *bound, char 
         free(smax);
         return st;
     }
-    const int64_t cg = s->c_per_group;
-    const double additions = (double)(p->KW * (p->KH + 2 * p->SY * BOX_RESUM_ROWS) + p->KW +
-                                      2 * p->SX * BOX_CHUNK + cg);
-    /* exact: integer data, taps integers times 2^-e, window sums below 2^24 units */
+    const int64_t cg = s->c_per_group, L = SEPARABLE_BOX_CHUNK, KW = p->KW;
+    const double F = 2.0 * (double)KW * (double)(p->KH + 2 * p->SY * SEPARABLE_BOX_RESUM_ROWS) +
+                     2.0 * (double)(L + KW + 5) * ((double)(L + KW - 1) / (double)KW + 1.0);
+    /* exact: integer data, taps integers times 2^-e, every partial sum below 2^24 units */
     const int e = dyadic_scale(t->corr, s->weight_elems);
+    const double x_max = fmax(max_abs(t->abs_in, s->input_elems), fabs(p->fill_value));
     const bool integer_data = dyadic_scale(t->abs_in, s->input_elems) == 0 &&
-                              dyadic_scale(&(float){p->fill_value}, 1) == 0;
+                              dyadic_scale(&(float){p->fill_value}, 1) == 0 &&
+                              (double)(L + KW - 1) * (double)(p->KH + p->SY) * x_max < 0x1p24;
     const int64_t per_filter = s->OH * s->OW;
     for (int64_t n = 0; n < p->N; n++) {
         double running = 0.0;
         for (int64_t c = 0; c < cg; c++)
             running += fabs(t->corr[(n * cg + c) * s->taps]) * smax[(n / s->n_per_group) * cg + c];
-        running *= additions * 0x1p-52;
+        running *= F;
         for (int64_t i = n * per_filter; i < (n + 1) * per_filter; i++) {
             const double mag = (double)t->m[i] * MAGNITUDE_SLACK;
             const bool exact = integer_data && e <= 60 && ldexp(mag, e) < 0x1p24;
-            bound[i] = exact ? 0.0 : 0x1p-24 * mag + running;
+            bound[i] = exact ? 0.0 : 0x1p-24 * ((double)(cg + 2) * mag + running);
         }
     }
     free(smax);
@@ -237,6 +241,6 @@ const cb_error_model cb_error_separable = {
     .flushes_denormals = false,
     .bits_depend_on_threads = false,
     .nonfinite = CB_NONFINITE_SPREADS,
-    .summary = "(KH+KW+T+1) 2^-24 sum|x||u||v| + the factors' residual; running sums add "
-               "2^-52 terms; 0 (exact) on integer data with exact factors",
+    .summary = "(KH+KW+T+1) 2^-24 sum|x||u||v| + the factors' residual (running sums: "
+               "2^-24 (F max window + C+2)); 0 on integer data with exact factors",
 };

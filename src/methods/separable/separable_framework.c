@@ -26,12 +26,14 @@
  *
  * ---- Box kernels: running sums ----
  * When every kernel is constant (a box: all taps equal, per filter and channel) the method
- * sums windows by running sums instead, O(1) per output whatever the size, in double: the
- * vertical window sum of each column is updated by the rows that enter and leave, and summed
- * afresh every BOX_RESUM_ROWS output rows; the horizontal one likewise along the row, afresh
- * every BOX_CHUNK outputs, four chunks at a time so that their additions overlap; the sum is
- * multiplied by the tap once.  separable_error.c bounds what the running sums add.  The same
- * window sums give the local sums and sums of squares that normalised matching needs. */
+ * sums windows by running sums instead, O(1) per output whatever the size, in float, with
+ * vector code (separable_passes.h): each column's vertical window sum is updated by the rows
+ * that enter and leave, and summed afresh every SEPARABLE_BOX_RESUM_ROWS output rows; along
+ * the row, the window sums are differences of prefix sums taken afresh at every chunk of
+ * SEPARABLE_BOX_CHUNK outputs (so no sum grows past a chunk and its window); the sum is then
+ * multiplied by the tap once.  separable_error.c bounds what this adds: a little more than
+ * two 1-D passes, less than the direct sum for large kernels.  The same window sums give the
+ * local sums and sums of squares that normalised matching needs. */
 #include "separable_framework.h"
 #include "separable_factor.h"
 
@@ -43,8 +45,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BOX_RESUM_ROWS 32
-#define BOX_CHUNK 64
 /* Outputs at least this large are written with non-temporal stores. */
 #define STREAM_OUTPUT_BYTES ((int64_t)8 << 20)
 #define TASKS_PER_THREAD 8
@@ -62,14 +62,14 @@ typedef struct {
     bool borders;                 /* ext columns outside the image */
     int64_t vcols;                /* image columns the vertical pass computes, from 0 */
     int64_t offset;               /* index of image column 0 in a row buffer (-col0) */
-    int64_t row_len;              /* floats (or doubles) of a row buffer */
+    int64_t row_len;              /* floats of a row buffer */
     int64_t phase_len;            /* floats of one phase buffer (SX > 1) */
-    int64_t acc_len;              /* floats (or doubles) of the output-row accumulator */
+    int64_t acc_len;              /* floats of the output-row accumulator */
     int64_t band_rows, bands;
     bool stream;
-    int64_t worker_floats, worker_doubles;
-    float *fworkspace;            /* per worker: row buffer, phases, accumulator */
-    double *dworkspace;           /* per worker (box): column sums, row buffer, sums, acc */
+    int64_t worker_floats;
+    float *fworkspace;            /* per worker: row buffers, phases, accumulators (box: column
+                                   * sums, the row, its window sums, the accumulator) */
     const float **row_ptrs;       /* per worker: KH (box: 2 SY) row pointers */
 } separable_plan;
 
@@ -92,27 +92,28 @@ static void layout(separable_plan *sp, const cb_problem *p, int threads, bool bo
     sp->acc_len = round16(s->OW + SEPARABLE_PAD + SLACK);
     sp->threads = threads < 1 ? 1 : threads;
     /* bands: enough tasks for every thread, and for running sums not too short */
-    const int64_t min_rows = box ? BOX_RESUM_ROWS : 4;
+    const int64_t min_rows = box ? SEPARABLE_BOX_RESUM_ROWS : SEPARABLE_ROWS;
     const int64_t wanted = sp->threads > 1 ? (int64_t)sp->threads * TASKS_PER_THREAD : 1;
     int64_t rows = ceil_div(s->OH * p->N, wanted);
     if (rows < min_rows) rows = min_rows;
     sp->band_rows = rows < s->OH ? rows : s->OH;
     sp->bands = ceil_div(s->OH, sp->band_rows);
     if (sp->threads > p->N * sp->bands) sp->threads = (int)(p->N * sp->bands);
-    if (box) {
-        sp->worker_floats = 0;
-        sp->worker_doubles = s->c_per_group * round16(p->W) + sp->row_len + 2 * sp->acc_len;
-    } else {
-        sp->worker_floats = sp->row_len + p->SX * sp->phase_len * (p->SX > 1) + sp->acc_len;
-        sp->worker_doubles = 0;
-    }
+    if (box) /* rows of column sums, their window sums, the accumulator, a chunk's sums */
+        sp->worker_floats = (s->c_per_group + 1) * sp->row_len + sp->acc_len +
+                            round16(SEPARABLE_BOX_SCRATCH(p->KW));
+    else
+        sp->worker_floats = SEPARABLE_ROWS * (sp->row_len + sp->acc_len) +
+                            p->SX * sp->phase_len * (p->SX > 1);
     sp->stream = s->output_elems * (int64_t)sizeof(float) >= STREAM_OUTPUT_BYTES;
 }
 
-/* Row pointers per worker: the KH rows of a window, or the SY rows entering and leaving it. */
+/* Row pointers per worker: the rows of SEPARABLE_ROWS output rows' windows, or the SY rows
+ * entering and leaving a running sum. */
 static int64_t row_pointers(const cb_problem *p)
 {
-    return p->KH > 2 * p->SY ? p->KH : 2 * p->SY;
+    const int64_t windows = (SEPARABLE_ROWS - 1) * p->SY + p->KH;
+    return windows > 2 * p->SY ? windows : 2 * p->SY;
 }
 
 cb_status separable_workspace(const cb_problem *p, const cb_options *opt, uint64_t *bytes,
@@ -133,7 +134,6 @@ cb_status separable_workspace(const cb_problem *p, const cb_options *opt, uint64
         layout(&sp, p, opt->threads, box);
         paths[box] = 0;
         cb_workspace_add(&paths[box], sp.threads * sp.worker_floats, sizeof(float));
-        cb_workspace_add(&paths[box], sp.threads * sp.worker_doubles, sizeof(double));
         cb_workspace_add(&paths[box], sp.threads * row_pointers(p), sizeof(float *));
     }
     uint64_t larger = paths[0] > paths[1] ? paths[0] : paths[1];
@@ -202,11 +202,6 @@ cb_status separable_framework_plan(const separable_passes *passes, const cb_prob
         /* zero once: the padding past each row is read (never used) and never written */
         memset(sp->fworkspace, 0, (size_t)(sp->threads * sp->worker_floats) * sizeof(float));
     }
-    if (sp->worker_doubles) {
-        sp->dworkspace = cb_plan_block(sp, (size_t)(sp->threads * sp->worker_doubles), sizeof(double));
-        if (!sp->dworkspace) goto no_memory;
-        memset(sp->dworkspace, 0, (size_t)(sp->threads * sp->worker_doubles) * sizeof(double));
-    }
     sp->row_ptrs = cb_plan_block(sp, (size_t)(sp->threads * row_pointers(p)), sizeof(float *));
     if (!sp->row_ptrs) goto no_memory;
     *plan = sp;
@@ -231,23 +226,20 @@ static const float *extended_row(const separable_plan *sp, const float *plane, i
 
 /* The columns of a row buffer outside the image, from its image columns (at offset) by the
  * boundary rule, or `fill` where the constant applies. */
-#define EXTEND_COLUMNS(TYPE, NAME)                                                            \
-    static void NAME(const separable_plan *sp, TYPE *row, TYPE fill)                          \
-    {                                                                                          \
-        const cb_problem *p = &sp->head.p;                                                     \
-        const int64_t ext_w = sp->head.s.ext_w, col0 = sp->head.s.col0;                        \
-        for (int64_t j = 0; j < ext_w; j++) {                                                  \
-            const int64_t x = col0 + j;                                                        \
-            if (x >= 0 && x < p->W) {                                                          \
-                j = sp->offset + p->W - 1; /* skip the image's own columns */                  \
-                continue;                                                                      \
-            }                                                                                  \
-            const int64_t e = cb_extend_index(x, p->W, p->boundary);                           \
-            row[j] = e < 0 ? fill : row[sp->offset + e];                                       \
-        }                                                                                      \
+static void extend_columns(const separable_plan *sp, float *row, float fill)
+{
+    const cb_problem *p = &sp->head.p;
+    const int64_t ext_w = sp->head.s.ext_w, col0 = sp->head.s.col0;
+    for (int64_t j = 0; j < ext_w; j++) {
+        const int64_t x = col0 + j;
+        if (x >= 0 && x < p->W) {
+            j = sp->offset + p->W - 1; /* skip the image's own columns */
+            continue;
+        }
+        const int64_t e = cb_extend_index(x, p->W, p->boundary);
+        row[j] = e < 0 ? fill : row[sp->offset + e];
     }
-EXTEND_COLUMNS(float, extend_columns)
-EXTEND_COLUMNS(double, extend_columns_double)
+}
 
 /* sum u[k] * fill in the vertical pass's order: a column outside the image. */
 static float fill_column(const float *u, int64_t taps, float fill)
@@ -270,114 +262,70 @@ static void two_pass_task(const separable_plan *sp, int worker, int64_t n, int64
     const cb_shape *s = &sp->head.s;
     const separable_passes *ps = sp->passes;
     const int64_t cg = s->c_per_group, group = n / s->n_per_group;
-    float *row = sp->fworkspace + worker * sp->worker_floats;
-    float *phases = row + sp->row_len;
-    float *acc = phases + (p->SX > 1 ? p->SX * sp->phase_len : 0);
+    float *base = sp->fworkspace + worker * sp->worker_floats;
+    float *row[SEPARABLE_ROWS], *acc[SEPARABLE_ROWS], *vertical_out[SEPARABLE_ROWS];
+    for (int j = 0; j < SEPARABLE_ROWS; j++) {
+        row[j] = base + j * sp->row_len;
+        acc[j] = base + SEPARABLE_ROWS * sp->row_len + j * sp->acc_len;
+        vertical_out[j] = row[j] + sp->offset;
+    }
+    float *phases = base + SEPARABLE_ROWS * (sp->row_len + sp->acc_len);
     const float **rows = sp->row_ptrs + worker * row_pointers(p);
     const int64_t first_kernel = n * cg;
     const bool direct = p->SX == 1 && sp->term_start[first_kernel + cg] - sp->term_start[first_kernel] == 1;
-    for (int64_t oy = y0; oy < y1; oy++) {
-        float *out = output + (n * s->OH + oy) * s->OW;
+    for (int64_t oy0 = y0; oy0 < y1; oy0 += SEPARABLE_ROWS) {
+        const int count = (int)(y1 - oy0 < SEPARABLE_ROWS ? y1 - oy0 : SEPARABLE_ROWS);
+        const int64_t inputs = (int64_t)(count - 1) * p->SY + p->KH;
+        float *out[SEPARABLE_ROWS];
+        for (int j = 0; j < count; j++) out[j] = output + (n * s->OH + oy0 + j) * s->OW;
         bool first = true;
         for (int64_t c = 0; c < cg; c++) {
             const float *plane = input + (group * cg + c) * p->H * p->W;
-            for (int64_t ky = 0; ky < p->KH; ky++)
-                rows[ky] = extended_row(sp, plane, oy * p->SY + s->row0 + ky);
+            for (int64_t i = 0; i < inputs; i++)
+                rows[i] = extended_row(sp, plane, oy0 * p->SY + s->row0 + i);
             const int64_t k = first_kernel + c;
             for (int64_t t = sp->term_start[k]; t < sp->term_start[k + 1]; t++) {
-                const float *u = sp->u + t * p->KH, *v = sp->v + t * p->KW;
-                ps->vertical(rows, u, p->KH, row + sp->offset, sp->vcols);
-                if (sp->borders) extend_columns(sp, row, fill_column(u, p->KH, p->fill_value));
-                if (direct) {
-                    ps->horizontal(row, v, p->KW, out, s->OW, false,
-                                   sp->stream && ((uintptr_t)out & 63) == 0);
-                    continue;
+                const float *u = sp->u + t * p->KH;
+                ps->vertical(rows, u, p->KH, p->SY, count, vertical_out, sp->vcols);
+                const float fill = fill_column(u, p->KH, p->fill_value);
+                for (int j = 0; j < count; j++) {
+                    if (sp->borders) extend_columns(sp, row[j], fill);
+                    const float *v = sp->v + t * p->KW;
+                    if (direct) {
+                        ps->horizontal(row[j], v, p->KW, out[j], s->OW, false,
+                                       sp->stream && ((uintptr_t)out[j] & 63) == 0);
+                    } else if (p->SX == 1) {
+                        ps->horizontal(row[j], v, p->KW, acc[j], s->OW, !first, false);
+                    } else {
+                        bool first_phase = first;
+                        for (int64_t q = 0; q < p->SX && q < p->KW; q++) {
+                            float *ph = phases + q * sp->phase_len;
+                            const int64_t len = ceil_div(s->ext_w - q, p->SX);
+                            for (int64_t i = 0; i < len; i++) ph[i] = row[j][i * p->SX + q];
+                            const int64_t taps = (p->KW - 1 - q) / p->SX + 1;
+                            ps->horizontal(ph, v, taps, acc[j], s->OW, !first_phase, false);
+                            v += taps;
+                            first_phase = false;
+                        }
+                    }
                 }
-                if (p->SX == 1) {
-                    ps->horizontal(row, v, p->KW, acc, s->OW, !first, false);
-                    first = false;
-                    continue;
-                }
-                for (int64_t q = 0; q < p->SX && q < p->KW; q++) {
-                    float *ph = phases + q * sp->phase_len;
-                    const int64_t len = ceil_div(s->ext_w - q, p->SX);
-                    for (int64_t i = 0; i < len; i++) ph[i] = row[i * p->SX + q];
-                    const int64_t taps = (p->KW - 1 - q) / p->SX + 1;
-                    ps->horizontal(ph, v, taps, acc, s->OW, !first, false);
-                    v += taps;
-                    first = false;
-                }
+                first = false;
             }
         }
-        if (!direct) memcpy(out, acc, (size_t)s->OW * sizeof(float));
+        if (!direct)
+            for (int j = 0; j < count; j++) memcpy(out[j], acc[j], (size_t)s->OW * sizeof(float));
     }
     if (direct && sp->stream) ps->store_fence();
 }
 
 /* ---- box path ---- */
 
-/* col[x] = sum of the KH rows, x in [0, n). */
-static void column_sums(const float *const *rows, int64_t KH, double *col, int64_t n)
+/* sum of KH fill values in the column sums' order: a column outside the image. */
+static float fill_sum(int64_t taps, float fill)
 {
-    for (int64_t x = 0; x < n; x++) col[x] = 0.0;
-    for (int64_t k = 0; k < KH; k++) {
-        const float *r = rows[k];
-        for (int64_t x = 0; x < n; x++) col[x] += (double)r[x];
-    }
-}
-
-/* col[x] += entering - leaving, for each of the pairs of rows. */
-static void column_update(const float *const *in, const float *const *out, int64_t pairs,
-                          double *col, int64_t n)
-{
-    for (int64_t t = 0; t < pairs; t++) {
-        const float *a = in[t], *b = out[t];
-        for (int64_t x = 0; x < n; x++) col[x] = col[x] + (double)a[x] - (double)b[x];
-    }
-}
-
-static double window_sum(const double *e, int64_t taps)
-{
-    double h = 0.0;
-    for (int64_t k = 0; k < taps; k++) h += e[k];
-    return h;
-}
-
-/* hs[ox] = sum_{k < KW} e[ox*SX + k] for ox in [0, OW): afresh at each chunk's start, then by
- * the values that enter and leave (afresh at every output when SX >= KW). */
-static void window_sums(const double *e, int64_t KW, int64_t SX, int64_t OW, double *hs)
-{
-    int64_t ox = 0;
-    if (SX == 1) { /* four chunks at once: four independent chains of additions */
-        for (; ox + 4 * BOX_CHUNK <= OW; ox += 4 * BOX_CHUNK) {
-            const double *e0 = e + ox, *e1 = e0 + BOX_CHUNK, *e2 = e1 + BOX_CHUNK, *e3 = e2 + BOX_CHUNK;
-            double *o0 = hs + ox, *o1 = o0 + BOX_CHUNK, *o2 = o1 + BOX_CHUNK, *o3 = o2 + BOX_CHUNK;
-            double h0 = window_sum(e0, KW), h1 = window_sum(e1, KW);
-            double h2 = window_sum(e2, KW), h3 = window_sum(e3, KW);
-            for (int64_t i = 0; i < BOX_CHUNK; i++) {
-                o0[i] = h0, o1[i] = h1, o2[i] = h2, o3[i] = h3;
-                h0 = h0 + e0[i + KW] - e0[i];
-                h1 = h1 + e1[i + KW] - e1[i];
-                h2 = h2 + e2[i + KW] - e2[i];
-                h3 = h3 + e3[i + KW] - e3[i];
-            }
-        }
-    }
-    for (; ox < OW; ox += BOX_CHUNK) {
-        const int64_t end = ox + BOX_CHUNK < OW ? ox + BOX_CHUNK : OW;
-        int64_t at = ox * SX;
-        double h = window_sum(e + at, KW);
-        for (int64_t o = ox; o < end; o++) {
-            hs[o] = h;
-            if (o + 1 == end) break; /* reads nothing past the last window */
-            if (SX >= KW) {
-                at += SX;
-                h = window_sum(e + at, KW);
-                continue;
-            }
-            for (int64_t t = 0; t < SX; t++, at++) h = h + e[at + KW] - e[at];
-        }
-    }
+    float a = fill;
+    for (int64_t k = 1; k < taps; k++) a += fill;
+    return a;
 }
 
 static void box_task(const separable_plan *sp, int worker, int64_t n, int64_t y0, int64_t y1,
@@ -385,38 +333,43 @@ static void box_task(const separable_plan *sp, int worker, int64_t n, int64_t y0
 {
     const cb_problem *p = &sp->head.p;
     const cb_shape *s = &sp->head.s;
-    const int64_t cg = s->c_per_group, group = n / s->n_per_group, W16 = round16(p->W);
-    double *cols = sp->dworkspace + worker * sp->worker_doubles;
-    double *row = cols + cg * W16, *hs = row + sp->row_len, *acc = hs + sp->acc_len;
+    const separable_passes *ps = sp->passes;
+    const int64_t cg = s->c_per_group, group = n / s->n_per_group;
+    /* each channel's column sums live in its row buffer, where the borders extend them */
+    float *rows_of_sums = sp->fworkspace + worker * sp->worker_floats;
+    float *hs = rows_of_sums + cg * sp->row_len, *acc = hs + sp->row_len;
+    float *scratch = acc + sp->acc_len;
     const float **rows = sp->row_ptrs + worker * row_pointers(p);
     const float **in = rows, **out_rows = rows + p->SY;
+    const int64_t positions = (s->OW - 1) * p->SX + 1; /* stride-1 windows the outputs use */
+    const float border = fill_sum(p->KH, p->fill_value);
     for (int64_t oy = y0; oy < y1; oy++) {
-        const bool fresh = (oy - y0) % BOX_RESUM_ROWS == 0 || p->SY >= p->KH;
+        const bool fresh = (oy - y0) % SEPARABLE_BOX_RESUM_ROWS == 0 || p->SY >= p->KH;
         const int64_t top = oy * p->SY + s->row0;
+        float *out = output + (n * s->OH + oy) * s->OW;
         for (int64_t c = 0; c < cg; c++) {
             const float *plane = input + (group * cg + c) * p->H * p->W;
-            double *col = cols + c * W16;
+            float *row = rows_of_sums + c * sp->row_len, *col = row + sp->offset;
             if (fresh) {
                 for (int64_t k = 0; k < p->KH; k++) rows[k] = extended_row(sp, plane, top + k);
-                column_sums(rows, p->KH, col, sp->vcols);
+                ps->box_fresh(rows, p->KH, col, sp->vcols);
             } else {
                 for (int64_t t = 0; t < p->SY; t++) {
                     in[t] = extended_row(sp, plane, top + p->KH - p->SY + t);
                     out_rows[t] = extended_row(sp, plane, top - p->SY + t);
                 }
-                column_update(in, out_rows, p->SY, col, sp->vcols);
+                ps->box_update(in, out_rows, p->SY, col, sp->vcols);
             }
-            memcpy(row + sp->offset, col, (size_t)sp->vcols * sizeof *row);
-            if (sp->borders) extend_columns_double(sp, row, (double)p->KH * p->fill_value);
-            window_sums(row, p->KW, p->SX, s->OW, hs);
-            const double value = sp->v[sp->term_start[n * cg + c] * p->KW]; /* every tap */
-            if (c == 0)
-                for (int64_t ox = 0; ox < s->OW; ox++) acc[ox] = value * hs[ox];
-            else
-                for (int64_t ox = 0; ox < s->OW; ox++) acc[ox] += value * hs[ox];
+            if (sp->borders) extend_columns(sp, row, border);
+            const float *value = &sp->v[sp->term_start[n * cg + c] * p->KW]; /* every tap */
+            if (p->SX > 1) { /* the stride-1 sums, then every SX-th scaled */
+                ps->box_windows(row, p->KW, hs, positions, scratch, NULL, false);
+                ps->box_scale(hs, p->SX, *value, cg == 1 ? out : acc, s->OW, c > 0);
+            } else {
+                ps->box_windows(row, p->KW, cg == 1 ? out : acc, s->OW, scratch, value, c > 0);
+            }
         }
-        float *out = output + (n * s->OH + oy) * s->OW;
-        for (int64_t ox = 0; ox < s->OW; ox++) out[ox] = (float)acc[ox];
+        if (cg > 1) memcpy(out, acc, (size_t)s->OW * sizeof(float));
     }
 }
 
@@ -441,8 +394,8 @@ void separable_run(void *plan, const float *input, float *output)
 /* ---- cost ----
  * Two passes: per output row and term, 2 KH flops for each image column of the vertical pass
  * and 2 KW for each output of the horizontal one, at about half the FMA peak (every FMA has a
- * load of its own).  Running sums: about 2 double additions per column per row and 5
- * operations per output, scalar code.  Memory: the input read once per filter of its group,
+ * load of its own).  Running sums: about 3 vector operations per column per row and 10 per
+ * output (prefix sums, differences, scale).  Memory: the input read once per filter of its group,
  * the output written once. */
 #define TWO_PASS_EFFICIENCY 0.5
 #define BOX_EFFICIENCY 0.5
@@ -464,8 +417,7 @@ double separable_framework_cost(const cb_problem *p, const float *weights, int t
     cb_isa runs_on = isa;
     double efficiency = TWO_PASS_EFFICIENCY;
     if (box) {
-        flops = rows * (2.0 * (double)sp.vcols + 5.0 * (double)s.OW);
-        runs_on = CB_ISA_SCALAR;
+        flops = rows * (3.0 * (double)sp.vcols + 10.0 * (double)s.OW);
         efficiency = BOX_EFFICIENCY;
     } else {
         flops = rows * (2.0 * (double)p->KH * (double)sp.vcols + 2.0 * (double)p->KW * (double)s.OW);

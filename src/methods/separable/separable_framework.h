@@ -10,9 +10,12 @@
  * so every ISA gives the same bits. */
 typedef struct {
     int lanes;
-    /* dst[x] = sum_k u[k] * rows[k][x] for x in [0, n); reads nothing past rows[k][n - 1]. */
-    void (*vertical)(const float *const *rows, const float *u, int64_t taps, float *dst,
-                     int64_t n);
+    /* For each output row j < count (at most SEPARABLE_ROWS):
+     *     dst[j][x] = sum_k u[k] * rows[j*step + k][x]   for x in [0, n),
+     * reading each input row once for all the output rows it feeds; reads nothing past
+     * rows[i][n - 1].  Row j's sum is in the order k = 0, 1, ..., whatever count is. */
+    void (*vertical)(const float *const *rows, const float *u, int64_t taps, int64_t step,
+                     int count, float *const *dst, int64_t n);
     /* dst[x] = (accumulate ? dst[x] : 0) + sum_k v[k] * src[x + k] for x in [0, n).  src is
      * readable (and its values unused) up to SEPARABLE_PAD floats past n + taps - 1; with
      * accumulate, dst is too; without, nothing past dst[n - 1] is written.  stream: dst is
@@ -20,7 +23,35 @@ typedef struct {
     void (*horizontal)(const float *src, const float *v, int64_t taps, float *dst, int64_t n,
                        bool accumulate, bool stream);
     void (*store_fence)(void);
+    /* ---- running sums of box kernels (float, summed afresh every so often: see
+     * separable_framework.c and separable_error.c) ---- */
+    /* col[x] = sum_k rows[k][x], x in [0, n), k in order. */
+    void (*box_fresh)(const float *const *rows, int64_t taps, float *col, int64_t n);
+    /* col[x] = (col[x] + in[t][x]) - out[t][x] for t = 0 .. pairs-1 in turn. */
+    void (*box_update)(const float *const *in, const float *const *out, int64_t pairs,
+                       float *col, int64_t n);
+    /* The window sums S[x] = sum_{k < taps} e[x + k], x in [0, n): per chunk of
+     * SEPARABLE_BOX_CHUNK outputs, the prefix sums q of e from the chunk's first value afresh,
+     * then S[x] = q[x + taps - 1] - q[x - 1].  Into h: S itself (value NULL), or the output
+     * *value * S (+ h[x] with accumulate) with one fused multiply-add, nothing written past
+     * h[n - 1] unless accumulating.  e is readable SEPARABLE_PAD floats past n + taps - 1;
+     * scratch holds SEPARABLE_BOX_SCRATCH(taps) floats. */
+    void (*box_windows)(const float *e, int64_t taps, float *h, int64_t n, float *scratch,
+                        const float *value, bool accumulate);
+    /* dst[x] = (accumulate ? dst[x] : 0) + value * h[x * stride], x in [0, n), one fused
+     * multiply-add each; without accumulate nothing past dst[n - 1] is written. */
+    void (*box_scale)(const float *h, int64_t stride, float value, float *dst, int64_t n,
+                      bool accumulate);
 } separable_passes;
+
+/* Outputs per chunk of a box's row sums, and the scratch the chunk's prefix sums take. */
+#define SEPARABLE_BOX_CHUNK 64
+#define SEPARABLE_BOX_SCRATCH(taps) (SEPARABLE_BOX_CHUNK + (taps) + 2 * SEPARABLE_PAD)
+/* Output rows between fresh column sums of a box. */
+#define SEPARABLE_BOX_RESUM_ROWS 48
+
+/* Output rows one vertical pass makes at once: each input row loaded once feeds them all. */
+#define SEPARABLE_ROWS 4
 
 /* Floats of padding past a row's last value in every buffer the horizontal pass reads or
  * accumulates into: one register block of the widest ISA (4 vectors of 16). */
