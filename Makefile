@@ -132,7 +132,7 @@ test: all
 
 # ---- main job ----
 # The default sets with a per-cell time cap keep `make bench` near 5 minutes on 2 cores
-# (filters.txt, picture filters with named kernels, adds about 1m45s of it); FULL=1 adds the
+# (5m00s measured with filters.txt, picture filters with named kernels, about 1m45s of it); FULL=1 adds the
 # smoke set and lifts the caps.  --resume: rerunning continues an interrupted
 # run of the same day (delete the CSV to measure afresh).
 BENCH_SETS = data/grid.txt,data/colour.txt,data/filterbank.txt,data/cnn.txt,data/filters.txt
@@ -159,10 +159,13 @@ examples: data
 # Issue 4's performance targets, measured: OpenCV and SciPy timed against the latest bench CSV
 # (on the grid, and on the picture filters with GaussianBlur, sepFilter2D and boxFilter too),
 # then each target's measured ratio printed (both written to results/).
+# The peers files go beside the bench CSV (results/ by default), where check_targets reads them.
 PEER_SETS = data/grid.txt,data/filters.txt
+PEERS_CSV = $(dir $(BENCH_CSV))peers-$(notdir $(BENCH_CSV))
 peers: all
-	$(PYTHON) scripts/compare_peers.py --bench $(BENCH_CSV) --problems $(PEER_SETS)
-	$(PYTHON) scripts/check_targets.py $(BENCH_CSV) --peers $(dir $(BENCH_CSV))peers-$(notdir $(BENCH_CSV)) \
+	$(PYTHON) scripts/compare_peers.py --bench $(BENCH_CSV) --problems $(PEER_SETS) \
+		--csv $(PEERS_CSV) --out $(PEERS_CSV:.csv=.md)
+	$(PYTHON) scripts/check_targets.py $(BENCH_CSV) --peers $(PEERS_CSV) \
 		--out $(BENCH_CSV:.csv=-targets.txt)
 
 deps:
