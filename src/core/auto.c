@@ -5,7 +5,9 @@
  * byte counts over this machine's measured peaks, cost.c); the cheapest wins, ties to the
  * earlier row.  The knowledge of when a method wins lives with the method, as in FFTW's
  * solvers and oneDNN's ordered implementation list: a new row takes part by giving its cost.
- * Rows marked check_only (portable reference kernels) are never chosen. */
+ * Rows marked check_only (portable reference kernels) are never chosen.  With
+ * CB_AUTO_MEASURE the best-predicted few are timed instead and the winner remembered
+ * (auto_measure.c). */
 #include "method.h"
 
 #include <math.h>
@@ -91,6 +93,8 @@ const cb_impl *cb_auto_choose(const cb_problem *p, const float *weights, const c
     }
     cb_auto_candidates(p, weights, opt, c, count);
     const cb_impl *chosen = c[0].status == CB_OK ? c[0].impl : NULL;
+    if (chosen && opt && opt->auto_mode == CB_AUTO_MEASURE)
+        chosen = cb_auto_measure(p, weights, opt, c, count);
     if (!chosen && why && why_size) {
         /* the reason of the first row that is not a reference kernel */
         size_t i = 0;

@@ -58,6 +58,11 @@ typedef struct cb_method_ops {
         .cost = PREFIX##_cost, .supports_weights = PREFIX##_supports_weights};                \
     const cb_impl cb_impl_##NAME = {.name = #NAME, .ops = &NAME##_ops, __VA_ARGS__}
 
+/* auto's measured mode (auto_measure.c): the remembered or measured winner among the ranked
+ * candidates (cb_auto_candidates' order; the first must be CB_OK). */
+const cb_impl *cb_auto_measure(const cb_problem *p, const float *weights, const cb_options *opt,
+                               const cb_auto_candidate *ranked, size_t count);
+
 /* ---- costs (cost.c) ----
  * The roofline time of a run: the longer of its arithmetic at `efficiency` of the ISA's
  * measured peak on `threads` threads and its memory traffic at the measured bandwidth, plus
