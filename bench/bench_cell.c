@@ -4,6 +4,7 @@
  * the cell's plans are counted against --max-memory. */
 #include "bench_cell.h"
 
+#include "auto_option.h"
 #include "fftw_planner_option.h"
 #include "kernel_spec.h"
 #include "memory_option.h"
@@ -214,6 +215,7 @@ void bench_cell_run(bench_problem *bp, const cb_impl *impl, int threads,
     cb_options opt = cb_options_default();
     opt.threads = threads;
     opt.fftw_planner = bench_fftw_planner();
+    opt.auto_mode = bench_auto_mode();
     opt.max_memory = limits->max_memory;
     if (!cell_memory_fits(bp, impl, &opt, limits->max_memory, out)) return;
     double check_s = check_cell(bp, impl, &opt, out);

@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "convbench.h"
+#include "auto_option.h"
 #include "fftw_planner_option.h"
 #include "float_array.h"
 #include "kernel_spec.h"
@@ -26,9 +27,11 @@ static const char usage[] =
     "usage: convbench apply [--impl NAME|auto] --kernel SPEC [--mode valid|same|full]\n"
     "         [--boundary constant|symmetric|mirror|replicate|wrap] [--fill-value V]\n"
     "         [--op corr|conv] [--stride S|SY,SX] [--normalize]\n"
-    "         [--fftw-planner estimate|measure|patient] [--max-memory SIZE] INPUT OUTPUT\n"
+    "         [--fftw-planner estimate|measure|patient] [--auto model|measure]\n"
+    "         [--max-memory SIZE] INPUT OUTPUT\n"
     "  NAME    an implementation of convbench list, or auto (the default): the one the\n"
-    "          table's cost functions predict fastest here (convbench explain shows why)\n"
+    "          table's cost functions predict fastest here (convbench explain shows why);\n"
+    "          --auto measure times the best predicted once instead and remembers the winner\n"
     "  INPUT   .npy (H,W) or (H,W,C) of any real dtype, or .png .jpg .pgm .ppm\n"
     "  SPEC    identity, box:K, gaussian:K:SIGMA, binomial:K, sharpen, laplacian, sobel-x,\n"
     "          sobel-y, prewitt-x, prewitt-y, or .npy (KH,KW) | (KH,KW,C) | (N,KH,KW,C)\n"
@@ -79,6 +82,9 @@ static int parse_options(int argc, char **argv, apply_options *o)
         } else if (cli_take(argc, argv, &i, "--fill-value", &v, &missing)) {
             if (v && !cli_float("--fill-value", v, &o->problem.fill_value, why, sizeof why))
                 return cli_error("apply: %s", why);
+        } else if (cli_take(argc, argv, &i, "--auto", &v, &missing)) {
+            if (v && !auto_mode_from_name(v, &o->plan_options.auto_mode))
+                return cli_error("apply: --auto must be one of %s, not '%s'", AUTO_MODE_CHOICES, v);
         } else if (cli_take(argc, argv, &i, "--fftw-planner", &v, &missing)) {
             if (v && !fftw_planner_from_name(v, &o->plan_options.fftw_planner))
                 return cli_error("apply: --fftw-planner must be one of %s, not '%s'",

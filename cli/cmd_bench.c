@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "convbench.h"
+#include "auto_option.h"
 #include "fftw_planner_option.h"
 #include "memory_option.h"
 #include "peak.h"
@@ -41,7 +42,11 @@ static const char usage[] =
     "         [--channels C] [--filters N] [--groups G] [--mode M] [--boundary B] [--op O]\n"
     "         [--stride S|SY,SX] [--fill-value V]]\n"
     "       [--impl LIST] [--threads LIST] [--min-time S] [--max-cell-time S] [--out FILE]\n"
-    "       [--resume] [--fftw-planner estimate|measure|patient] [--max-memory SIZE]\n"
+    "       [--resume] [--fftw-planner estimate|measure|patient] [--auto model|measure]\n"
+    "       [--max-memory SIZE]\n"
+    "  --impl may name auto: a row timing the implementation auto chooses (the CSV's chosen\n"
+    "  column), by the cost functions (--auto model, the default) or by timing the best\n"
+    "  predicted once and remembering the winner in the cache directory (--auto measure).\n"
     "  Without --problems or --sizes: data/smoke.txt.  --out defaults to\n"
     "  results/<host>-<date>.csv.  An existing --out is continued only with --resume.\n"
     "  --fftw-planner: how hard FFTW plans (default measure); plans found are kept as wisdom\n"
@@ -204,6 +209,11 @@ static int parse_options(int argc, char **argv, bench_options *o)
         } else if (cli_take(argc, argv, &i, "--max-memory", &v, &missing)) {
             if (v && !max_memory_parse(v, &o->limits.max_memory, why, sizeof why))
                 return cli_error("bench: %s", why);
+        } else if (cli_take(argc, argv, &i, "--auto", &v, &missing)) {
+            int mode;
+            if (v && !auto_mode_from_name(v, &mode))
+                return cli_error("bench: --auto must be one of %s, not '%s'", AUTO_MODE_CHOICES, v);
+            if (v) bench_set_auto_mode(mode);
         } else if (cli_take(argc, argv, &i, "--fftw-planner", &v, &missing)) {
             cb_fftw_planner planner;
             if (v && !fftw_planner_from_name(v, &planner))

@@ -3,6 +3,7 @@
  * their reasons, and the choice.  The problem is a line of a problem file; its weights are
  * the kernel it names (kernel=SPEC), else --kernel SPEC, else random values, the weights bench
  * gives it (a separable method refuses those: they have full rank). */
+#include "auto_option.h"
 #include "cli.h"
 #include "commands.h"
 #include "convbench.h"
@@ -17,7 +18,8 @@
 #include <string.h>
 
 static const char usage[] =
-    "usage: convbench explain [--threads N] [--kernel SPEC] [--max-memory SIZE] 'PROBLEM'\n"
+    "usage: convbench explain [--threads N] [--kernel SPEC] [--auto model|measure]\n"
+    "         [--max-memory SIZE] 'PROBLEM'\n"
     "  PROBLEM  one line of a problem file, e.g. 'H=2048 K=31 boundary=mirror kernel=gaussian:31:5'\n"
     "  --kernel SPEC  the weights, as apply --kernel takes them (default: the line's kernel=,\n"
     "                 else random values)\n"
@@ -88,6 +90,10 @@ int cmd_explain(int argc, char **argv)
             if (missing) return cli_error("explain: %s needs a value", option);
             if (!v[0]) return cli_error("explain: --kernel: empty value");
             kernel = v;
+        } else if (cli_take(argc, argv, &i, "--auto", &v, &missing)) {
+            if (missing) return cli_error("explain: %s needs a value", option);
+            if (!auto_mode_from_name(v, &opt.auto_mode))
+                return cli_error("explain: --auto must be one of %s, not '%s'", AUTO_MODE_CHOICES, v);
         } else if (cli_take(argc, argv, &i, "--max-memory", &v, &missing)) {
             if (missing) return cli_error("explain: %s needs a value", option);
             if (!max_memory_parse(v, &opt.max_memory, why, sizeof why))
