@@ -141,7 +141,8 @@ int cmd_explain(int argc, char **argv)
     for (size_t i = 0; i < count; i++)
         if (c[i].status != CB_OK) printf("%-22s refused: %s\n", c[i].impl->name, c[i].why);
     const cb_impl *chosen = cb_auto_choose(&np.problem, weights, &opt, why, sizeof why);
-    if (chosen) printf("\nauto: %s\n", chosen->name);
+    if (chosen)
+        printf("\nauto%s: %s\n", opt.auto_mode == CB_AUTO_MEASURE ? " (measured)" : "", chosen->name);
     else printf("\nauto: %s\n", why);
     free(c);
     free(weights);

@@ -1,4 +1,4 @@
-/* convbench peak: this machine's ceilings as the benchmarks see them (DESIGN.md section 7) —
+/* convbench peak: this machine's ceilings as the benchmarks see them (docs/DESIGN.md section 9) —
  * FP32 arithmetic peak per instruction set and copy bandwidth, for each thread count asked for,
  * and how far the AVX-512 peak scales with threads.  Measured here, not looked up, because the
  * machine is shared: two threads often get much less than twice one thread's FMA throughput.

@@ -10,6 +10,7 @@
 #include "convbench.h"
 #include "gbench_shim.h"
 #include "problem_set.h"
+#include "kernel_spec.h"
 #include "verify.h"
 
 #include <stdarg.h>
@@ -153,15 +154,25 @@ static int register_problem(session *s, int index, const options *opt)
         return fail(1, "%s: out of memory for its buffers", np->name);
     }
     verify_fill_data(p, DATA_REAL, DATA_SEED, buf->input, weights);
+    if (np->kernel[0]) { /* the problem's named kernel, as bench uses it */
+        kernel_bank bank;
+        if (!kernel_bank_from_spec(np->kernel, p->C, &bank, why, sizeof why)) {
+            cb_free(weights);
+            return fail(1, "%s: kernel=%s: %s", np->name, np->kernel, why);
+        }
+        memcpy(weights, bank.weights, (size_t)shape.weight_elems * sizeof(float));
+        kernel_bank_free(&bank);
+    }
 
     double flops = cb_problem_flops(p);
     double bytes = (double)(shape.input_elems + shape.weight_elems + shape.output_elems) *
                    (double)sizeof(float);
     int status = 0;
-    for (size_t k = 0; k < cb_impl_count(); k++) {
-        const cb_impl *impl = cb_impl_at(k);
+    /* every row of the table, then auto (whose plan is its choice's) */
+    for (size_t k = 0; k <= cb_impl_count(); k++) {
+        const cb_impl *impl = k < cb_impl_count() ? cb_impl_at(k) : cb_impl_find(CB_AUTO_NAME);
         if (!cb_impl_available(impl, NULL, 0)) continue;  /* reported once, in main */
-        if (!cb_impl_supports(impl, p, why, sizeof why)) {
+        if (!cb_impl_supports_weights(impl, p, weights, why, sizeof why)) {
             fprintf(stderr, PROGRAM_NAME ": not registered: %s/%s: %s\n", impl->name, np->name,
                     why);
             continue;

@@ -35,8 +35,9 @@ def available_impls(convbench):
     listing = run([convbench, "list"])
     if listing.returncode != 0:
         raise RuntimeError(f"{convbench} list: {listing.stderr.strip()}")
+    # the table's rows, and auto: not a row of the table, registered after them
     return [line.split()[0] for line in listing.stdout.splitlines()
-            if line.strip() and "unavailable" not in line]
+            if line.strip() and "unavailable" not in line] + ["auto"]
 
 
 def smoke_problems(path):

@@ -1,4 +1,4 @@
-/* The machine's own ceilings (DESIGN.md section 7): FP32 arithmetic peak per instruction set
+/* The machine's own ceilings (docs/DESIGN.md section 9): FP32 arithmetic peak per instruction set
  * and thread count, and streaming copy bandwidth.  Internal to the library: the program
  * measures them in the same run as its benchmarks (a benchmark row divided by the right peak
  * is a fraction that means something on another machine, where absolute GFLOP/s would not),
