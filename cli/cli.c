@@ -163,6 +163,8 @@ int cli_impl_list(const char *text, bool timing, const cb_impl **impls, int max,
     if (!text) {
         for (size_t i = 0; i < cb_impl_count() && count < max; i++)
             if (!timing || !cb_impl_at(i)->check_only) impls[count++] = cb_impl_at(i);
+        /* timing: auto too, a row that shows how close its choice comes to the fastest */
+        if (timing && count < max) impls[count++] = cb_impl_find(CB_AUTO_NAME);
         return count;
     }
     cli_list names;

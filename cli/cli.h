@@ -37,8 +37,8 @@ typedef struct {
 bool cli_list_split(const char *option, const char *text, cli_list *list, char *why, size_t why_size);
 void cli_list_free(cli_list *list);
 
-/* --impl LIST into at most max implementations; for NULL all of the table, or for timing all
- * but the check-only ones.  The count, or -1 with a reason (an empty item, an unknown name). */
+/* --impl LIST into at most max implementations (auto among the names it takes); for NULL all
+ * of the table, or for timing all but the check-only ones and then auto.  The count, or -1 with a reason (an empty item, an unknown name). */
 int cli_impl_list(const char *text, bool timing, const cb_impl **impls, int max, char *why,
                   size_t why_size);
 

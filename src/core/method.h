@@ -65,8 +65,8 @@ const cb_impl *cb_auto_measure(const cb_problem *p, const float *weights, const 
 
 /* ---- costs (cost.c) ----
  * The roofline time of a run: the longer of its arithmetic at `efficiency` of the ISA's
- * measured peak on `threads` threads and its memory traffic at the measured bandwidth, plus
- * a fixed overhead (planning is not part of a run).  Threads beyond the machine's CPUs add
+ * measured peak on `threads` threads and its memory traffic at the measured bandwidth (plus a
+ * quarter of the shorter: they overlap imperfectly), plus a fixed overhead (planning is not part of a run).  Threads beyond the machine's CPUs add
  * nothing. */
 double cb_cost_roofline(const cb_machine *m, cb_isa isa, int threads, double flops,
                         double efficiency, double bytes, double overhead_seconds);

@@ -589,11 +589,18 @@ void direct_run(void *plan, const float *input, float *output)
 }
 
 /* ---- cost ----
- * The direct count of multiply-adds plus the columns wasted at each row's last vector, at the
+ * The direct count of multiply-adds plus the columns and rows wasted by whole blocks, at the
  * fraction of the ISA's peak the register blocks reach (each tap's vector loads feed 4 rows of
  * FMAs; the held 3x3 kernel, 6), and at least the compulsory traffic at the measured bandwidth. */
 #define DIRECT_EFFICIENCY 0.6
 #define DIRECT_HELD_EFFICIENCY 0.7
+/* Taps per input load below which the register blocks starve: a block reuses each loaded
+ * input vector once per kernel column, so few taps (1x1 layers over many channels) leave the
+ * loads, not the FMAs, as the limit. */
+#define DIRECT_FULL_TAPS 9.0
+/* AVX2's half-width vectors with the same instruction stream reach less of a peak that
+ * AVX-512 code shares on Zen 4 (fitted: 1.24 against 0.96 measured/predicted). */
+#define DIRECT_AVX2_FACTOR 0.8
 
 double direct_framework_cost(const direct_microkernels *mk, cb_isa isa, const cb_problem *p,
                              int threads, const cb_machine *m)
@@ -601,11 +608,18 @@ double direct_framework_cost(const direct_microkernels *mk, cb_isa isa, const cb
     direct_plan dp;
     if (!direct_layout(&dp, mk, p, threads)) return INFINITY;
     const int64_t lanes = mk->lanes;
+    /* whole register blocks: the last vector of a row and the last rows of a band are
+     * computed whole (small images, such as CNN layers of 7x7, waste most) */
     const double padded_ow = (double)(ceil_div64(dp.s.OW, lanes) * lanes);
-    const double flops = cb_problem_flops(p) * padded_ow / (double)dp.s.OW;
+    const int64_t block_rows = variant_for(&dp)->rows;
+    const double padded_oh = (double)(ceil_div64(dp.s.OH, block_rows) * block_rows);
+    const double flops = cb_problem_flops(p) * padded_ow / (double)dp.s.OW * padded_oh / (double)dp.s.OH;
     double efficiency = held_3x3_applies(p) ? DIRECT_HELD_EFFICIENCY : DIRECT_EFFICIENCY;
+    const double taps = (double)dp.s.taps;
+    if (taps < DIRECT_FULL_TAPS) efficiency *= taps / DIRECT_FULL_TAPS;
     /* one float per FMA against the SSE peak's four lanes */
     if (isa == CB_ISA_SCALAR) efficiency *= (double)lanes / 4.0;
+    if (isa == CB_ISA_AVX2) efficiency *= DIRECT_AVX2_FACTOR;
     return cb_cost_roofline(m, isa, dp.threads, flops, efficiency, cb_cost_compulsory_bytes(p),
                             2e-6 + 20e-9 * (double)(dp.bands * p->groups * dp.filter_chunks));
 }
