@@ -257,7 +257,8 @@ typedef struct cb_auto_candidate {
 size_t cb_auto_candidates(const cb_problem *p, const float *weights, const cb_options *opt,
                           cb_auto_candidate *out, size_t max);
 /* The implementation "auto" takes for p: the cheapest predicted (CB_AUTO_MODEL), or the
- * measured winner (CB_AUTO_MEASURE).  NULL with a reason when none can run it. */
+ * measured winner (CB_AUTO_MEASURE; with weights NULL, nothing can be planned to measure, and
+ * the prediction decides).  NULL with a reason when none can run it. */
 const cb_impl *cb_auto_choose(const cb_problem *p, const float *weights, const cb_options *opt,
                               char *why, size_t why_size);
 

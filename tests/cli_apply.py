@@ -105,6 +105,27 @@ def main(tmp):
     expect(all(np.allclose(o, outputs[0], rtol=1e-5, atol=1e-3) for o in outputs),
            "implementations agree on a picture")
 
+    # auto, apply's default, agrees too and says nothing; --auto measure as well
+    for mode in ("model", "measure"):
+        result = subprocess.run([CONVBENCH, "apply", "--auto", mode, "--kernel", "gaussian:7:2",
+                                 "--boundary", "symmetric", f"{tmp}/rgb.png", f"{tmp}/auto.npy"],
+                                capture_output=True, text=True,
+                                env=dict(os.environ, CONVBENCH_CACHE_DIR=tmp))
+        expect(result.returncode == 0 and not result.stdout and not result.stderr,
+               f"apply --auto {mode} is silent: {result.stderr}")
+        expect(np.allclose(np.load(f"{tmp}/auto.npy"), outputs[0], rtol=1e-5, atol=1e-3),
+               f"apply --auto {mode} agrees")
+
+    # explain: a large gaussian goes to a separable method; a full-rank kernel is refused by
+    # them with its rank
+    result = subprocess.run([CONVBENCH, "explain", "H=1024 kernel=gaussian:31:5 boundary=mirror"],
+                            capture_output=True, text=True)
+    expect(result.returncode == 0 and "auto: separable__" in result.stdout,
+           f"explain a gaussian: {result.stdout[-300:]} {result.stderr}")
+    result = subprocess.run([CONVBENCH, "explain", "H=512 K=7"], capture_output=True, text=True)
+    expect(result.returncode == 0 and "numerical rank 7" in result.stdout and "auto: " in result.stdout,
+           f"explain random weights: {result.stdout[-400:]} {result.stderr}")
+
 
 with tempfile.TemporaryDirectory() as tmp:
     main(tmp)

@@ -123,6 +123,16 @@ expect_error "check unknown option"  ""        check --fast
 expect_error "list extra"            ""        list --all
 expect_error "bench unknown option"  ""        bench --frob
 expect_error "bench bad sizes"       ""        bench --sizes 0
+expect_error "bench bad auto mode"   ""        bench --auto fast
+expect_error "apply bad auto mode"   out.npy   apply --auto fast --kernel box:3 $w/grey.npy $w/out.npy
+expect_error "explain no problem"    ""        explain
+expect_error "explain bad problem"   ""        explain "H=0 K=3"
+expect_error "explain two problems"  ""        explain "H=8 K=3" "H=9 K=3"
+expect_error "explain bad kernel"    ""        explain --kernel nosuch "H=8 K=3"
+expect_error "explain kernel shape"  ""        explain --kernel box:5 "H=8 K=3"
+expect_error "explain bad threads"   ""        explain --threads 0 "H=8 K=3"
+expect_error "explain no value"      ""        explain "H=8 K=3" --threads
+expect_error "explain unknown opt"   ""        explain --frob "H=8 K=3"
 
 echo "cli_errors: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

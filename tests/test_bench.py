@@ -36,7 +36,10 @@ def check_rows(header, rows, what):
     for row in rows:
         expect(len(row) == len(HEADER), f"{what}: row of {len(row)} columns")
         r = dict(zip(HEADER, row))
-        expect(r["schema"] == "3" and r["chosen"] == r["impl"], f"{what}: schema, chosen {row}")
+        # chosen: the row's own implementation, or for auto the table row it took
+        chosen_ok = (r["chosen"] not in ("", "auto") if r["impl"] == "auto" and r["status"] == "ok"
+                     else r["chosen"] == r["impl"] or r["impl"] == "auto")
+        expect(r["schema"] == "3" and chosen_ok, f"{what}: schema, chosen {row}")
         expect(r["status"] in ("ok", "unsupported", "skipped", "failed"), f"{what}: status {r['status']}")
         if r["status"] == "ok":
             expect(r["reason"] == "" and int(r["reps"]) >= 5 and float(r["median_s"]) > 0 and
@@ -85,6 +88,12 @@ def main(tmp):
            "a kernel= problem is checked and timed")
     expect(all(dict(zip(HEADER, r))["weights"] == "random" for r in rows
                if r[HEADER.index("name")] != "g"), "other problems have random weights")
+    # auto: a row per cell by default, naming the table row it took
+    table = {r[HEADER.index("impl")] for r in rows} - {"auto"}
+    autos = {r["name"]: r for r in map(lambda row: dict(zip(HEADER, row)), rows) if r["impl"] == "auto"}
+    expect(set(autos) == {"a", "b", "big", "g"}, f"an auto row per problem: {sorted(autos)}")
+    expect(all(r["chosen"] in table for r in autos.values() if r["status"] == "ok"),
+           f"auto rows name a row of the table: {[r['chosen'] for r in autos.values()]}")
 
     # --resume adds nothing; without it an existing file is refused
     before = open(out).read()

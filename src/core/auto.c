@@ -93,7 +93,8 @@ const cb_impl *cb_auto_choose(const cb_problem *p, const float *weights, const c
     }
     cb_auto_candidates(p, weights, opt, c, count);
     const cb_impl *chosen = c[0].status == CB_OK ? c[0].impl : NULL;
-    if (chosen && opt && opt->auto_mode == CB_AUTO_MEASURE)
+    /* measuring needs the weights to plan with: without them (cb_plan_memory) the model's */
+    if (chosen && weights && opt && opt->auto_mode == CB_AUTO_MEASURE)
         chosen = cb_auto_measure(p, weights, opt, c, count);
     if (!chosen && why && why_size) {
         /* the reason of the first row that is not a reference kernel */
