@@ -25,8 +25,8 @@ static cb_status judge(const cb_impl *impl, const cb_problem *p, const float *we
         snprintf(c->why, sizeof c->why, "a reference kernel, checked but never chosen");
         return c->status = CB_ERR_UNSUPPORTED;
     }
-    c->status = cb_impl_predict(impl, p, weights, opt, m, &c->seconds, c->why, sizeof c->why);
-    if (c->status != CB_OK) return c->status;
+    if (!cb_impl_available(impl, c->why, sizeof c->why)) return c->status = CB_ERR_CPU;
+    /* memory first: the weights are read only for a problem whose plan fits */
     uint64_t bytes;
     c->status = cb_plan_memory(impl->name, p, opt, &bytes, c->why, sizeof c->why);
     if (c->status == CB_OK && opt && opt->max_memory && bytes > opt->max_memory) {
@@ -36,6 +36,8 @@ static cb_status judge(const cb_impl *impl, const cb_problem *p, const float *we
         snprintf(c->why, sizeof c->why, "needs %s of workspace, more than the %s limit", need, limit);
         c->status = CB_ERR_MEMORY_LIMIT;
     }
+    if (c->status != CB_OK) return c->status;
+    c->status = cb_impl_predict(impl, p, weights, opt, m, &c->seconds, c->why, sizeof c->why);
     if (c->status == CB_OK && !isfinite(c->seconds)) {
         snprintf(c->why, sizeof c->why, "its cost function gives no finite time here");
         c->status = CB_ERR_UNSUPPORTED;

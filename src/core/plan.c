@@ -96,7 +96,7 @@ cb_status cb_plan_create(const char *impl_name, const cb_problem *p, const float
     st = cb_problem_shape(p, &shape, why, why_size);
     if (st != CB_OK) return st;
     if (!cb_impl_available(impl, why, why_size)) return CB_ERR_CPU;
-    if (!cb_impl_supports_weights(impl, p, weights, why, why_size)) return CB_ERR_UNSUPPORTED;
+    if (!impl->ops->supports(p, why, why_size)) return CB_ERR_UNSUPPORTED;
     cb_options defaults = cb_options_default();
     if (!opt) opt = &defaults;
     uint64_t need;
@@ -106,6 +106,8 @@ cb_status cb_plan_create(const char *impl_name, const cb_problem *p, const float
         say_over_limit(need, opt->max_memory, why, why_size);
         return CB_ERR_MEMORY_LIMIT;
     }
+    /* the weights are read only for a problem that fits (they may be that large) */
+    if (!cb_impl_supports_weights(impl, p, weights, why, why_size)) return CB_ERR_UNSUPPORTED;
     char need_text[32];
     cb_format_bytes(need, need_text, sizeof need_text);
     cb_plan *made = cb_alloc(1, sizeof *made);
