@@ -480,7 +480,7 @@ def auto_choice(inputs, near=1.1, never=1.5, share=0.9):
     cells = {}
     for r in inputs.rows:
         cells.setdefault((r.problem.match_key(), r.threads), []).append(r)
-    ratios, lacking = [], 0
+    ratios, lacking, choices = [], 0, []
     for rows in cells.values():
         auto = [r for r in rows if r.impl == AUTO]
         others = [r for r in rows if r.impl != AUTO and r.ok]
@@ -493,6 +493,11 @@ def auto_choice(inputs, near=1.1, never=1.5, share=0.9):
         auto_ok = [r for r in auto if r.ok]
         ratio = min(r.median_s for r in auto_ok) / fastest_other.median_s if auto_ok else None
         ratios.append((ratio, auto[0], fastest_other))
+        # the choice alone: the chosen implementation's own row of the same run (no second
+        # timing of the same code, so no noise between the two)
+        own = [r for r in others if auto_ok and r.impl == auto_ok[0].chosen]
+        if own:
+            choices.append(own[0].median_s / fastest_other.median_s)
     if not ratios:
         why = "no auto rows" if not lacking else "no auto cell has another ok implementation"
         return not_measured(target, required, why)
@@ -510,6 +515,10 @@ def auto_choice(inputs, near=1.1, never=1.5, share=0.9):
                      f"{what}; fastest {fastest_other.impl} {seconds(fastest_other.median_s)}")
     if lacking:
         notes.append(f"{lacking} auto cell(s) have no other ok implementation to compare")
+    if choices:
+        notes.append(f"the choice timed by the chosen implementation's own row: "
+                     f"{sum(c <= near for c in choices)} of {len(choices)} within {near:g}x, "
+                     f"{sum(c > never for c in choices)} over {never:g}x, worst {max(choices):.2f}x")
     measured = f"{within} of {len(ratios)} within {near:g}x, {len(over)} over {never:g}x"
     worst = max(key(item) for item in ratios)
     # oriented as the others: >= 1 meets both halves
