@@ -24,8 +24,10 @@
 
 #define SP_VECS BLOCK_VECS
 
-/* One column block of SP_VECS vectors (vecs of them used) of every output row. */
-static inline void sp_vertical_block(const float *const *rows, const float *u, int64_t taps,
+/* One column block of SP_VECS vectors (vecs of them used) of every output row.  Always
+ * inlined, so that the common call (4 rows, whole blocks) is compiled with those constants and
+ * its loops unrolled without tests. */
+static inline __attribute__((always_inline)) void sp_vertical_block(const float *const *rows, const float *u, int64_t taps,
                                      int64_t step, int count, float *const *dst, int64_t x,
                                      int vecs)
 {
@@ -60,6 +62,9 @@ static void sp_vertical(const float *const *rows, const float *u, int64_t taps, 
                         int count, float *const *dst, int64_t n)
 {
     int64_t x = 0;
+    if (count == SEPARABLE_ROWS)
+        for (; x + SP_VECS * SIMD_LANES <= n; x += SP_VECS * SIMD_LANES)
+            sp_vertical_block(rows, u, taps, step, SEPARABLE_ROWS, dst, x, SP_VECS);
     for (; x + SP_VECS * SIMD_LANES <= n; x += SP_VECS * SIMD_LANES)
         sp_vertical_block(rows, u, taps, step, count, dst, x, SP_VECS);
     for (; x + SIMD_LANES <= n; x += SIMD_LANES)
