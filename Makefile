@@ -26,9 +26,10 @@ LIB_DIRS := $(sort $(patsubst %/,%,$(dir $(shell find src -name '*.[ch]'))))
 PROGRAM_DIRS := cli formats bench verify
 CPPFLAGS = -Iinclude $(addprefix -I,$(LIB_DIRS) $(PROGRAM_DIRS) gbench) -MMD -MP
 CFLAGS = -std=c11 $(OPT) -g -Wall -Wextra -fPIC -pthread $(WERROR)
-# The library's own dependencies (BLAS, FFTW, OpenMP), then the program's (stb).
+# The library's own dependencies (LAPACK, BLAS, FFTW, OpenMP), then the program's (stb for
+# reading pictures, libpng for writing PNG).
 LIB_LDLIBS = -llapacke -lopenblas -lfftw3f_threads -lfftw3f -fopenmp -lm -pthread
-LDLIBS = -lstb $(LIB_LDLIBS)
+LDLIBS = -lstb -lpng $(LIB_LDLIBS)
 CXX ?= c++
 CXXFLAGS = -std=c++17 $(OPT) -g -Wall -Wextra $(WERROR)
 ifeq ($(SANITIZE),1)

@@ -1,5 +1,5 @@
-/* picture: reading pictures with stb_image and writing PNG with stb_image_write.  The stb
- * implementations come from Debian's libstb (link with -lstb); only the declarations are
+/* picture: reading pictures with stb_image and writing PNG with libpng (png_write.c).  The stb
+ * implementation comes from Debian's libstb (link with -lstb); only the declarations are
  * included here. */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L /* fileno, fstat */
@@ -10,6 +10,7 @@
 #include "atomic_file.h"
 #include "convbench.h"
 #include "input_file.h"
+#include "png_write.h"
 #include "printable.h"
 #include "stb_guard.h"
 
@@ -25,7 +26,6 @@
 #include <sys/stat.h>
 
 #include <stb/stb_image.h>
-#include <stb/stb_image_write.h>
 
 static bool fail_read(const char *path, const char *reason, char *why, size_t why_size)
 {
@@ -427,7 +427,8 @@ static bool check_png_shape(const char *path, const float_array *a, char *why, s
     int64_t height = a->shape[0], width = a->shape[1];
     if (height <= 0 || width <= 0)
         return fail_write(path, "array has an empty or negative dimension", why, why_size);
-    /* stb_image_write keeps sizes in int, including one filter byte per row: (W*C + 1) * H. */
+    /* the encoder takes sizes in int, and a row with its filter byte must fit one: (W*C + 1) * H
+     * (the limit of stb's encoder, which wrote PNGs before; kept, so the refusal stays the same) */
     if (width > INT_MAX / channels || (width * channels + 1) > INT_MAX / height) {
         snprintf(reason, sizeof reason, "%" PRId64 "x%" PRId64 " is too large for the PNG writer; write a .npy file instead",
                  height, width);
@@ -482,23 +483,6 @@ static unsigned char to_byte(float value, byte_mapping map)
     return (unsigned char)rounded;
 }
 
-/* Where stb's PNG encoder sends its bytes; remembers why the first write failed (a full disk
- * usually shows up here, and its errno is gone by the time the file is closed). */
-typedef struct png_sink {
-    FILE *fp;
-    int first_errno;
-} png_sink;
-
-static void write_to_sink(void *context, void *data, int size)
-{
-    png_sink *sink = context;
-    if (size <= 0 || sink->first_errno)
-        return;
-    errno = 0;
-    if (fwrite(data, 1, (size_t)size, sink->fp) != (size_t)size)
-        sink->first_errno = errno ? errno : EIO;
-}
-
 bool picture_write_png(const char *path, const float_array *a, bool normalize, char *why, size_t why_size)
 {
     if (!path)
@@ -521,15 +505,12 @@ bool picture_write_png(const char *path, const float_array *a, bool normalize, c
         free(bytes);
         return false;
     }
-    png_sink sink = {af.fp, 0};
-    /* zlib level 1: stb's default (8) took 0.2 s for a 1024x768 colour picture, ten times the
-     * blur that made it; the file is about a quarter larger */
-    stbi_write_png_compression_level = 1;
-    int encoded = stbi_write_png_to_func(write_to_sink, &sink, width, height, channels, bytes, width * channels);
+    int first_errno;
+    const bool encoded = png_write_pixels(af.fp, width, height, channels, bytes, &first_errno);
     free(bytes);
-    if (!encoded || sink.first_errno) {
+    if (!encoded) {
         atomic_file_abort(&af);
-        return fail_write(path, sink.first_errno ? strerror(sink.first_errno) : "PNG encoding failed", why, why_size);
+        return fail_write(path, first_errno ? strerror(first_errno) : "PNG encoding failed", why, why_size);
     }
     return atomic_file_commit(&af, why, why_size);
 }

@@ -31,7 +31,7 @@ FUZZ_SANITIZERS = -fsanitize=address,undefined -fno-sanitize-recover=undefined -
 FUZZ_CFLAGS = -std=c11 -O1 -g -Wall -Wextra -pthread $(FUZZ_SANITIZERS) \
 	-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 # stb comes from fuzz/stb_instrumented.c (the headers behind -lstb), not from -lstb.
-FUZZ_LDLIBS = -llapacke -lopenblas -lfftw3f_threads -lfftw3f -fopenmp -lm -pthread
+FUZZ_LDLIBS = -lpng -llapacke -lopenblas -lfftw3f_threads -lfftw3f -fopenmp -lm -pthread
 FUZZ_OBJS := $(LIB_SRCS:%.c=$(FUZZ_DIR)/obj/%.o) $(HARNESS_SRCS:%.c=$(FUZZ_DIR)/obj/%.o) \
 	$(FUZZ_DIR)/obj/fuzz/stb_instrumented.o
 FUZZ_BINS = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)

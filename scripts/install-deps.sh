@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages convbench builds, tests and plots with.
 #   compiler and make   build-essential
-#   picture I/O         libstb-dev (stb_image / stb_image_write, linked as -lstb)
+#   picture I/O         libstb-dev (stb_image, reading; linked as -lstb), libpng-dev (writing PNG)
 #   oracle, sample data python3-numpy python3-scipy python3-pil
 #   plots               python3-matplotlib
 #   Google Benchmark    libbenchmark-dev (and g++ from build-essential for the shim)
@@ -14,7 +14,7 @@
 #                       (clang's OpenMP): make fuzz, make test-fuzz-regress (part of make test)
 set -euo pipefail
 
-packages=(build-essential libstb-dev python3 python3-numpy python3-scipy python3-pil
+packages=(build-essential libstb-dev libpng-dev python3 python3-numpy python3-scipy python3-pil
           python3-matplotlib libbenchmark-dev
           libopenblas-dev libfftw3-dev liblapacke-dev python3-opencv valgrind
           clang libclang-rt-14-dev libomp-dev)
