@@ -17,7 +17,7 @@ static uint64_t splitmix64(uint64_t *state)
     return z ^ (z >> 31);
 }
 
-static float random_value(uint64_t *state, data_kind kind, int integer_range)
+float verify_random_value(uint64_t *state, data_kind kind, int integer_range)
 {
     uint64_t r = splitmix64(state);
     if (kind == DATA_INTEGER) return (float)((int)(r % (uint64_t)(2 * integer_range + 1)) - integer_range);
@@ -30,8 +30,8 @@ void verify_fill_data(const cb_problem *p, data_kind kind, uint64_t seed, float 
     cb_shape s;
     cb_problem_shape(p, &s, NULL, 0);
     uint64_t state = seed;
-    for (int64_t i = 0; i < s.input_elems; i++) input[i] = random_value(&state, kind, 8);
-    for (int64_t i = 0; i < s.weight_elems; i++) weights[i] = random_value(&state, kind, 4);
+    for (int64_t i = 0; i < s.input_elems; i++) input[i] = verify_random_value(&state, kind, 8);
+    for (int64_t i = 0; i < s.weight_elems; i++) weights[i] = verify_random_value(&state, kind, 4);
 }
 
 void verify_poison(float *buf, int64_t count)

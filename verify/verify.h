@@ -12,6 +12,9 @@ typedef enum { DATA_INTEGER, DATA_REAL } data_kind;
  * DATA_REAL gives uniform values in [-1, 1).  Deterministic in seed. */
 void verify_fill_data(const cb_problem *p, data_kind kind, uint64_t seed, float *input,
                       float *weights);
+/* The next value of the generator behind verify_fill_data (splitmix64 from *state): integers
+ * in -integer_range..integer_range for DATA_INTEGER, uniform in [-1, 1) for DATA_REAL. */
+float verify_random_value(uint64_t *state, data_kind kind, int integer_range);
 
 /* The structure of a case's kernels: random (full rank), or made to be of rank 1, of rank
  * 2, or constant, so that methods that need such kernels meet cases they can run. */

@@ -6,22 +6,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-static uint64_t next(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-/* Integers in -range..range, or reals in [-1, 1). */
-static float value(uint64_t *state, data_kind kind, int range)
-{
-    uint64_t r = next(state);
-    if (kind == DATA_INTEGER) return (float)((int)(r % (uint64_t)(2 * range + 1)) - range);
-    return (float)((double)(r >> 40) / (double)(1ull << 24) * 2.0 - 1.0);
-}
-
 weight_structure verify_weight_structure_for(uint64_t seed)
 {
     switch ((seed >> 1) % 4) {
@@ -51,14 +35,14 @@ void verify_structure_weights(const cb_problem *p, data_kind kind, weight_struct
     for (int64_t k = 0; k < kernels; k++) {
         float *w = weights + k * s.taps;
         if (structure == WEIGHTS_CONSTANT) {
-            const float c = value(&state, kind, 4);
+            const float c = verify_random_value(&state, kind, 4);
             for (int64_t i = 0; i < s.taps; i++) w[i] = c;
             continue;
         }
         for (int64_t i = 0; i < s.taps; i++) w[i] = 0.0f;
         for (int t = 0; t < terms; t++) {
-            for (int64_t i = 0; i < p->KH; i++) u[i] = value(&state, kind, 2);
-            for (int64_t j = 0; j < p->KW; j++) v[j] = value(&state, kind, 2);
+            for (int64_t i = 0; i < p->KH; i++) u[i] = verify_random_value(&state, kind, 2);
+            for (int64_t j = 0; j < p->KW; j++) v[j] = verify_random_value(&state, kind, 2);
             for (int64_t i = 0; i < p->KH; i++)
                 for (int64_t j = 0; j < p->KW; j++) w[i * p->KW + j] += u[i] * v[j];
         }

@@ -107,7 +107,9 @@ cb_status cb_plan_create(const char *impl_name, const cb_problem *p, const float
         return CB_ERR_MEMORY_LIMIT;
     }
     /* the weights are read only for a problem that fits (they may be that large) */
-    if (!cb_impl_supports_weights(impl, p, weights, why, why_size)) return CB_ERR_UNSUPPORTED;
+    if (weights && impl->ops->supports_weights &&
+        !impl->ops->supports_weights(p, weights, why, why_size))
+        return CB_ERR_UNSUPPORTED;
     char need_text[32];
     cb_format_bytes(need, need_text, sizeof need_text);
     cb_plan *made = cb_alloc(1, sizeof *made);

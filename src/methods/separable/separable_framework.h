@@ -6,8 +6,9 @@
 
 #include "method.h"
 
-/* One ISA's passes.  Both sum their taps in order 0, 1, ... with one fused multiply-add each,
- * so every ISA gives the same bits. */
+/* One ISA's passes.  The two 1-D passes sum their taps in order 0, 1, ... with one fused
+ * multiply-add each, so every ISA gives the same bits there; the box's prefix sums go by the
+ * vector's width, so those bits may differ between ISAs (within the same bound). */
 typedef struct {
     int lanes;
     /* For each output row j < count (at most SEPARABLE_ROWS):
