@@ -1,0 +1,472 @@
+/* The channel-blocked direct method (blocked__avx512, blocked__avx2): CNN layers, many channels
+ * in and many filters out.  Everything but the register blocks (blocked_microkernel.h, compiled
+ * per ISA), compiled once with baseline flags.
+ *
+ * Math: out[n][oy][ox] = sum over channels c of n's group and taps (ky, kx) of
+ *       ext[c][oy*SY + ky][ox*SX + kx] * w'[n][c][ky][kx], ext the image extended by the
+ *       boundary rule from the mode's origin (cb_problem_shape), w' the weights as a
+ *       correlation (the conv flip, at plan time).
+ * Layout: the blocks are channel-blocked on the output side: a register block holds F filters
+ *       (4 with AVX-512) of the same V vectors of output positions, and runs the whole
+ *       reduction over the group's channels and the taps, innermost, with the input vectors
+ *       loaded once per (channel, tap) for all F filters and each weight broadcast once for V
+ *       vectors.  Positions, not channels, are in the lanes: the API's input (C x H x W) and
+ *       output (N x OH x OW) are planar, so this reads the input planes and writes the output
+ *       planes as they are, where a channels-in-lanes layout (oneDNN's nChw16c) would need a
+ *       transpose in and out of every run.
+ *       The input is re-laid inside run (timed, part of the cost): each channel is extended by
+ *       the boundary rule and split into SY x SX phase planes (phase (py, px) holds ext rows
+ *       py, py + SY, ... and columns px, px + SX, ...), each Hp x Wp.  Tap (ky, kx) then reads
+ *       phase (ky % SY, kx % SX) at row oy + ky / SY, column ox + kx / SX: one offset per tap,
+ *       the same for every output.  Output positions are flattened over the phase planes' width:
+ *       position f = oy * Wp + ox, so that a block's vectors run across row ends without a
+ *       branch; the Wp - OW positions past each row's end (the kernel's overhang, (KW-1)/SX) are
+ *       computed and never stored.  Strided layers (the stem's 7x7 stride 2) so compute no
+ *       discarded output, and 1x1 layers are a blocked GEMM over the planar input (Wp = OW: no
+ *       position wasted, no im2col copy).
+ *       Weights are packed at plan time per block of F filters: channel, tap, filter.
+ * Applies to multi-channel problems, C/groups >= 4 or N/groups >= 16 (fewer channels and
+ *       filters leave too little reduction per block, and single-channel pictures are the
+ *       direct method's); every mode, boundary, op, stride and group count.
+ * Cost: N * (C/groups) * KH*KW multiply-adds per computed position, the positions being
+ *       OH * Wp rounded up to whole blocks per group; memory: the re-laid input
+ *       (C x SY x SX x Hp x Wp floats, written and read once per run), the packed weights,
+ *       nothing per thread (blocks are stored through a small stack tile).
+ * Threads: cb_options.threads; tasks are (group, run of positions, run of filter blocks), each
+ *       output stored by one task and summed in the one order (channel, tap): the same bits
+ *       at any thread count.  The re-lay runs first, channels split between the threads.
+ * Error: cb_error_direct: exact on integer data, (n+1) 2^-24 sum|x*w| otherwise; the sum
+ *       covers the same taps as the reference's, so non-finite values land where its do. */
+#include "blocked_framework.h"
+
+#include "parallel.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Channels per group, or filters per group, from which a layer is this method's. */
+#define BLOCKED_MIN_CHANNELS 4
+#define BLOCKED_MIN_FILTERS 16
+/* Blocks of positions per task (before the split for threads), and tasks per thread wanted so
+ * a thread slowed by the shared host is balanced by the others. */
+#define BLOCKS_PER_TASK 8
+#define TASKS_PER_THREAD 8
+
+typedef struct {
+    cb_plan_head head;
+    const blocked_microkernels *mk;
+    int64_t cg, ng;                  /* channels and filters per group */
+    int64_t py_count, px_count;      /* phases stored: min(SY, KH), min(SX, KW) */
+    int64_t hp, wp;                  /* rows and columns of a phase plane */
+    int64_t plane, channel_pitch;    /* floats of a phase plane, of a channel's planes */
+    int64_t positions;               /* OH * Wp flattened positions of one filter */
+    int64_t *tap_off;                /* taps: where each reads, from the block's position */
+    int64_t *row_src;                /* py_count x hp: image row, -1 fill, -2 none */
+    int64_t *col_src;                /* px_count x wp: image column, -1 fill, -2 none */
+    int64_t *col_run;                /* px_count x 2: columns [lo, hi) that copy a run */
+    float *relaid;                   /* C x channel_pitch + slack */
+    float *packed;                   /* per group, per filter block: channel, tap, filter */
+    int filters;                     /* filters per block (the last block of a group: fewer) */
+    int64_t step;                    /* positions of a full block */
+    int64_t filter_blocks;           /* per group */
+    int64_t task_positions;          /* positions per task */
+    int64_t position_tasks, filter_tasks, blocks_per_filter_task;
+    int threads;
+} blocked_plan;
+
+static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+static int64_t min_i64(int64_t a, int64_t b) { return a < b ? a : b; }
+static int64_t max_i64(int64_t a, int64_t b) { return a > b ? a : b; }
+
+bool blocked_supports(const cb_problem *p, char *why, size_t why_size)
+{
+    const int64_t cg = p->C / p->groups, ng = p->N / p->groups;
+    if (cg >= BLOCKED_MIN_CHANNELS || ng >= BLOCKED_MIN_FILTERS) return true;
+    snprintf(why, why_size,
+             "%lld channel(s) and %lld filter(s) per group: channel blocks need at least %d "
+             "channels or %d filters per group (the direct and depthwise methods take the rest)",
+             (long long)cg, (long long)ng, BLOCKED_MIN_CHANNELS, BLOCKED_MIN_FILTERS);
+    return false;
+}
+
+/* ---- layout ---- */
+
+/* Filters of block b of a group (the preferred count, the remainder last). */
+static int block_filters(const blocked_plan *bp, int64_t b)
+{
+    return (int)min_i64(bp->filters, bp->ng - b * bp->filters);
+}
+
+/* The most positions any block of this plan covers: how far a block reads past the last. */
+static int64_t max_block_positions(const blocked_microkernels *mk)
+{
+    int64_t most = 0;
+    for (int f = 0; f < BLOCKED_MAX_FILTERS; f++) most = max_i64(most, mk->vecs[f]);
+    return most * mk->lanes;
+}
+
+/* Multiply-adds per channel and tap that blocks of `filters` filters compute for a group:
+ * whole blocks of positions, the last (smaller) filter block covering each step of the full
+ * ones in blocks of its own shape. */
+static double computed_products(const blocked_microkernels *mk, int filters, int64_t ng,
+                                int64_t positions)
+{
+    const int64_t step = (int64_t)mk->vecs[filters - 1] * mk->lanes;
+    const int64_t steps = ceil_div(positions, step);
+    const int64_t full = ng / filters, tail = ng % filters;
+    double products = (double)(full * filters) * (double)(steps * step);
+    if (tail > 0) {
+        const int64_t tail_step = (int64_t)mk->vecs[tail - 1] * mk->lanes;
+        products += (double)tail * (double)steps * (double)(ceil_div(step, tail_step) * tail_step);
+    }
+    return products;
+}
+
+/* The candidate block shape that computes the fewest wasted products (within 2%, the first
+ * listed: the ISA file lists them from the most efficient register block down). */
+static int choose_filters(const blocked_microkernels *mk, int64_t ng, int64_t positions)
+{
+    int best = mk->candidates[0];
+    double best_products = computed_products(mk, best, ng, positions);
+    for (int i = 1; i < BLOCKED_MAX_FILTERS && mk->candidates[i]; i++) {
+        const double products = computed_products(mk, mk->candidates[i], ng, positions);
+        if (products < best_products * 0.98) {
+            best = mk->candidates[i];
+            best_products = products;
+        }
+    }
+    return best;
+}
+
+/* Fills the geometry of bp (no allocation); false when a size overflows. */
+static bool blocked_layout(blocked_plan *bp, const blocked_microkernels *mk, const cb_problem *p,
+                           int threads)
+{
+    memset(bp, 0, sizeof *bp);
+    bp->head.p = *p;
+    if (cb_problem_shape(p, &bp->head.s, NULL, 0) != CB_OK) return false;
+    const cb_shape *s = &bp->head.s;
+    bp->mk = mk;
+    bp->cg = s->c_per_group;
+    bp->ng = s->n_per_group;
+    bp->py_count = min_i64(p->SY, p->KH);
+    bp->px_count = min_i64(p->SX, p->KW);
+    bp->hp = ceil_div(s->ext_h, p->SY);
+    bp->wp = ceil_div(s->ext_w, p->SX);
+    int64_t slack;
+    if (__builtin_mul_overflow(bp->hp, bp->wp, &bp->plane) ||
+        __builtin_mul_overflow(bp->plane, bp->py_count * bp->px_count, &bp->channel_pitch) ||
+        __builtin_mul_overflow(s->OH, bp->wp, &bp->positions) ||
+        __builtin_add_overflow(max_block_positions(mk), bp->wp + mk->lanes, &slack))
+        return false;
+    bp->filters = choose_filters(mk, bp->ng, bp->positions);
+    bp->step = (int64_t)mk->vecs[bp->filters - 1] * mk->lanes;
+    bp->filter_blocks = ceil_div(bp->ng, bp->filters);
+    const int64_t preferred_positions = bp->step;
+    bp->task_positions = preferred_positions * BLOCKS_PER_TASK;
+    bp->threads = threads < 1 ? 1 : threads;
+    if (bp->threads > 1) {
+        /* small images: split the positions finer, then the filters, to give each thread
+         * several tasks */
+        const int64_t wanted = (int64_t)bp->threads * TASKS_PER_THREAD;
+        while (bp->task_positions > preferred_positions &&
+               p->groups * ceil_div(bp->positions, bp->task_positions) < wanted)
+            bp->task_positions -= preferred_positions;
+    }
+    bp->position_tasks = ceil_div(bp->positions, bp->task_positions);
+    const int64_t per_group = bp->position_tasks * p->groups;
+    bp->filter_tasks = 1;
+    if (bp->threads > 1 && per_group < (int64_t)bp->threads * TASKS_PER_THREAD)
+        bp->filter_tasks = min_i64(bp->filter_blocks,
+                                   ceil_div((int64_t)bp->threads * TASKS_PER_THREAD, per_group));
+    bp->blocks_per_filter_task = ceil_div(bp->filter_blocks, bp->filter_tasks);
+    bp->filter_tasks = ceil_div(bp->filter_blocks, bp->blocks_per_filter_task);
+    int64_t relaid, tasks;
+    if (__builtin_mul_overflow(bp->channel_pitch, p->C, &relaid) ||
+        __builtin_add_overflow(relaid, slack, &relaid) ||
+        __builtin_mul_overflow(per_group, bp->filter_tasks, &tasks))
+        return false;
+    return true;
+}
+
+static int64_t relaid_floats(const blocked_plan *bp)
+{
+    return bp->channel_pitch * bp->head.p.C + max_block_positions(bp->mk) + bp->wp +
+           bp->mk->lanes;
+}
+
+cb_status blocked_framework_workspace(const blocked_microkernels *mk, const cb_problem *p,
+                                      int threads, uint64_t *bytes, char *why, size_t why_size)
+{
+    blocked_plan bp;
+    if (!blocked_layout(&bp, mk, p, threads)) {
+        snprintf(why, why_size, "the re-laid input of this problem overflows 64-bit sizes");
+        return CB_ERR_OVERFLOW;
+    }
+    cb_shape s;
+    cb_plan_head_workspace(bytes, sizeof(blocked_plan), p, &s);
+    cb_workspace_add(bytes, s.taps, sizeof(int64_t));
+    cb_workspace_add(bytes, bp.py_count * bp.hp, sizeof(int64_t));
+    cb_workspace_add(bytes, bp.px_count * bp.wp, sizeof(int64_t));
+    cb_workspace_add(bytes, bp.px_count * 2, sizeof(int64_t));
+    cb_workspace_add(bytes, relaid_floats(&bp), sizeof(float));
+    cb_workspace_add(bytes, s.weight_elems, sizeof(float));
+    return CB_OK;
+}
+
+/* Where each ext row of each row phase comes from (image row, -1 for the fill, -2 past the
+ * extent: never read by a kept output, left zero), and likewise the columns, with the run of
+ * columns that copy consecutive image columns. */
+static void source_tables(blocked_plan *bp)
+{
+    const cb_problem *p = &bp->head.p;
+    const cb_shape *s = &bp->head.s;
+    for (int64_t py = 0; py < bp->py_count; py++)
+        for (int64_t i = 0; i < bp->hp; i++) {
+            const int64_t e = i * p->SY + py;
+            bp->row_src[py * bp->hp + i] =
+                e < s->ext_h ? cb_extend_index(s->row0 + e, p->H, p->boundary) : -2;
+        }
+    for (int64_t px = 0; px < bp->px_count; px++) {
+        int64_t *src = bp->col_src + px * bp->wp;
+        for (int64_t j = 0; j < bp->wp; j++) {
+            const int64_t e = j * p->SX + px;
+            src[j] = e < s->ext_w ? cb_extend_index(s->col0 + e, p->W, p->boundary) : -2;
+        }
+        /* the longest stretch of columns j whose sources step by SX inside the image */
+        int64_t best_lo = 0, best_hi = 0;
+        for (int64_t j = 0; j < bp->wp;) {
+            if (src[j] < 0) { j++; continue; }
+            int64_t k = j + 1;
+            while (k < bp->wp && src[k] == src[k - 1] + p->SX) k++;
+            if (k - j > best_hi - best_lo) { best_lo = j; best_hi = k; }
+            j = k;
+        }
+        bp->col_run[2 * px] = best_lo;
+        bp->col_run[2 * px + 1] = best_hi;
+    }
+}
+
+static void pack_weights(blocked_plan *bp)
+{
+    const cb_problem *p = &bp->head.p;
+    const int64_t taps = bp->head.s.taps, cg = bp->cg;
+    const float *w = bp->head.weights; /* N x cg x taps, as a correlation */
+    float *dst = bp->packed;
+    for (int64_t g = 0; g < p->groups; g++)
+        for (int64_t b = 0; b < bp->filter_blocks; b++) {
+            const int f = block_filters(bp, b);
+            const int64_t n0 = g * bp->ng + b * bp->filters;
+            for (int64_t c = 0; c < cg; c++)
+                for (int64_t t = 0; t < taps; t++)
+                    for (int j = 0; j < f; j++)
+                        *dst++ = w[((n0 + j) * cg + c) * taps + t];
+        }
+}
+
+cb_status blocked_framework_plan(const blocked_microkernels *mk, const cb_problem *p,
+                                 const float *weights, int threads, void **plan, char *why,
+                                 size_t why_size)
+{
+    blocked_plan layout;
+    if (!blocked_layout(&layout, mk, p, threads)) {
+        snprintf(why, why_size, "the re-laid input of this problem overflows 64-bit sizes");
+        return CB_ERR_OVERFLOW;
+    }
+    blocked_plan *bp = cb_plan_head_make(sizeof *bp, p, weights, why, why_size);
+    if (!bp) return CB_ERR_NO_MEMORY;
+    const cb_plan_head head = bp->head;
+    *bp = layout;
+    bp->head = head;
+    const cb_shape *s = &bp->head.s;
+    bp->tap_off = cb_plan_block(bp, (size_t)s->taps, sizeof(int64_t));
+    bp->row_src = cb_plan_block(bp, (size_t)(bp->py_count * bp->hp), sizeof(int64_t));
+    bp->col_src = cb_plan_block(bp, (size_t)(bp->px_count * bp->wp), sizeof(int64_t));
+    bp->col_run = cb_plan_block(bp, (size_t)(bp->px_count * 2), sizeof(int64_t));
+    bp->relaid = cb_plan_block(bp, (size_t)relaid_floats(bp), sizeof(float));
+    bp->packed = cb_plan_block(bp, (size_t)s->weight_elems, sizeof(float));
+    if (!bp->tap_off || !bp->row_src || !bp->col_src || !bp->col_run || !bp->relaid ||
+        !bp->packed) {
+        cb_plan_head_free(bp);
+        snprintf(why, why_size, "out of memory for the re-laid input and packed weights");
+        return CB_ERR_NO_MEMORY;
+    }
+    for (int64_t ky = 0; ky < p->KH; ky++)
+        for (int64_t kx = 0; kx < p->KW; kx++)
+            bp->tap_off[ky * p->KW + kx] =
+                ((ky % p->SY) * bp->px_count + kx % p->SX) * bp->plane +
+                (ky / p->SY) * bp->wp + kx / p->SX;
+    source_tables(bp);
+    pack_weights(bp);
+    /* rows and columns past the extent, and the slack after the last channel, are read only
+     * for positions never stored; zero once so they hold numbers */
+    memset(bp->relaid, 0, (size_t)relaid_floats(bp) * sizeof(float));
+    *plan = bp;
+    return CB_OK;
+}
+
+void blocked_destroy(void *plan) { cb_plan_head_free(plan); }
+
+/* ---- run: the re-lay ---- */
+
+typedef struct {
+    const blocked_plan *bp;
+    const float *input;
+    float *output;
+} blocked_run_args;
+
+/* Phase row i of (py, px) of one channel from image plane `plane`. */
+static void relay_row(const blocked_plan *bp, const float *plane, int64_t py, int64_t px,
+                      int64_t i, float *dst)
+{
+    const cb_problem *p = &bp->head.p;
+    const int64_t sy = bp->row_src[py * bp->hp + i];
+    if (sy == -2) return; /* stays zero */
+    const int64_t *col = bp->col_src + px * bp->wp;
+    if (sy == -1) {
+        for (int64_t j = 0; j < bp->wp; j++)
+            if (col[j] != -2) dst[j] = p->fill_value;
+        return;
+    }
+    const float *row = plane + sy * p->W;
+    const int64_t lo = bp->col_run[2 * px], hi = bp->col_run[2 * px + 1];
+    for (int64_t j = 0; j < lo; j++)
+        if (col[j] != -2) dst[j] = col[j] < 0 ? p->fill_value : row[col[j]];
+    if (p->SX == 1) {
+        if (hi > lo) memcpy(dst + lo, row + col[lo], (size_t)(hi - lo) * sizeof(float));
+    } else {
+        const float *from = row + (hi > lo ? col[lo] : 0);
+        for (int64_t j = lo; j < hi; j++) dst[j] = from[(j - lo) * p->SX];
+    }
+    for (int64_t j = hi; j < bp->wp; j++)
+        if (col[j] != -2) dst[j] = col[j] < 0 ? p->fill_value : row[col[j]];
+}
+
+static void relay_channel(void *ctx, int worker, int64_t c)
+{
+    (void)worker;
+    const blocked_run_args *a = ctx;
+    const blocked_plan *bp = a->bp;
+    const cb_problem *p = &bp->head.p;
+    const float *plane = a->input + c * p->H * p->W;
+    float *dst = bp->relaid + c * bp->channel_pitch;
+    for (int64_t py = 0; py < bp->py_count; py++)
+        for (int64_t px = 0; px < bp->px_count; px++) {
+            float *phase = dst + (py * bp->px_count + px) * bp->plane;
+            for (int64_t i = 0; i < bp->hp; i++)
+                relay_row(bp, plane, py, px, i, phase + i * bp->wp);
+        }
+}
+
+/* ---- run: the blocks ---- */
+
+/* Copies positions [from, to) of a block that starts at position `start`, stored in the tile
+ * (filter j at tile + j * tile_stride), to the output planes of its filters: the positions
+ * past each row's OW columns are dropped. */
+static void store_from_tile(const blocked_plan *bp, const float *tile, int64_t tile_stride,
+                            int filters, int64_t start, int64_t from, int64_t to, float *out)
+{
+    const int64_t wp = bp->wp, ow = bp->head.s.OW;
+    const int64_t out_plane = bp->head.s.OH * ow;
+    for (int64_t f = from; f < to;) {
+        const int64_t oy = f / wp, ox = f % wp;
+        const int64_t row_end = min_i64(to, (oy + 1) * wp);
+        const int64_t kept = min_i64(row_end, oy * wp + ow) - f;
+        if (kept > 0)
+            for (int j = 0; j < filters; j++)
+                memcpy(out + j * out_plane + oy * ow + ox, tile + j * tile_stride + (f - start),
+                       (size_t)kept * sizeof(float));
+        f = row_end;
+    }
+}
+
+static void blocked_task(void *ctx, int worker, int64_t task)
+{
+    (void)worker;
+    const blocked_run_args *a = ctx;
+    const blocked_plan *bp = a->bp;
+    const blocked_microkernels *mk = bp->mk;
+    const cb_shape *s = &bp->head.s;
+    const int64_t filter_task = task % bp->filter_tasks;
+    const int64_t position_task = task / bp->filter_tasks % bp->position_tasks;
+    const int64_t g = task / bp->filter_tasks / bp->position_tasks;
+    const int64_t begin = position_task * bp->task_positions;
+    const int64_t end = min_i64(bp->positions, begin + bp->task_positions);
+    const int64_t b_begin = filter_task * bp->blocks_per_filter_task;
+    const int64_t b_end = min_i64(bp->filter_blocks, b_begin + bp->blocks_per_filter_task);
+    const int64_t out_plane = s->OH * s->OW;
+    const int64_t block_weights = (int64_t)bp->filters * bp->cg * s->taps;
+    /* positions map to output elements one to one when no row has an overhang */
+    const bool flat_output = bp->wp == s->OW;
+    _Alignas(64) float tile[BLOCKED_MAX_FILTERS * BLOCKED_MAX_VECS * 16];
+
+    blocked_block blk = {
+        .channel_pitch = bp->channel_pitch,
+        .channels = bp->cg,
+        .tap_off = bp->tap_off,
+        .taps = s->taps,
+    };
+    const float *in_group = bp->relaid + g * bp->cg * bp->channel_pitch;
+    const float *w_group = bp->packed + g * bp->ng * bp->cg * s->taps;
+    float *out_group = a->output + g * bp->ng * out_plane;
+    const int64_t step = bp->step;
+    for (int64_t f0 = begin; f0 < end; f0 += step) {
+        for (int64_t b = b_begin; b < b_end; b++) {
+            const int filters = block_filters(bp, b);
+            const int64_t positions = (int64_t)mk->vecs[filters - 1] * mk->lanes;
+            float *out = out_group + b * bp->filters * out_plane;
+            blk.w = w_group + b * block_weights;
+            /* a smaller last block covers the step in several blocks */
+            for (int64_t f = f0; f < min_i64(f0 + step, end); f += positions) {
+                blk.in = in_group + f;
+                const int64_t to = min_i64(end, min_i64(f0 + step, f + positions));
+                if (flat_output && to == f + positions) {
+                    blk.dst = out + f;
+                    blk.dst_stride = out_plane;
+                    mk->kernel[filters - 1](&blk);
+                } else {
+                    blk.dst = tile;
+                    blk.dst_stride = positions;
+                    mk->kernel[filters - 1](&blk);
+                    store_from_tile(bp, tile, positions, filters, f, f, to, out);
+                }
+            }
+        }
+    }
+}
+
+void blocked_run(void *plan, const float *input, float *output)
+{
+    const blocked_plan *bp = plan;
+    blocked_run_args args = {bp, input, output};
+    cb_parallel_for(bp->threads, bp->head.p.C, relay_channel, &args);
+    cb_parallel_for(bp->threads, bp->head.p.groups * bp->position_tasks * bp->filter_tasks,
+                    blocked_task, &args);
+}
+
+/* ---- cost ----
+ * The multiply-adds of every computed position (the overhang columns and the last block's
+ * whole vectors included) at a fraction of the ISA's peak that grows with the reduction per
+ * block (channels x taps: each block ends in F*V stores and starts its loads cold), and the
+ * re-lay's traffic: the input read, the re-laid copy written and read. */
+#define BLOCKED_EFFICIENCY 0.85
+/* reduction steps (channel x tap) per block at which a block's fixed costs halve the rate */
+#define BLOCKED_HALF_REDUCTION 8.0
+
+double blocked_framework_cost(const blocked_microkernels *mk, cb_isa isa, const cb_problem *p,
+                              int threads, const cb_machine *m)
+{
+    blocked_plan bp;
+    if (!blocked_layout(&bp, mk, p, threads)) return INFINITY;
+    const cb_shape *s = &bp.head.s;
+    const double reduction = (double)(bp.cg * s->taps);
+    const double flops = 2.0 * (double)p->groups * reduction *
+                         computed_products(mk, bp.filters, bp.ng, bp.positions);
+    const double efficiency = BLOCKED_EFFICIENCY * reduction / (reduction + BLOCKED_HALF_REDUCTION);
+    (void)isa;
+    const double bytes = cb_cost_compulsory_bytes(p) +
+                         2.0 * (double)(bp.channel_pitch * p->C) * sizeof(float);
+    return cb_cost_roofline(m, isa, threads, flops, efficiency, bytes,
+                            3e-6 + 20e-9 * (double)(p->groups * bp.position_tasks * bp.filter_tasks));
+}

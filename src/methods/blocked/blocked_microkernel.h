@@ -1,0 +1,87 @@
+/* The channel-blocked direct method's register blocks, one template compiled once per ISA: the
+ * including file (blocked__<isa>.c) first includes its vector vocabulary (simd_<isa>.h), which
+ * defines SIMD_LANES, simd_vec, simd_zero, simd_loadu, simd_broadcast, simd_fmadd and
+ * simd_storeu, and then defines
+ *     BLOCKED_VECS(F)        vectors of positions of the block of F filters (a constant)
+ *     BLOCKED_CANDIDATES     the filter counts of the block shapes a plan chooses from
+ *     BLOCKED_MICROKERNELS   the name of the blocked_microkernels this defines.
+ *
+ * A register block is F filters x V vectors of consecutive output positions (F*V
+ * accumulators).  For each channel and tap it loads the V input vectors once and multiplies
+ * each into the F filters' accumulators with the filter's weight broadcast: V loads and F
+ * broadcasts feed F*V FMAs, and the sum over channels and taps, the whole reduction, stays in
+ * registers until one store at the end.  The order of the products (channel, then tap) is the
+ * same for every block, thread and ISA of a given lane count. */
+#ifndef CONVBENCH_BLOCKED_MICROKERNEL_H
+#define CONVBENCH_BLOCKED_MICROKERNEL_H
+
+#include "blocked_framework.h"
+
+#define BLOCKED_ALWAYS_INLINE static inline __attribute__((always_inline))
+
+BLOCKED_ALWAYS_INLINE void blocked_block_body(const blocked_block *b, const int F, const int V)
+{
+    simd_vec acc[BLOCKED_MAX_FILTERS][BLOCKED_MAX_VECS];
+#pragma GCC unroll 8
+    for (int j = 0; j < F; j++)
+#pragma GCC unroll 8
+        for (int v = 0; v < V; v++) acc[j][v] = simd_zero();
+    const float *w = b->w;
+    const int64_t *tap_off = b->tap_off;
+    const int64_t taps = b->taps;
+    for (int64_t c = 0; c < b->channels; c++) {
+        const float *in = b->in + c * b->channel_pitch;
+        for (int64_t t = 0; t < taps; t++) {
+            const float *src = in + tap_off[t];
+            simd_vec x[BLOCKED_MAX_VECS];
+#pragma GCC unroll 8
+            for (int v = 0; v < V; v++) {
+                x[v] = simd_loadu(src + v * SIMD_LANES);
+                /* keep each loaded vector in a register for all F filters: GCC would
+                 * otherwise fold the load into every FMA that uses it */
+                __asm__("" : "+v"(x[v]));
+            }
+#pragma GCC unroll 8
+            for (int j = 0; j < F; j++) {
+                const simd_vec wj = simd_broadcast(w + j);
+#pragma GCC unroll 8
+                for (int v = 0; v < V; v++) acc[j][v] = simd_fmadd(x[v], wj, acc[j][v]);
+            }
+            w += F;
+        }
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < F; j++)
+#pragma GCC unroll 8
+        for (int v = 0; v < V; v++)
+            simd_storeu(b->dst + j * b->dst_stride + v * SIMD_LANES, acc[j][v]);
+}
+
+#define BLOCKED_KERNEL(F)                                                                     \
+    static void blocked_kernel_##F(const blocked_block *b)                                   \
+    {                                                                                          \
+        blocked_block_body(b, F, BLOCKED_VECS(F));                                             \
+        simd_end();                                                                            \
+    }
+BLOCKED_KERNEL(1)
+BLOCKED_KERNEL(2)
+BLOCKED_KERNEL(3)
+BLOCKED_KERNEL(4)
+BLOCKED_KERNEL(5)
+BLOCKED_KERNEL(6)
+BLOCKED_KERNEL(7)
+BLOCKED_KERNEL(8)
+#undef BLOCKED_KERNEL
+
+_Static_assert(BLOCKED_MAX_FILTERS == 8, "one kernel per filter count 1..8");
+
+const blocked_microkernels BLOCKED_MICROKERNELS = {
+    .lanes = SIMD_LANES,
+    .vecs = {BLOCKED_VECS(1), BLOCKED_VECS(2), BLOCKED_VECS(3), BLOCKED_VECS(4),
+             BLOCKED_VECS(5), BLOCKED_VECS(6), BLOCKED_VECS(7), BLOCKED_VECS(8)},
+    .kernel = {blocked_kernel_1, blocked_kernel_2, blocked_kernel_3, blocked_kernel_4,
+               blocked_kernel_5, blocked_kernel_6, blocked_kernel_7, blocked_kernel_8},
+    .candidates = {BLOCKED_CANDIDATES},
+};
+
+#endif
