@@ -68,9 +68,10 @@ typedef struct {
     float *relaid;                   /* C x channel_pitch + slack */
     float *packed;                   /* per group, per filter block: channel, tap, filter */
     int filters;                     /* filters per block (the last block of a group: fewer) */
-    int64_t step;                    /* positions of a full block */
+    int64_t vectors;                 /* vectors of positions: positions / lanes, rounded up */
+    int64_t position_blocks;         /* blocks of vectors they are cut into */
     int64_t filter_blocks;           /* per group */
-    int64_t task_positions;          /* positions per task */
+    int64_t task_blocks;             /* blocks of positions per task */
     int64_t position_tasks, filter_tasks, blocks_per_filter_task;
     int threads;
 } blocked_plan;
@@ -106,37 +107,28 @@ static int64_t max_block_positions(const blocked_microkernels *mk)
     return most * mk->lanes;
 }
 
-/* Multiply-adds per channel and tap that blocks of `filters` filters compute for a group:
- * whole blocks of positions, the last (smaller) filter block covering each step of the full
- * ones in blocks of its own shape. */
-static double computed_products(const blocked_microkernels *mk, int filters, int64_t ng,
-                                int64_t positions)
+/* The block shape: the first candidate (the ISA file lists them from the most efficient
+ * register block down) whose filter count divides the group's filters, else the first.  Every
+ * shape computes the same positions (blocks of positions are cut to the image's vectors), so
+ * only a short last filter block, a smaller register block, is to be avoided. */
+static int choose_filters(const blocked_microkernels *mk, int64_t ng)
 {
-    const int64_t step = (int64_t)mk->vecs[filters - 1] * mk->lanes;
-    const int64_t steps = ceil_div(positions, step);
-    const int64_t full = ng / filters, tail = ng % filters;
-    double products = (double)(full * filters) * (double)(steps * step);
-    if (tail > 0) {
-        const int64_t tail_step = (int64_t)mk->vecs[tail - 1] * mk->lanes;
-        products += (double)tail * (double)steps * (double)(ceil_div(step, tail_step) * tail_step);
-    }
-    return products;
+    for (int i = 0; i < BLOCKED_MAX_FILTERS && mk->candidates[i]; i++)
+        if (ng % mk->candidates[i] == 0) return mk->candidates[i];
+    return mk->candidates[0];
 }
 
-/* The candidate block shape that computes the fewest wasted products (within 2%, the first
- * listed: the ISA file lists them from the most efficient register block down). */
-static int choose_filters(const blocked_microkernels *mk, int64_t ng, int64_t positions)
+/* Blocks of positions: the group's vectors of positions cut into blocks of at most the shape's
+ * vectors, as even as can be (13 vectors in blocks of up to 6: 5, 4, 4). */
+static int64_t block_first_vector(const blocked_plan *bp, int64_t k)
 {
-    int best = mk->candidates[0];
-    double best_products = computed_products(mk, best, ng, positions);
-    for (int i = 1; i < BLOCKED_MAX_FILTERS && mk->candidates[i]; i++) {
-        const double products = computed_products(mk, mk->candidates[i], ng, positions);
-        if (products < best_products * 0.98) {
-            best = mk->candidates[i];
-            best_products = products;
-        }
-    }
-    return best;
+    const int64_t per = bp->vectors / bp->position_blocks, extra = bp->vectors % bp->position_blocks;
+    return k * per + min_i64(k, extra);
+}
+
+static int block_vectors(const blocked_plan *bp, int64_t k)
+{
+    return (int)(bp->vectors / bp->position_blocks + (k < bp->vectors % bp->position_blocks));
 }
 
 /* Fills the geometry of bp (no allocation); false when a size overflows. */
@@ -160,21 +152,21 @@ static bool blocked_layout(blocked_plan *bp, const blocked_microkernels *mk, con
         __builtin_mul_overflow(s->OH, bp->wp, &bp->positions) ||
         __builtin_add_overflow(max_block_positions(mk), bp->wp + mk->lanes, &slack))
         return false;
-    bp->filters = choose_filters(mk, bp->ng, bp->positions);
-    bp->step = (int64_t)mk->vecs[bp->filters - 1] * mk->lanes;
+    bp->filters = choose_filters(mk, bp->ng);
     bp->filter_blocks = ceil_div(bp->ng, bp->filters);
-    const int64_t preferred_positions = bp->step;
-    bp->task_positions = preferred_positions * BLOCKS_PER_TASK;
+    bp->vectors = ceil_div(bp->positions, mk->lanes);
+    bp->position_blocks = ceil_div(bp->vectors, mk->vecs[bp->filters - 1]);
+    bp->task_blocks = BLOCKS_PER_TASK;
     bp->threads = threads < 1 ? 1 : threads;
     if (bp->threads > 1) {
         /* small images: split the positions finer, then the filters, to give each thread
          * several tasks */
         const int64_t wanted = (int64_t)bp->threads * TASKS_PER_THREAD;
-        while (bp->task_positions > preferred_positions &&
-               p->groups * ceil_div(bp->positions, bp->task_positions) < wanted)
-            bp->task_positions -= preferred_positions;
+        while (bp->task_blocks > 1 &&
+               p->groups * ceil_div(bp->position_blocks, bp->task_blocks) < wanted)
+            bp->task_blocks--;
     }
-    bp->position_tasks = ceil_div(bp->positions, bp->task_positions);
+    bp->position_tasks = ceil_div(bp->position_blocks, bp->task_blocks);
     const int64_t per_group = bp->position_tasks * p->groups;
     bp->filter_tasks = 1;
     if (bp->threads > 1 && per_group < (int64_t)bp->threads * TASKS_PER_THREAD)
@@ -391,8 +383,8 @@ static void blocked_task(void *ctx, int worker, int64_t task)
     const int64_t filter_task = task % bp->filter_tasks;
     const int64_t position_task = task / bp->filter_tasks % bp->position_tasks;
     const int64_t g = task / bp->filter_tasks / bp->position_tasks;
-    const int64_t begin = position_task * bp->task_positions;
-    const int64_t end = min_i64(bp->positions, begin + bp->task_positions);
+    const int64_t k_begin = position_task * bp->task_blocks;
+    const int64_t k_end = min_i64(bp->position_blocks, k_begin + bp->task_blocks);
     const int64_t b_begin = filter_task * bp->blocks_per_filter_task;
     const int64_t b_end = min_i64(bp->filter_blocks, b_begin + bp->blocks_per_filter_task);
     const int64_t out_plane = s->OH * s->OW;
@@ -410,27 +402,26 @@ static void blocked_task(void *ctx, int worker, int64_t task)
     const float *in_group = bp->relaid + g * bp->cg * bp->channel_pitch;
     const float *w_group = bp->packed + g * bp->ng * bp->cg * s->taps;
     float *out_group = a->output + g * bp->ng * out_plane;
-    const int64_t step = bp->step;
-    for (int64_t f0 = begin; f0 < end; f0 += step) {
+    for (int64_t k = k_begin; k < k_end; k++) {
+        const int vecs = block_vectors(bp, k);
+        const int64_t f = block_first_vector(bp, k) * mk->lanes;
+        const int64_t positions = (int64_t)vecs * mk->lanes;
+        const int64_t to = min_i64(bp->positions, f + positions);
+        blk.in = in_group + f;
         for (int64_t b = b_begin; b < b_end; b++) {
             const int filters = block_filters(bp, b);
-            const int64_t positions = (int64_t)mk->vecs[filters - 1] * mk->lanes;
+            blocked_kernel_fn *kernel = mk->kernel[filters - 1][vecs - 1];
             float *out = out_group + b * bp->filters * out_plane;
             blk.w = w_group + b * block_weights;
-            /* a smaller last block covers the step in several blocks */
-            for (int64_t f = f0; f < min_i64(f0 + step, end); f += positions) {
-                blk.in = in_group + f;
-                const int64_t to = min_i64(end, min_i64(f0 + step, f + positions));
-                if (flat_output && to == f + positions) {
-                    blk.dst = out + f;
-                    blk.dst_stride = out_plane;
-                    mk->kernel[filters - 1](&blk);
-                } else {
-                    blk.dst = tile;
-                    blk.dst_stride = positions;
-                    mk->kernel[filters - 1](&blk);
-                    store_from_tile(bp, tile, positions, filters, f, f, to, out);
-                }
+            if (flat_output && to == f + positions) {
+                blk.dst = out + f;
+                blk.dst_stride = out_plane;
+                kernel(&blk);
+            } else {
+                blk.dst = tile;
+                blk.dst_stride = positions;
+                kernel(&blk);
+                store_from_tile(bp, tile, positions, filters, f, f, to, out);
             }
         }
     }
@@ -461,8 +452,7 @@ double blocked_framework_cost(const blocked_microkernels *mk, cb_isa isa, const 
     if (!blocked_layout(&bp, mk, p, threads)) return INFINITY;
     const cb_shape *s = &bp.head.s;
     const double reduction = (double)(bp.cg * s->taps);
-    const double flops = 2.0 * (double)p->groups * reduction *
-                         computed_products(mk, bp.filters, bp.ng, bp.positions);
+    const double flops = 2.0 * (double)p->N * reduction * (double)(bp.vectors * mk->lanes);
     const double efficiency = BLOCKED_EFFICIENCY * reduction / (reduction + BLOCKED_HALF_REDUCTION);
     (void)isa;
     const double bytes = cb_cost_compulsory_bytes(p) +

@@ -29,11 +29,12 @@ typedef struct {
 
 typedef void blocked_kernel_fn(const blocked_block *b);
 
-/* One ISA's register blocks: kernel[f - 1] computes f filters x vecs[f - 1] vectors. */
+/* One ISA's register blocks: kernel[f - 1][v - 1] computes f filters x v vectors, for v up to
+ * vecs[f - 1] (what the registers hold). */
 typedef struct {
     int lanes;
     int vecs[BLOCKED_MAX_FILTERS];
-    blocked_kernel_fn *kernel[BLOCKED_MAX_FILTERS];
+    blocked_kernel_fn *kernel[BLOCKED_MAX_FILTERS][BLOCKED_MAX_VECS];
     /* the block shapes a plan may choose from (by the positions and filters they waste), as
      * filter counts, 0-terminated */
     int candidates[BLOCKED_MAX_FILTERS + 1];

@@ -57,31 +57,44 @@ BLOCKED_ALWAYS_INLINE void blocked_block_body(const blocked_block *b, const int 
             simd_storeu(b->dst + j * b->dst_stride + v * SIMD_LANES, acc[j][v]);
 }
 
-#define BLOCKED_KERNEL(F)                                                                     \
-    static void blocked_kernel_##F(const blocked_block *b)                                   \
+/* One kernel per (filters, vectors) shape up to the ISA's register budget, BLOCKED_VECS(F)
+ * vectors for F filters; shapes beyond it are never made (NULL). */
+#define BLOCKED_KERNEL(F, V)                                                                  \
+    static void blocked_kernel_##F##_##V(const blocked_block *b)                             \
     {                                                                                          \
-        blocked_block_body(b, F, BLOCKED_VECS(F));                                             \
+        blocked_block_body(b, F, V);                                                           \
         simd_end();                                                                            \
     }
-BLOCKED_KERNEL(1)
-BLOCKED_KERNEL(2)
-BLOCKED_KERNEL(3)
-BLOCKED_KERNEL(4)
-BLOCKED_KERNEL(5)
-BLOCKED_KERNEL(6)
-BLOCKED_KERNEL(7)
-BLOCKED_KERNEL(8)
+#define BLOCKED_KERNELS_OF(F)                                                                 \
+    BLOCKED_KERNEL(F, 1) BLOCKED_KERNEL(F, 2) BLOCKED_KERNEL(F, 3) BLOCKED_KERNEL(F, 4)       \
+    BLOCKED_KERNEL(F, 5) BLOCKED_KERNEL(F, 6) BLOCKED_KERNEL(F, 7) BLOCKED_KERNEL(F, 8)
+BLOCKED_KERNELS_OF(1)
+BLOCKED_KERNELS_OF(2)
+BLOCKED_KERNELS_OF(3)
+BLOCKED_KERNELS_OF(4)
+BLOCKED_KERNELS_OF(5)
+BLOCKED_KERNELS_OF(6)
+BLOCKED_KERNELS_OF(7)
+BLOCKED_KERNELS_OF(8)
+#undef BLOCKED_KERNELS_OF
 #undef BLOCKED_KERNEL
 
-_Static_assert(BLOCKED_MAX_FILTERS == 8, "one kernel per filter count 1..8");
+_Static_assert(BLOCKED_MAX_FILTERS == 8 && BLOCKED_MAX_VECS == 8, "kernels made for 8 x 8");
+
+#define BLOCKED_ENTRY(F, V) ((V) <= BLOCKED_VECS(F) ? blocked_kernel_##F##_##V : NULL)
+#define BLOCKED_ROW(F)                                                                        \
+    {BLOCKED_ENTRY(F, 1), BLOCKED_ENTRY(F, 2), BLOCKED_ENTRY(F, 3), BLOCKED_ENTRY(F, 4),     \
+     BLOCKED_ENTRY(F, 5), BLOCKED_ENTRY(F, 6), BLOCKED_ENTRY(F, 7), BLOCKED_ENTRY(F, 8)}
 
 const blocked_microkernels BLOCKED_MICROKERNELS = {
     .lanes = SIMD_LANES,
     .vecs = {BLOCKED_VECS(1), BLOCKED_VECS(2), BLOCKED_VECS(3), BLOCKED_VECS(4),
              BLOCKED_VECS(5), BLOCKED_VECS(6), BLOCKED_VECS(7), BLOCKED_VECS(8)},
-    .kernel = {blocked_kernel_1, blocked_kernel_2, blocked_kernel_3, blocked_kernel_4,
-               blocked_kernel_5, blocked_kernel_6, blocked_kernel_7, blocked_kernel_8},
+    .kernel = {BLOCKED_ROW(1), BLOCKED_ROW(2), BLOCKED_ROW(3), BLOCKED_ROW(4), BLOCKED_ROW(5),
+               BLOCKED_ROW(6), BLOCKED_ROW(7), BLOCKED_ROW(8)},
     .candidates = {BLOCKED_CANDIDATES},
 };
+#undef BLOCKED_ROW
+#undef BLOCKED_ENTRY
 
 #endif
