@@ -42,6 +42,7 @@
 #include "parallel.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -51,6 +52,10 @@
 /* Blocks of positions per task (before the split for threads), and tasks per thread wanted so
  * a thread slowed by the shared host is balanced by the others. */
 #define BLOCKS_PER_TASK 8
+/* Outputs at least this large are written with non-temporal stores where they are whole
+ * aligned vectors: they will not stay in the caches, and ordinary stores would first read every
+ * output line from memory.  For that, rows are padded to whole vectors (when OW is). */
+#define STREAM_OUTPUT_BYTES ((int64_t)8 << 20)
 #define TASKS_PER_THREAD 8
 
 typedef struct {
@@ -73,6 +78,7 @@ typedef struct {
     int64_t filter_blocks;           /* per group */
     int64_t task_blocks;             /* blocks of positions per task */
     int64_t position_tasks, filter_tasks, blocks_per_filter_task;
+    bool stream;                     /* non-temporal stores, when the output is aligned */
     int threads;
 } blocked_plan;
 
@@ -146,6 +152,9 @@ static bool blocked_layout(blocked_plan *bp, const blocked_microkernels *mk, con
     bp->px_count = min_i64(p->SX, p->KW);
     bp->hp = ceil_div(s->ext_h, p->SY);
     bp->wp = ceil_div(s->ext_w, p->SX);
+    bp->stream = s->output_elems >= STREAM_OUTPUT_BYTES / (int64_t)sizeof(float) &&
+                 s->OW % mk->lanes == 0 && (s->OH * s->OW) % mk->lanes == 0;
+    if (bp->stream) bp->wp = ceil_div(bp->wp, mk->lanes) * mk->lanes;
     int64_t slack;
     if (__builtin_mul_overflow(bp->hp, bp->wp, &bp->plane) ||
         __builtin_mul_overflow(bp->plane, bp->py_count * bp->px_count, &bp->channel_pitch) ||
@@ -389,8 +398,6 @@ static void blocked_task(void *ctx, int worker, int64_t task)
     const int64_t b_end = min_i64(bp->filter_blocks, b_begin + bp->blocks_per_filter_task);
     const int64_t out_plane = s->OH * s->OW;
     const int64_t block_weights = (int64_t)bp->filters * bp->cg * s->taps;
-    /* positions map to output elements one to one when no row has an overhang */
-    const bool flat_output = bp->wp == s->OW;
     _Alignas(64) float tile[BLOCKED_MAX_FILTERS * BLOCKED_MAX_VECS * 16];
 
     blocked_block blk = {
@@ -398,6 +405,10 @@ static void blocked_task(void *ctx, int worker, int64_t task)
         .channels = bp->cg,
         .tap_off = bp->tap_off,
         .taps = s->taps,
+        .out_stride = out_plane,
+        .tile = tile,
+        /* aligned: the planes and rows are whole vectors, so the output's start decides */
+        .stream = bp->stream && (uintptr_t)a->output % (uintptr_t)(mk->lanes * sizeof(float)) == 0,
     };
     const float *in_group = bp->relaid + g * bp->cg * bp->channel_pitch;
     const float *w_group = bp->packed + g * bp->ng * bp->cg * s->taps;
@@ -407,24 +418,36 @@ static void blocked_task(void *ctx, int worker, int64_t task)
         const int64_t f = block_first_vector(bp, k) * mk->lanes;
         const int64_t positions = (int64_t)vecs * mk->lanes;
         const int64_t to = min_i64(bp->positions, f + positions);
-        blk.in = in_group + f;
-        for (int64_t b = b_begin; b < b_end; b++) {
-            const int filters = block_filters(bp, b);
-            blocked_kernel_fn *kernel = mk->kernel[filters - 1][vecs - 1];
-            float *out = out_group + b * bp->filters * out_plane;
-            blk.w = w_group + b * block_weights;
-            if (flat_output && to == f + positions) {
-                blk.dst = out + f;
-                blk.dst_stride = out_plane;
-                kernel(&blk);
+        /* each vector's destination: its output row, when all its lanes are kept there */
+        int64_t vec_dst[BLOCKED_MAX_VECS];
+        bool tiled = false;
+        for (int v = 0; v < vecs; v++) {
+            const int64_t pos = f + v * mk->lanes, oy = pos / bp->wp, ox = pos % bp->wp;
+            if (ox + mk->lanes <= s->OW && pos + mk->lanes <= bp->positions) {
+                vec_dst[v] = oy * s->OW + ox;
             } else {
-                blk.dst = tile;
-                blk.dst_stride = positions;
-                kernel(&blk);
-                store_from_tile(bp, tile, positions, filters, f, f, to, out);
+                vec_dst[v] = -1;
+                tiled = true;
             }
         }
+        blk.in = in_group + f;
+        blk.vec_dst = vec_dst;
+        for (int64_t b = b_begin; b < b_end; b++) {
+            const int filters = block_filters(bp, b);
+            float *out = out_group + b * bp->filters * out_plane;
+            blk.w = w_group + b * block_weights;
+            blk.out = out;
+            blk.tile_stride = positions;
+            mk->kernel[filters - 1][vecs - 1](&blk);
+            for (int v = 0; tiled && v < vecs; v++)
+                if (vec_dst[v] < 0) {
+                    const int64_t pos = f + v * mk->lanes;
+                    store_from_tile(bp, tile, positions, filters, f, pos,
+                                    min_i64(to, pos + mk->lanes), out);
+                }
+        }
     }
+    if (blk.stream) mk->store_fence();
 }
 
 void blocked_run(void *plan, const float *input, float *output)

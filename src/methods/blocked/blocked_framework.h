@@ -12,19 +12,26 @@
 #define BLOCKED_MAX_VECS 8
 
 /* One register block: `filters` filters x `vecs` vectors of consecutive positions of the
- * flattened (padded-width) output, summed over `channels` channels and `taps` taps, then stored
- * to dst (filter j at dst + j * dst_stride, vecs * lanes floats each).
+ * flattened (padded-width) output, summed over `channels` channels and `taps` taps, then stored.
  *   in        channel 0 of the group's re-laid input at the block's first position
  *   tap_off   where tap t reads, in floats from there (its phase plane, row and column)
- *   w         the block's packed weights: channel, tap, filter (filters floats per tap) */
+ *   w         the block's packed weights: channel, tap, filter (filters floats per tap)
+ *   vec_dst   per vector: where in a filter's output plane its lanes go (all kept, one row),
+ *             or -1: to the tile, for the framework to sort out (row ends, overhang)
+ *   out       the first filter's output plane; filter j's is out + j * out_stride
+ *   tile      filter j's vector v at tile + j * tile_stride + v * lanes */
 typedef struct {
     const float *in;
     int64_t channel_pitch, channels;
     const int64_t *tap_off;
     int64_t taps;
     const float *w;
-    float *dst;
-    int64_t dst_stride;
+    const int64_t *vec_dst;
+    float *out;
+    int64_t out_stride;
+    float *tile;
+    int64_t tile_stride;
+    bool stream; /* direct vectors are aligned: store them non-temporally */
 } blocked_block;
 
 typedef void blocked_kernel_fn(const blocked_block *b);
@@ -33,6 +40,7 @@ typedef void blocked_kernel_fn(const blocked_block *b);
  * vecs[f - 1] (what the registers hold). */
 typedef struct {
     int lanes;
+    void (*store_fence)(void); /* orders the non-temporal stores before later ones */
     int vecs[BLOCKED_MAX_FILTERS];
     blocked_kernel_fn *kernel[BLOCKED_MAX_FILTERS][BLOCKED_MAX_VECS];
     /* the block shapes a plan may choose from (by the positions and filters they waste), as

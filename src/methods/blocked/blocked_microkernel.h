@@ -1,7 +1,7 @@
 /* The channel-blocked direct method's register blocks, one template compiled once per ISA: the
  * including file (blocked__<isa>.c) first includes its vector vocabulary (simd_<isa>.h), which
- * defines SIMD_LANES, simd_vec, simd_zero, simd_loadu, simd_broadcast, simd_fmadd and
- * simd_storeu, and then defines
+ * defines SIMD_LANES, simd_vec, simd_zero, simd_loadu, simd_broadcast, simd_fmadd,
+ * simd_storeu, simd_stream and simd_store_fence, and then defines
  *     BLOCKED_VECS(F)        vectors of positions of the block of F filters (a constant)
  *     BLOCKED_CANDIDATES     the filter counts of the block shapes a plan chooses from
  *     BLOCKED_MICROKERNELS   the name of the blocked_microkernels this defines.
@@ -10,7 +10,8 @@
  * accumulators).  For each channel and tap it loads the V input vectors once and multiplies
  * each into the F filters' accumulators with the filter's weight broadcast: V loads and F
  * broadcasts feed F*V FMAs, and the sum over channels and taps, the whole reduction, stays in
- * registers until one store at the end.  The order of the products (channel, then tap) is the
+ * registers until one store at the end, straight into the output planes for every vector
+ * that lies within one row's kept columns.  The order of the products (channel, then tap) is the
  * same for every block, thread and ISA of a given lane count. */
 #ifndef CONVBENCH_BLOCKED_MICROKERNEL_H
 #define CONVBENCH_BLOCKED_MICROKERNEL_H
@@ -51,10 +52,18 @@ BLOCKED_ALWAYS_INLINE void blocked_block_body(const blocked_block *b, const int 
         }
     }
 #pragma GCC unroll 8
-    for (int j = 0; j < F; j++)
+    for (int v = 0; v < V; v++) {
+        const int64_t to = b->vec_dst[v];
+        float *dst = to >= 0 ? b->out + to : b->tile + v * SIMD_LANES;
+        const int64_t stride = to >= 0 ? b->out_stride : b->tile_stride;
+        if (to >= 0 && b->stream) {
 #pragma GCC unroll 8
-        for (int v = 0; v < V; v++)
-            simd_storeu(b->dst + j * b->dst_stride + v * SIMD_LANES, acc[j][v]);
+            for (int j = 0; j < F; j++) simd_stream(dst + j * stride, acc[j][v]);
+        } else {
+#pragma GCC unroll 8
+            for (int j = 0; j < F; j++) simd_storeu(dst + j * stride, acc[j][v]);
+        }
+    }
 }
 
 /* One kernel per (filters, vectors) shape up to the ISA's register budget, BLOCKED_VECS(F)
@@ -88,6 +97,7 @@ _Static_assert(BLOCKED_MAX_FILTERS == 8 && BLOCKED_MAX_VECS == 8, "kernels made 
 
 const blocked_microkernels BLOCKED_MICROKERNELS = {
     .lanes = SIMD_LANES,
+    .store_fence = simd_store_fence,
     .vecs = {BLOCKED_VECS(1), BLOCKED_VECS(2), BLOCKED_VECS(3), BLOCKED_VECS(4),
              BLOCKED_VECS(5), BLOCKED_VECS(6), BLOCKED_VECS(7), BLOCKED_VECS(8)},
     .kernel = {BLOCKED_ROW(1), BLOCKED_ROW(2), BLOCKED_ROW(3), BLOCKED_ROW(4), BLOCKED_ROW(5),
