@@ -7,7 +7,7 @@
  * over 8 MiB, which the direct kernels write with non-temporal stores after a lead of columns
  * up to the next cache line.  (`convbench check` also runs every other case on input and
  * output buffers that are not vector-aligned, so one of the two large outputs starts
- * mid-line.)  Other sizes stay small so the double-accumulating reference is quick; integer
+ * mid-line.)  Multi-channel layers follow for the channel-blocked method.  Other sizes stay small so the double-accumulating reference is quick; integer
  * data stays exact in float throughout. */
 #include "check_cases.h"
 
@@ -69,6 +69,41 @@ static int add_streamed_cases(cb_problem *cases, int count, int max)
     return count;
 }
 
+/* Multi-channel layers, for the methods that take only those (the channel-blocked direct
+ * method): several blocks of filters with a shorter last one, groups, 1x1 layers, a strided
+ * 7x7 stem, every mode; and (but with --quick) one output past the 8 MiB streaming threshold. */
+static int add_layer_cases(bool quick, cb_problem *cases, int count, int max)
+{
+    static const struct {
+        int64_t C, N, groups, H, W, K, SY, SX;
+        cb_mode mode;
+        cb_boundary boundary;
+        cb_op op;
+    } layers[] = {
+        {5, 18, 1, 9, 11, 3, 1, 1, CB_MODE_SAME, CB_BOUNDARY_CONSTANT, CB_OP_CORR},
+        {8, 32, 2, 7, 7, 3, 1, 1, CB_MODE_SAME, CB_BOUNDARY_MIRROR, CB_OP_CONV},
+        {6, 20, 1, 13, 12, 7, 2, 2, CB_MODE_SAME, CB_BOUNDARY_CONSTANT, CB_OP_CORR},
+        {16, 9, 1, 14, 14, 1, 1, 1, CB_MODE_VALID, CB_BOUNDARY_CONSTANT, CB_OP_CORR},
+        {3, 17, 1, 10, 33, 3, 1, 1, CB_MODE_FULL, CB_BOUNDARY_WRAP, CB_OP_CONV},
+        {4, 16, 1, 6, 5, 3, 2, 1, CB_MODE_SAME, CB_BOUNDARY_REPLICATE, CB_OP_CORR},
+        {12, 24, 3, 5, 17, 5, 1, 3, CB_MODE_VALID, CB_BOUNDARY_SYMMETRIC, CB_OP_CONV},
+    };
+    for (int i = 0; i < COUNT_OF(layers) && count < max; i++) {
+        cb_problem p = cb_problem_default();
+        p.C = layers[i].C, p.N = layers[i].N, p.groups = layers[i].groups;
+        p.H = layers[i].H, p.W = layers[i].W, p.KH = p.KW = layers[i].K;
+        p.SY = layers[i].SY, p.SX = layers[i].SX;
+        p.mode = layers[i].mode, p.boundary = layers[i].boundary, p.op = layers[i].op;
+        cases[count++] = p;
+    }
+    if (!quick && count < max) {
+        cb_problem p = cb_problem_default();
+        p.C = 4, p.N = 16, p.H = p.W = 368, p.KH = p.KW = 3;
+        cases[count++] = p;
+    }
+    return count;
+}
+
 int check_cases_build(bool quick, cb_problem *cases, int max)
 {
     const int variants = quick ? 2 : 10;
@@ -100,5 +135,6 @@ int check_cases_build(bool quick, cb_problem *cases, int max)
         }
     }
     count = add_tail_cases(quick, cases, count, max);
+    count = add_layer_cases(quick, cases, count, max);
     return quick ? count : add_streamed_cases(cases, count, max);
 }
