@@ -63,12 +63,13 @@ typedef struct {
     const blocked_microkernels *mk;
     int64_t cg, ng;                  /* channels and filters per group */
     int64_t py_count, px_count;      /* phases stored: min(SY, KH), min(SX, KW) */
-    int64_t hp, wp;                  /* rows and columns of a phase plane */
+    int64_t hp, wp;                  /* rows of a phase plane, and floats from row to row */
+    int64_t row_len;                 /* columns of a phase row (wp or more: see layout) */
     int64_t plane, channel_pitch;    /* floats of a phase plane, of a channel's planes */
     int64_t positions;               /* OH * Wp flattened positions of one filter */
     int64_t *tap_off;                /* taps: where each reads, from the block's position */
     int64_t *row_src;                /* py_count x hp: image row, -1 fill, -2 none */
-    int64_t *col_src;                /* px_count x wp: image column, -1 fill, -2 none */
+    int64_t *col_src;                /* px_count x row_len: image column, -1 fill, -2 none */
     int64_t *col_run;                /* px_count x 2: columns [lo, hi) that copy a run */
     float *relaid;                   /* C x channel_pitch + slack */
     float *packed;                   /* per group, per filter block: channel, tap, filter */
@@ -151,15 +152,26 @@ static bool blocked_layout(blocked_plan *bp, const blocked_microkernels *mk, con
     bp->py_count = min_i64(p->SY, p->KH);
     bp->px_count = min_i64(p->SX, p->KW);
     bp->hp = ceil_div(s->ext_h, p->SY);
-    bp->wp = ceil_div(s->ext_w, p->SX);
+    bp->row_len = bp->wp = ceil_div(s->ext_w, p->SX);
     bp->stream = s->output_elems >= STREAM_OUTPUT_BYTES / (int64_t)sizeof(float) &&
                  s->OW % mk->lanes == 0 && (s->OH * s->OW) % mk->lanes == 0;
-    if (bp->stream) bp->wp = ceil_div(bp->wp, mk->lanes) * mk->lanes;
+    if (bp->stream) {
+        bp->row_len = bp->wp = ceil_div(bp->wp, mk->lanes) * mk->lanes;
+    } else if (p->boundary == CB_BOUNDARY_CONSTANT && p->SX == 1) {
+        /* Zero padding: a row's right fill columns and the next row's left ones hold the same
+         * value, so rows may share them: each row starts min(left, right) columns before the
+         * last one ends.  3x3 'same' then wastes 1 position per row, not 2 (7x7 layers: 12%
+         * of the products, not 22%). */
+        const int64_t left = min_i64(s->ext_w, max_i64(0, -s->col0));
+        const int64_t right = min_i64(s->ext_w, max_i64(0, s->col0 + s->ext_w - p->W));
+        bp->wp = s->ext_w - min_i64(left, right);
+    }
     int64_t slack;
-    if (__builtin_mul_overflow(bp->hp, bp->wp, &bp->plane) ||
+    if (__builtin_mul_overflow(bp->hp - 1, bp->wp, &bp->plane) ||
+        __builtin_add_overflow(bp->plane, bp->row_len, &bp->plane) ||
         __builtin_mul_overflow(bp->plane, bp->py_count * bp->px_count, &bp->channel_pitch) ||
         __builtin_mul_overflow(s->OH, bp->wp, &bp->positions) ||
-        __builtin_add_overflow(max_block_positions(mk), bp->wp + mk->lanes, &slack))
+        __builtin_add_overflow(max_block_positions(mk), bp->row_len + bp->wp + mk->lanes, &slack))
         return false;
     bp->filters = choose_filters(mk, bp->ng);
     bp->filter_blocks = ceil_div(bp->ng, bp->filters);
@@ -193,8 +205,8 @@ static bool blocked_layout(blocked_plan *bp, const blocked_microkernels *mk, con
 
 static int64_t relaid_floats(const blocked_plan *bp)
 {
-    return bp->channel_pitch * bp->head.p.C + max_block_positions(bp->mk) + bp->wp +
-           bp->mk->lanes;
+    return bp->channel_pitch * bp->head.p.C + max_block_positions(bp->mk) + bp->row_len +
+           bp->wp + bp->mk->lanes;
 }
 
 cb_status blocked_framework_workspace(const blocked_microkernels *mk, const cb_problem *p,
@@ -209,7 +221,7 @@ cb_status blocked_framework_workspace(const blocked_microkernels *mk, const cb_p
     cb_plan_head_workspace(bytes, sizeof(blocked_plan), p, &s);
     cb_workspace_add(bytes, s.taps, sizeof(int64_t));
     cb_workspace_add(bytes, bp.py_count * bp.hp, sizeof(int64_t));
-    cb_workspace_add(bytes, bp.px_count * bp.wp, sizeof(int64_t));
+    cb_workspace_add(bytes, bp.px_count * bp.row_len, sizeof(int64_t));
     cb_workspace_add(bytes, bp.px_count * 2, sizeof(int64_t));
     cb_workspace_add(bytes, relaid_floats(&bp), sizeof(float));
     cb_workspace_add(bytes, s.weight_elems, sizeof(float));
@@ -230,17 +242,17 @@ static void source_tables(blocked_plan *bp)
                 e < s->ext_h ? cb_extend_index(s->row0 + e, p->H, p->boundary) : -2;
         }
     for (int64_t px = 0; px < bp->px_count; px++) {
-        int64_t *src = bp->col_src + px * bp->wp;
-        for (int64_t j = 0; j < bp->wp; j++) {
+        int64_t *src = bp->col_src + px * bp->row_len;
+        for (int64_t j = 0; j < bp->row_len; j++) {
             const int64_t e = j * p->SX + px;
             src[j] = e < s->ext_w ? cb_extend_index(s->col0 + e, p->W, p->boundary) : -2;
         }
         /* the longest stretch of columns j whose sources step by SX inside the image */
         int64_t best_lo = 0, best_hi = 0;
-        for (int64_t j = 0; j < bp->wp;) {
+        for (int64_t j = 0; j < bp->row_len;) {
             if (src[j] < 0) { j++; continue; }
             int64_t k = j + 1;
-            while (k < bp->wp && src[k] == src[k - 1] + p->SX) k++;
+            while (k < bp->row_len && src[k] == src[k - 1] + p->SX) k++;
             if (k - j > best_hi - best_lo) { best_lo = j; best_hi = k; }
             j = k;
         }
@@ -283,7 +295,7 @@ cb_status blocked_framework_plan(const blocked_microkernels *mk, const cb_proble
     const cb_shape *s = &bp->head.s;
     bp->tap_off = cb_plan_block(bp, (size_t)s->taps, sizeof(int64_t));
     bp->row_src = cb_plan_block(bp, (size_t)(bp->py_count * bp->hp), sizeof(int64_t));
-    bp->col_src = cb_plan_block(bp, (size_t)(bp->px_count * bp->wp), sizeof(int64_t));
+    bp->col_src = cb_plan_block(bp, (size_t)(bp->px_count * bp->row_len), sizeof(int64_t));
     bp->col_run = cb_plan_block(bp, (size_t)(bp->px_count * 2), sizeof(int64_t));
     bp->relaid = cb_plan_block(bp, (size_t)relaid_floats(bp), sizeof(float));
     bp->packed = cb_plan_block(bp, (size_t)s->weight_elems, sizeof(float));
@@ -324,9 +336,9 @@ static void relay_row(const blocked_plan *bp, const float *plane, int64_t py, in
     const cb_problem *p = &bp->head.p;
     const int64_t sy = bp->row_src[py * bp->hp + i];
     if (sy == -2) return; /* stays zero */
-    const int64_t *col = bp->col_src + px * bp->wp;
+    const int64_t *col = bp->col_src + px * bp->row_len;
     if (sy == -1) {
-        for (int64_t j = 0; j < bp->wp; j++)
+        for (int64_t j = 0; j < bp->row_len; j++)
             if (col[j] != -2) dst[j] = p->fill_value;
         return;
     }
@@ -340,7 +352,7 @@ static void relay_row(const blocked_plan *bp, const float *plane, int64_t py, in
         const float *from = row + (hi > lo ? col[lo] : 0);
         for (int64_t j = lo; j < hi; j++) dst[j] = from[(j - lo) * p->SX];
     }
-    for (int64_t j = hi; j < bp->wp; j++)
+    for (int64_t j = hi; j < bp->row_len; j++)
         if (col[j] != -2) dst[j] = col[j] < 0 ? p->fill_value : row[col[j]];
 }
 
