@@ -79,7 +79,7 @@ double cb_cost_compulsory_bytes(const cb_problem *p);
  * blocks the plan owns.  A method's plan record puts it first
  * (`typedef struct { cb_plan_head head; ... } my_plan;`); when the record holds nothing but
  * blocks from cb_plan_block, cb_plan_head_free is the method's whole destroy. */
-#define CB_PLAN_MAX_BLOCKS 8
+#define CB_PLAN_MAX_BLOCKS 12
 typedef struct cb_plan_head {
     cb_problem p;
     cb_shape s;

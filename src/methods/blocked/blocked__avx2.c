@@ -7,6 +7,7 @@
 
 #define BLOCKED_VECS(F) ((F) == 1 ? 6 : (F) == 2 ? 4 : (F) == 3 ? 3 : (F) <= 6 ? 2 : 1)
 #define BLOCKED_CANDIDATES 3, 4, 2
+#define BLOCKED_PIXELS 6
 #define BLOCKED_MICROKERNELS blocked_microkernels_avx2
 #include "blocked_microkernel.h"
 

@@ -7,6 +7,7 @@
 
 #define BLOCKED_VECS(F) ((F) <= 2 ? 8 : (F) == 3 ? 7 : (F) == 4 ? 6 : (F) <= 6 ? 4 : 3)
 #define BLOCKED_CANDIDATES 4, 6, 8, 3
+#define BLOCKED_PIXELS 12
 #define BLOCKED_MICROKERNELS blocked_microkernels_avx512
 #include "blocked_microkernel.h"
 

@@ -37,7 +37,7 @@
  *       at any thread count.  The re-lay runs first, channels split between the threads.
  * Error: cb_error_direct: exact on integer data, (n+1) 2^-24 sum|x*w| otherwise; the sum
  *       covers the same taps as the reference's, so non-finite values land where its do. */
-#include "blocked_framework.h"
+#include "blocked_plan.h"
 
 #include "parallel.h"
 
@@ -51,41 +51,14 @@
 #define BLOCKED_MIN_FILTERS 16
 /* Blocks of positions per task (before the split for threads), and tasks per thread wanted so
  * a thread slowed by the shared host is balanced by the others. */
-#define BLOCKS_PER_TASK 8
+#define BLOCKS_PER_TASK BLOCKED_PIXEL_TASK_BLOCKS
 /* Outputs at least this large are written with non-temporal stores where they are whole
  * aligned vectors: they will not stay in the caches, and ordinary stores would first read every
  * output line from memory.  For that, rows are padded to whole vectors (when OW is). */
 #define STREAM_OUTPUT_BYTES ((int64_t)8 << 20)
 #define TASKS_PER_THREAD 8
 
-typedef struct {
-    cb_plan_head head;
-    const blocked_microkernels *mk;
-    int64_t cg, ng;                  /* channels and filters per group */
-    int64_t py_count, px_count;      /* phases stored: min(SY, KH), min(SX, KW) */
-    int64_t hp, wp;                  /* rows of a phase plane, and floats from row to row */
-    int64_t row_len;                 /* columns of a phase row (wp or more: see layout) */
-    int64_t plane, channel_pitch;    /* floats of a phase plane, of a channel's planes */
-    int64_t positions;               /* OH * Wp flattened positions of one filter */
-    int64_t *tap_off;                /* taps: where each reads, from the block's position */
-    int64_t *row_src;                /* py_count x hp: image row, -1 fill, -2 none */
-    int64_t *col_src;                /* px_count x row_len: image column, -1 fill, -2 none */
-    int64_t *col_run;                /* px_count x 2: columns [lo, hi) that copy a run */
-    float *relaid;                   /* C x channel_pitch + slack */
-    float *packed;                   /* per group, per filter block: channel, tap, filter */
-    int filters;                     /* filters per block (the last block of a group: fewer) */
-    int64_t vectors;                 /* vectors of positions: positions / lanes, rounded up */
-    int64_t position_blocks;         /* blocks of vectors they are cut into */
-    int64_t filter_blocks;           /* per group */
-    int64_t task_blocks;             /* blocks of positions per task */
-    int64_t position_tasks, filter_tasks, blocks_per_filter_task;
-    bool stream;                     /* non-temporal stores, when the output is aligned */
-    int threads;
-} blocked_plan;
 
-static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-static int64_t min_i64(int64_t a, int64_t b) { return a < b ? a : b; }
-static int64_t max_i64(int64_t a, int64_t b) { return a > b ? a : b; }
 
 bool blocked_supports(const cb_problem *p, char *why, size_t why_size)
 {
@@ -140,7 +113,7 @@ static int block_vectors(const blocked_plan *bp, int64_t k)
 
 /* Fills the geometry of bp (no allocation); false when a size overflows. */
 static bool blocked_layout(blocked_plan *bp, const blocked_microkernels *mk, const cb_problem *p,
-                           int threads)
+                           int threads, bool finite_weights)
 {
     memset(bp, 0, sizeof *bp);
     bp->head.p = *p;
@@ -177,6 +150,8 @@ static bool blocked_layout(blocked_plan *bp, const blocked_microkernels *mk, con
     bp->filter_blocks = ceil_div(bp->ng, bp->filters);
     bp->vectors = ceil_div(bp->positions, mk->lanes);
     bp->position_blocks = ceil_div(bp->vectors, mk->vecs[bp->filters - 1]);
+    blocked_pixels_choose(bp, p->boundary == CB_BOUNDARY_CONSTANT && p->fill_value == 0.0f &&
+                                  finite_weights);
     bp->task_blocks = BLOCKS_PER_TASK;
     bp->threads = threads < 1 ? 1 : threads;
     if (bp->threads > 1) {
@@ -195,6 +170,7 @@ static bool blocked_layout(blocked_plan *bp, const blocked_microkernels *mk, con
                                    ceil_div((int64_t)bp->threads * TASKS_PER_THREAD, per_group));
     bp->blocks_per_filter_task = ceil_div(bp->filter_blocks, bp->filter_tasks);
     bp->filter_tasks = ceil_div(bp->filter_blocks, bp->blocks_per_filter_task);
+    if (bp->pixels) blocked_pixels_split(bp);
     int64_t relaid, tasks;
     if (__builtin_mul_overflow(bp->channel_pitch, p->C, &relaid) ||
         __builtin_add_overflow(relaid, slack, &relaid) ||
@@ -209,22 +185,41 @@ static int64_t relaid_floats(const blocked_plan *bp)
            bp->wp + bp->mk->lanes;
 }
 
+/* Whether every weight is finite (NULL: not known yet, taken as finite). */
+static bool weights_finite(const cb_problem *p, const float *weights)
+{
+    cb_shape s;
+    if (!weights || cb_problem_shape(p, &s, NULL, 0) != CB_OK) return true;
+    for (int64_t i = 0; i < s.weight_elems; i++)
+        if (!isfinite(weights[i])) return false;
+    return true;
+}
+
 cb_status blocked_framework_workspace(const blocked_microkernels *mk, const cb_problem *p,
                                       int threads, uint64_t *bytes, char *why, size_t why_size)
 {
-    blocked_plan bp;
-    if (!blocked_layout(&bp, mk, p, threads)) {
-        snprintf(why, why_size, "the re-laid input of this problem overflows 64-bit sizes");
-        return CB_ERR_OVERFLOW;
+    /* the weights are not known yet: the larger of the layouts for finite weights and others */
+    *bytes = 0;
+    for (int finite = 0; finite < 2; finite++) {
+        blocked_plan bp;
+        if (!blocked_layout(&bp, mk, p, threads, finite)) {
+            snprintf(why, why_size, "the re-laid input of this problem overflows 64-bit sizes");
+            return CB_ERR_OVERFLOW;
+        }
+        cb_shape s;
+        uint64_t total;
+        cb_plan_head_workspace(&total, sizeof(blocked_plan), p, &s);
+        cb_workspace_add(&total, s.taps, sizeof(int64_t));
+        cb_workspace_add(&total, bp.py_count * bp.hp, sizeof(int64_t));
+        cb_workspace_add(&total, bp.px_count * bp.row_len, sizeof(int64_t));
+        cb_workspace_add(&total, bp.px_count * 2, sizeof(int64_t));
+        cb_workspace_add(&total, relaid_floats(&bp), sizeof(float));
+        if (bp.pixels)
+            blocked_pixels_workspace(&bp, &total);
+        else
+            cb_workspace_add(&total, s.weight_elems, sizeof(float));
+        if (total > *bytes) *bytes = total;
     }
-    cb_shape s;
-    cb_plan_head_workspace(bytes, sizeof(blocked_plan), p, &s);
-    cb_workspace_add(bytes, s.taps, sizeof(int64_t));
-    cb_workspace_add(bytes, bp.py_count * bp.hp, sizeof(int64_t));
-    cb_workspace_add(bytes, bp.px_count * bp.row_len, sizeof(int64_t));
-    cb_workspace_add(bytes, bp.px_count * 2, sizeof(int64_t));
-    cb_workspace_add(bytes, relaid_floats(&bp), sizeof(float));
-    cb_workspace_add(bytes, s.weight_elems, sizeof(float));
     return CB_OK;
 }
 
@@ -283,7 +278,7 @@ cb_status blocked_framework_plan(const blocked_microkernels *mk, const cb_proble
                                  size_t why_size)
 {
     blocked_plan layout;
-    if (!blocked_layout(&layout, mk, p, threads)) {
+    if (!blocked_layout(&layout, mk, p, threads, weights_finite(p, weights))) {
         snprintf(why, why_size, "the re-laid input of this problem overflows 64-bit sizes");
         return CB_ERR_OVERFLOW;
     }
@@ -298,9 +293,16 @@ cb_status blocked_framework_plan(const blocked_microkernels *mk, const cb_proble
     bp->col_src = cb_plan_block(bp, (size_t)(bp->px_count * bp->row_len), sizeof(int64_t));
     bp->col_run = cb_plan_block(bp, (size_t)(bp->px_count * 2), sizeof(int64_t));
     bp->relaid = cb_plan_block(bp, (size_t)relaid_floats(bp), sizeof(float));
-    bp->packed = cb_plan_block(bp, (size_t)s->weight_elems, sizeof(float));
+    bool weights_ok;
+    if (bp->pixels) {
+        weights_ok = blocked_pixels_plan(bp);
+    } else {
+        bp->packed = cb_plan_block(bp, (size_t)s->weight_elems, sizeof(float));
+        weights_ok = bp->packed != NULL;
+        if (weights_ok) pack_weights(bp);
+    }
     if (!bp->tap_off || !bp->row_src || !bp->col_src || !bp->col_run || !bp->relaid ||
-        !bp->packed) {
+        !weights_ok) {
         cb_plan_head_free(bp);
         snprintf(why, why_size, "out of memory for the re-laid input and packed weights");
         return CB_ERR_NO_MEMORY;
@@ -311,7 +313,6 @@ cb_status blocked_framework_plan(const blocked_microkernels *mk, const cb_proble
                 ((ky % p->SY) * bp->px_count + kx % p->SX) * bp->plane +
                 (ky / p->SY) * bp->wp + kx / p->SX;
     source_tables(bp);
-    pack_weights(bp);
     /* rows and columns past the extent, and the slack after the last channel, are read only
      * for positions never stored; zero once so they hold numbers */
     memset(bp->relaid, 0, (size_t)relaid_floats(bp) * sizeof(float));
@@ -396,7 +397,6 @@ static void store_from_tile(const blocked_plan *bp, const float *tile, int64_t t
 
 static void blocked_task(void *ctx, int worker, int64_t task)
 {
-    (void)worker;
     const blocked_run_args *a = ctx;
     const blocked_plan *bp = a->bp;
     const blocked_microkernels *mk = bp->mk;
@@ -408,6 +408,10 @@ static void blocked_task(void *ctx, int worker, int64_t task)
     const int64_t k_end = min_i64(bp->position_blocks, k_begin + bp->task_blocks);
     const int64_t b_begin = filter_task * bp->blocks_per_filter_task;
     const int64_t b_end = min_i64(bp->filter_blocks, b_begin + bp->blocks_per_filter_task);
+    if (bp->pixels) {
+        blocked_pixels_run(bp, worker, g, k_begin, k_end, b_begin, b_end, a->output);
+        return;
+    }
     const int64_t out_plane = s->OH * s->OW;
     const int64_t block_weights = (int64_t)bp->filters * bp->cg * s->taps;
     _Alignas(64) float tile[BLOCKED_MAX_FILTERS * BLOCKED_MAX_VECS * 16];
@@ -481,15 +485,19 @@ void blocked_run(void *plan, const float *input, float *output)
 #define BLOCKED_HALF_REDUCTION 8.0
 
 double blocked_framework_cost(const blocked_microkernels *mk, cb_isa isa, const cb_problem *p,
-                              int threads, const cb_machine *m)
+                              const float *weights, int threads, const cb_machine *m)
 {
     blocked_plan bp;
-    if (!blocked_layout(&bp, mk, p, threads)) return INFINITY;
+    if (!blocked_layout(&bp, mk, p, threads, weights_finite(p, weights))) return INFINITY;
     const cb_shape *s = &bp.head.s;
     const double reduction = (double)(bp.cg * s->taps);
-    const double flops = 2.0 * (double)p->N * reduction * (double)(bp.vectors * mk->lanes);
+    /* pixel mode: the taps its regions compute for its filter blocks, and the gather */
+    const double flops =
+        bp.pixels ? 2.0 * (double)(p->groups * bp.cg) *
+                        ((double)bp.pixel_taps * (double)(bp.filter_blocks * bp.pixel_filters) +
+                         0.5 * (double)mk->lanes * (double)bp.pixel_taps)
+                  : 2.0 * (double)p->N * reduction * (double)(bp.vectors * mk->lanes);
     const double efficiency = BLOCKED_EFFICIENCY * reduction / (reduction + BLOCKED_HALF_REDUCTION);
-    (void)isa;
     const double bytes = cb_cost_compulsory_bytes(p) +
                          2.0 * (double)(bp.channel_pitch * p->C) * sizeof(float);
     return cb_cost_roofline(m, isa, threads, flops, efficiency, bytes,

@@ -36,6 +36,29 @@ typedef struct {
 
 typedef void blocked_kernel_fn(const blocked_block *b);
 
+/* Pixels of one pixel block, at most (small images: see blocked_pixels.c). */
+#define BLOCKED_MAX_PIXELS 12
+
+/* One pixel block: P pixels x G vectors of filters (filters in the lanes), summed over
+ * `channels` channels and the block's `ntaps` taps, stored to the tile.
+ *   panel     the block's input values, gathered: channel, tap of the block's list, pixel
+ *   tap_index the block's taps, as indices into the kernel's taps (ky * KW + kx)
+ *   taps      the kernel's taps: the packed weights hold every tap of every channel
+ *   w         the filter block's weights: channel, tap, G * lanes filters
+ *   tile      pixel p's G * lanes filters at tile + p * G * lanes; with `accumulate` the
+ *             sums so far (of the channels before), which the block continues */
+typedef struct {
+    const float *panel;
+    int64_t channels, ntaps;
+    const int64_t *tap_index;
+    int64_t taps;
+    const float *w;
+    float *tile;
+    bool accumulate;
+} blocked_pixel_block;
+
+typedef void blocked_pixel_kernel_fn(const blocked_pixel_block *b);
+
 /* One ISA's register blocks: kernel[f - 1][v - 1] computes f filters x v vectors, for v up to
  * vecs[f - 1] (what the registers hold). */
 typedef struct {
@@ -43,6 +66,10 @@ typedef struct {
     void (*store_fence)(void); /* orders the non-temporal stores before later ones */
     int vecs[BLOCKED_MAX_FILTERS];
     blocked_kernel_fn *kernel[BLOCKED_MAX_FILTERS][BLOCKED_MAX_VECS];
+    /* pixel blocks: pixel_kernel[g - 1][p - 1] for g = 1, 2 vectors of filters and
+     * p = 1 .. max_pixels pixels */
+    int max_pixels;
+    blocked_pixel_kernel_fn *pixel_kernel[2][BLOCKED_MAX_PIXELS];
     /* the block shapes a plan may choose from (by the positions and filters they waste), as
      * filter counts, 0-terminated */
     int candidates[BLOCKED_MAX_FILTERS + 1];
@@ -57,7 +84,7 @@ cb_status blocked_framework_plan(const blocked_microkernels *mk, const cb_proble
 void blocked_run(void *plan, const float *input, float *output);
 void blocked_destroy(void *plan);
 double blocked_framework_cost(const blocked_microkernels *mk, cb_isa isa, const cb_problem *p,
-                              int threads, const cb_machine *m);
+                              const float *weights, int threads, const cb_machine *m);
 
 /* The table row of blocked method NAME (blocked__<isa>) on microkernels MK. */
 #define BLOCKED_IMPLEMENTATION(NAME, MK, ...)                                                 \
@@ -76,8 +103,7 @@ double blocked_framework_cost(const blocked_microkernels *mk, cb_isa isa, const 
     static double blocked_cost(const cb_problem *p, const float *weights, int threads,        \
                                const cb_machine *m)                                            \
     {                                                                                          \
-        (void)weights;                                                                         \
-        return blocked_framework_cost(&(MK), cb_impl_##NAME.isa, p, threads, m);               \
+        return blocked_framework_cost(&(MK), cb_impl_##NAME.isa, p, weights, threads, m);      \
     }                                                                                          \
     CB_IMPLEMENTATION(NAME, blocked, .threaded = true, .error = &cb_error_direct, __VA_ARGS__)
 

@@ -4,6 +4,7 @@
  * simd_storeu, simd_stream and simd_store_fence, and then defines
  *     BLOCKED_VECS(F)        vectors of positions of the block of F filters (a constant)
  *     BLOCKED_CANDIDATES     the filter counts of the block shapes a plan chooses from
+ *     BLOCKED_PIXELS         the most pixels of a pixel block (2 vectors of filters each)
  *     BLOCKED_MICROKERNELS   the name of the blocked_microkernels this defines.
  *
  * A register block is F filters x V vectors of consecutive output positions (F*V
@@ -66,6 +67,63 @@ BLOCKED_ALWAYS_INLINE void blocked_block_body(const blocked_block *b, const int 
     }
 }
 
+/* A pixel block (small images, blocked_pixels.c): G vectors of filters for each of P pixels,
+ * G*P accumulators.  For each channel and tap it loads the G weight vectors once and multiplies
+ * them by each pixel's input value, broadcast from the packed panel. */
+BLOCKED_ALWAYS_INLINE void blocked_pixel_body(const blocked_pixel_block *b, const int G,
+                                             const int P)
+{
+    simd_vec acc[BLOCKED_MAX_PIXELS][2];
+    const int64_t filters = (int64_t)G * SIMD_LANES;
+#pragma GCC unroll 12
+    for (int p = 0; p < P; p++)
+#pragma GCC unroll 2
+        for (int g = 0; g < G; g++)
+            acc[p][g] = b->accumulate ? simd_loadu(b->tile + p * filters + g * SIMD_LANES)
+                                      : simd_zero();
+    const float *panel = b->panel;
+    for (int64_t c = 0; c < b->channels; c++) {
+        const float *wc = b->w + c * b->taps * filters;
+        for (int64_t i = 0; i < b->ntaps; i++) {
+            const float *wt = wc + b->tap_index[i] * filters;
+            simd_vec w[2];
+#pragma GCC unroll 2
+            for (int g = 0; g < G; g++) {
+                w[g] = simd_loadu(wt + g * SIMD_LANES);
+                __asm__("" : "+v"(w[g]));
+            }
+#pragma GCC unroll 12
+            for (int p = 0; p < P; p++) {
+                const simd_vec x = simd_broadcast(panel + p);
+#pragma GCC unroll 2
+                for (int g = 0; g < G; g++) acc[p][g] = simd_fmadd(w[g], x, acc[p][g]);
+            }
+            panel += P;
+        }
+    }
+#pragma GCC unroll 12
+    for (int p = 0; p < P; p++)
+#pragma GCC unroll 2
+        for (int g = 0; g < G; g++)
+            simd_storeu(b->tile + p * filters + g * SIMD_LANES, acc[p][g]);
+}
+
+#define BLOCKED_PIXEL_KERNEL(G, P)                                                            \
+    static void blocked_pixel_kernel_##G##_##P(const blocked_pixel_block *b)                 \
+    {                                                                                          \
+        blocked_pixel_body(b, G, P);                                                           \
+        simd_end();                                                                            \
+    }
+#define BLOCKED_PIXEL_KERNELS_OF(G)                                                           \
+    BLOCKED_PIXEL_KERNEL(G, 1) BLOCKED_PIXEL_KERNEL(G, 2) BLOCKED_PIXEL_KERNEL(G, 3)          \
+    BLOCKED_PIXEL_KERNEL(G, 4) BLOCKED_PIXEL_KERNEL(G, 5) BLOCKED_PIXEL_KERNEL(G, 6)          \
+    BLOCKED_PIXEL_KERNEL(G, 7) BLOCKED_PIXEL_KERNEL(G, 8) BLOCKED_PIXEL_KERNEL(G, 9)          \
+    BLOCKED_PIXEL_KERNEL(G, 10) BLOCKED_PIXEL_KERNEL(G, 11) BLOCKED_PIXEL_KERNEL(G, 12)
+BLOCKED_PIXEL_KERNELS_OF(1)
+BLOCKED_PIXEL_KERNELS_OF(2)
+#undef BLOCKED_PIXEL_KERNELS_OF
+#undef BLOCKED_PIXEL_KERNEL
+
 /* One kernel per (filters, vectors) shape up to the ISA's register budget, BLOCKED_VECS(F)
  * vectors for F filters; shapes beyond it are never made (NULL). */
 #define BLOCKED_KERNEL(F, V)                                                                  \
@@ -95,6 +153,14 @@ _Static_assert(BLOCKED_MAX_FILTERS == 8 && BLOCKED_MAX_VECS == 8, "kernels made 
     {BLOCKED_ENTRY(F, 1), BLOCKED_ENTRY(F, 2), BLOCKED_ENTRY(F, 3), BLOCKED_ENTRY(F, 4),     \
      BLOCKED_ENTRY(F, 5), BLOCKED_ENTRY(F, 6), BLOCKED_ENTRY(F, 7), BLOCKED_ENTRY(F, 8)}
 
+_Static_assert(BLOCKED_MAX_PIXELS == 12, "pixel kernels made for 1..12 pixels");
+#define BLOCKED_PIXEL_ENTRY(G, P) ((P) <= BLOCKED_PIXELS ? blocked_pixel_kernel_##G##_##P : NULL)
+#define BLOCKED_PIXEL_ROW(G)                                                                  \
+    {BLOCKED_PIXEL_ENTRY(G, 1),  BLOCKED_PIXEL_ENTRY(G, 2),  BLOCKED_PIXEL_ENTRY(G, 3),       \
+     BLOCKED_PIXEL_ENTRY(G, 4),  BLOCKED_PIXEL_ENTRY(G, 5),  BLOCKED_PIXEL_ENTRY(G, 6),       \
+     BLOCKED_PIXEL_ENTRY(G, 7),  BLOCKED_PIXEL_ENTRY(G, 8),  BLOCKED_PIXEL_ENTRY(G, 9),       \
+     BLOCKED_PIXEL_ENTRY(G, 10), BLOCKED_PIXEL_ENTRY(G, 11), BLOCKED_PIXEL_ENTRY(G, 12)}
+
 const blocked_microkernels BLOCKED_MICROKERNELS = {
     .lanes = SIMD_LANES,
     .store_fence = simd_store_fence,
@@ -103,7 +169,11 @@ const blocked_microkernels BLOCKED_MICROKERNELS = {
     .kernel = {BLOCKED_ROW(1), BLOCKED_ROW(2), BLOCKED_ROW(3), BLOCKED_ROW(4), BLOCKED_ROW(5),
                BLOCKED_ROW(6), BLOCKED_ROW(7), BLOCKED_ROW(8)},
     .candidates = {BLOCKED_CANDIDATES},
+    .max_pixels = BLOCKED_PIXELS,
+    .pixel_kernel = {BLOCKED_PIXEL_ROW(1), BLOCKED_PIXEL_ROW(2)},
 };
+#undef BLOCKED_PIXEL_ROW
+#undef BLOCKED_PIXEL_ENTRY
 #undef BLOCKED_ROW
 #undef BLOCKED_ENTRY
 
