@@ -169,7 +169,7 @@ static void test_workspace_covers_plan(void)
     int count = check_cases_build(false, problems, MAX_CASES);
     for (size_t i = 0; i < sizeof larger_problems / sizeof larger_problems[0]; i++)
         problems[count++] = problem_from(larger_problems[i]);
-    coverage covs[16] = {{0}};
+    coverage covs[32] = {{0}};
     const int impls = (int)cb_impl_count();
     for (int k = 0; k < impls; k++) covs[k].impl = cb_impl_at((size_t)k);
     for (int i = 0; i < count; i++) {
@@ -241,6 +241,9 @@ static void test_limit_on(const char *text)
 static void test_limit(void)
 {
     test_limit_on("C=4 N=6 groups=2 H=40 W=33 K=3 mode=full");
+    /* several channels (blocked): a wide image and a small one (pixel mode) */
+    test_limit_on("C=8 N=20 H=40 W=33 K=3 stride=2");
+    test_limit_on("C=8 N=20 H=7 W=7 K=3");
     const cb_problem p = problem_from("C=4 N=6 groups=2 H=40 W=33 KH=5 KW=4 stride=2 mode=full");
     test_limit_on("C=4 N=6 groups=2 H=40 W=33 KH=5 KW=4 stride=2 mode=full");
     cb_shape s;
@@ -460,6 +463,8 @@ static void test_allocation_failures(void)
         "C=1 H=500 W=400 K=9 boundary=mirror",
         "C=2 N=2 H=40 W=40 K=1",
         "C=3 N=5 H=21 W=19 K=3 boundary=mirror",
+        "C=8 N=20 H=30 W=33 K=3 stride=2",
+        "C=8 N=40 H=7 W=7 K=3",
     };
     char why[CB_WHY_SIZE];
     for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++) {

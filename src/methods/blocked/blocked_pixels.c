@@ -28,6 +28,9 @@
 
 /* A gathered value costs about half a vector FMA (a load and a store against one FMA). */
 #define PACK_COST 0.5
+/* Outputs per filter beyond which pixel mode is not considered: position mode wastes little on
+ * wide images, and the regions are found by walking the rows and columns. */
+#define PIXEL_MODE_MAX_OUTPUTS ((int64_t)1 << 16)
 /* Pixel mode only where it saves this much (the scatter of tiles is not counted). */
 #define PIXEL_ADVANTAGE 0.97
 /* A block's panel at most (per thread): channels x taps x pixels floats. */
@@ -118,6 +121,10 @@ static void walk_regions(blocked_plan *bp)
 void blocked_pixels_choose(blocked_plan *bp, bool skip_padding)
 {
     const blocked_microkernels *mk = bp->mk;
+    const cb_shape *s = &bp->head.s;
+    if (s->OH > PIXEL_MODE_MAX_OUTPUTS || s->OW > PIXEL_MODE_MAX_OUTPUTS ||
+        s->OH * s->OW > PIXEL_MODE_MAX_OUTPUTS)
+        return;
     const double position_products =
         (double)(bp->vectors * mk->lanes) * (double)(bp->head.s.taps * bp->ng);
     blocked_plan pix = *bp;
