@@ -23,4 +23,4 @@ $(ONEDNN_PEER): $(ONEDNN_OBJS) $(HARNESS_OBJS) $(LIB)
 
 test-onednn-peer: $(ONEDNN_PEER)
 	@test -n "$(PYTHON)" || { echo "no Python with numpy and scipy: run 'make deps'" >&2; exit 1; }
-	$(PY_ENV) $(PYTHON) tests/test_onednn_peer.py $(ONEDNN_PEER)
+	$(PYTHON) tests/test_onednn_peer.py $(ONEDNN_PEER)
