@@ -116,8 +116,8 @@ static void padding(const cb_problem *p, const cb_shape *s, dnnl_dims_t left, dn
 }
 
 static bool make_primitive(onednn_conv *c, const cb_problem *p, const cb_shape *s,
-                           const float *input, const float *weights, float *output, char *why,
-                           size_t why_size)
+                           const float *input, const float *weights, float *output,
+                           bool *unimplemented, char *why, size_t why_size)
 {
     const int64_t g = p->groups;
     dnnl_dims_t src_dims = {1, p->C, p->H, p->W}, dst_dims = {1, p->N, s->OH, s->OW};
@@ -152,9 +152,9 @@ static bool make_primitive(onednn_conv *c, const cb_problem *p, const cb_shape *
             "convolution desc", why, why_size))
         return false;
     dnnl_primitive_desc_t pd;
-    if (!ok(dnnl_primitive_desc_create(&pd, &desc, NULL, c->engine, NULL), "convolution", why,
-            why_size))
-        return false;
+    const dnnl_status_t made_pd = dnnl_primitive_desc_create(&pd, &desc, NULL, c->engine, NULL);
+    *unimplemented = made_pd == dnnl_unimplemented;
+    if (!ok(made_pd, "convolution", why, why_size)) return false;
     const char *impl = "?";
     dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
     snprintf(c->impl, sizeof c->impl, "%s", impl);
@@ -196,8 +196,9 @@ static bool make_primitive(onednn_conv *c, const cb_problem *p, const cb_shape *
 }
 
 onednn_conv *onednn_conv_create(const cb_problem *p, const float *input, const float *corr_weights,
-                                float *output, char *why, size_t why_size)
+                                float *output, bool *unimplemented, char *why, size_t why_size)
 {
+    *unimplemented = false;
     cb_shape s;
     if (cb_problem_shape(p, &s, why, why_size) != CB_OK) return NULL;
     if (!onednn_conv_supports(p, why, why_size)) return NULL;
@@ -209,7 +210,7 @@ onednn_conv *onednn_conv_create(const cb_problem *p, const float *input, const f
     if (!ok(dnnl_engine_create(&c->engine, dnnl_cpu, 0), "engine", why, why_size) ||
         !ok(dnnl_stream_create(&c->stream, c->engine, dnnl_stream_default_flags), "stream", why,
             why_size) ||
-        !make_primitive(c, p, &s, input, corr_weights, output, why, why_size)) {
+        !make_primitive(c, p, &s, input, corr_weights, output, unimplemented, why, why_size)) {
         onednn_conv_destroy(c);
         return NULL;
     }

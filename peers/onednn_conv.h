@@ -24,9 +24,10 @@ bool onednn_conv_supports(const cb_problem *p, char *why, size_t why_size);
 
 /* Makes the convolution for p on the CPU engine; corr_weights are p's weights in correlation
  * form (cb_weights_as_correlation).  input and output must outlive it.  NULL with a reason
- * when oneDNN refuses or runs out of memory. */
+ * when oneDNN refuses or runs out of memory; *unimplemented then says whether oneDNN has no
+ * implementation of the convolution (the problem is one it does not run, not an error). */
 onednn_conv *onednn_conv_create(const cb_problem *p, const float *input, const float *corr_weights,
-                                float *output, char *why, size_t why_size);
+                                float *output, bool *unimplemented, char *why, size_t why_size);
 /* One run of the convolution on the reordered data, finished when it returns. */
 bool onednn_conv_run(onednn_conv *c, char *why, size_t why_size);
 /* The last run's result, reordered into the caller's planar output. */

@@ -24,8 +24,8 @@
  *            median.  A cell predicted (from the check copy's run, then from the warm-up) to
  *            take more than --max-cell-time is `skipped` with the prediction;
  *   peer_impl  the implementation oneDNN chose (impl_info_str) and its layouts.
- * Problems oneDNN cannot express as convbench defines them (a boundary other than zeros) are
- * `unsupported` with the reason.  --corrupt-check adds 1 to one output of each check before the
+ * Problems oneDNN cannot express as convbench defines them (a boundary other than zeros), or
+ * has no implementation of (dnnl_unimplemented), are `unsupported` with the reason.  --corrupt-check adds 1 to one output of each check before the
  * comparison, for the test that shows a wrong result is caught.
  * Progress goes to stderr.  Exit status 0 (failed rows are results), 2 with one line on
  * stderr for bad options or an unreadable problem file.
@@ -147,10 +147,11 @@ static bool check(const bench_problem *bp, const float *corr_weights,
     char why[CB_WHY_SIZE];
     const cb_problem *q = &bp->check_problem;
     verify_poison(bp->check_output, ref->count);
-    onednn_conv *c = onednn_conv_create(q, bp->check_input, corr_weights, bp->check_output, why,
-                                        sizeof why);
+    bool unimplemented;
+    onednn_conv *c = onednn_conv_create(q, bp->check_input, corr_weights, bp->check_output,
+                                        &unimplemented, why, sizeof why);
     if (!c) {
-        set_reason(o, "failed", "on the check copy: %s", why);
+        set_reason(o, unimplemented ? "unsupported" : "failed", "on the check copy: %s", why);
         return false;
     }
     bool ran = onednn_conv_run(c, why, sizeof why);
@@ -182,10 +183,11 @@ static bool measure(bench_problem *bp, const float *corr_weights, const options 
                     outcome *o)
 {
     char why[CB_WHY_SIZE];
+    bool unimplemented;
     onednn_conv *c = onednn_conv_create(&bp->np.problem, bp->input, corr_weights, bp->output,
-                                        why, sizeof why);
+                                        &unimplemented, why, sizeof why);
     if (!c) {
-        set_reason(o, "failed", "%s", why);
+        set_reason(o, unimplemented ? "unsupported" : "failed", "%s", why);
         return false;
     }
     snprintf(o->peer_impl, sizeof o->peer_impl, "%s (%s)", onednn_conv_impl(c),
