@@ -1,8 +1,8 @@
 #!/usr/bin/python3
-"""Sets one `convbench bench` run beside the performance targets of issue 4.
+"""Sets one `convbench bench` run beside the performance targets of issues 4 and 11.
 
 Usage: PYTHONPATH=python /usr/bin/python3 scripts/check_targets.py BENCH_CSV [--peers PEERS_CSV]
-           [--grid data/grid.txt] [--filters data/filters.txt]
+           [--grid data/grid.txt] [--filters data/filters.txt] [--cnn data/cnn.txt]
 
 Prints one table row per check: the measured figure, the required figure, their ratio (oriented
 so that >= 1 meets the target) and PASS, MISS or "not measured: what is missing", each followed
@@ -37,6 +37,16 @@ thread unless stated.  The checks:
       in the CSV: its median within 1.1x of the fastest other implementation's on at least 90%
       of the cells, and never over 1.5x (a cell where auto is not ok counts as over); the worst
       cells are listed
+  the layers of --cnn (default data/cnn.txt) against oneDNN (the peers CSV's
+      onednn.convolution rows, matched by name and checked against the layer's sizes), at 1
+      thread and again at 2, convbench's best being its fastest ok row at exactly that thread
+      count: at least as fast as oneDNN on every layer; at least 1.3x faster on the 3x3
+      stride-1 layers with 64 or more input and output channels per group
+  blocked__avx512 at 1 thread on the 3x3 and 1x1 layers of --cnn with 64 or more channels per
+      group: >= 85% of the avx512 1-thread peak, its GFLOP/s counting only the taps inside the
+      image (2 N (C/groups) x the (output, tap) pairs that fall on the image, not the zero
+      padding) over its median; while the CSV has no blocked__avx512 row for them the target
+      says "no rows" and is missed, and a layer without an ok row counts as missed
 A target whose rows are missing, or not `ok`, is "not measured" with the reason ("no auto
 rows" for the last while no implementation is called auto); the peers targets need --peers.
 
@@ -44,8 +54,6 @@ Exit status 0 whether or not the targets are met (this is a report); 2, with one
 stderr, for a missing or malformed CSV or grid file, or a bad option.
 """
 
-import csv
-import io
 import os
 import sys
 from dataclasses import dataclass, field
@@ -53,6 +61,8 @@ from dataclasses import dataclass, field
 from convbench import files  # the report written as the C program writes outputs
 from convbench import results as bench_csv  # the bench CSV schema and its checks
 import compare_peers as peers_lib  # problem files, bests, the peers CSV columns
+import onednn_cnn  # the oneDNN peer's name and the CNN layer rules
+import peer_csv  # the peers CSV
 
 PROG = "check_targets.py"
 DEFAULT_GRID = peers_lib.DEFAULT_PROBLEMS
@@ -61,7 +71,6 @@ FFTCONVOLVE, FILTER2D = "scipy.signal.fftconvolve", "opencv.filter2D"
 GAUSSIAN_BLUR, BOX_FILTER = "opencv.GaussianBlur", "opencv.boxFilter"
 AUTO = "auto"
 DEFAULT_FILTERS = peers_lib.DEFAULT_FILTERS
-PEER_STATUSES = ("ok", "skipped", "unsupported", "failed")
 # The error-model family of the methods that compute the direct sum (the bandwidth target),
 # from the CSV's family column.
 DIRECT_FAMILY = "direct"
@@ -73,63 +82,7 @@ GAP = "  "
 
 # ---------------------------------------------------------------- the peers CSV
 
-@dataclass
-class PeerRow:
-    line: int
-    name: str
-    H: int
-    W: int
-    KH: int
-    KW: int
-    peer: str
-    median_s: object      # float for ok rows, else None
-    status: str
-    reason: str
-
-
-def parse_peer_row(values, line):
-    columns = peers_lib.PEER_CSV_COLUMNS
-    if len(values) != len(columns):
-        raise bench_csv.CsvError(f"{len(values)} fields, expected {len(columns)}")
-    fields = dict(zip(columns, values))
-    if not fields["name"] or not fields["peer"]:
-        raise bench_csv.CsvError("empty name or peer")
-    sizes = [bench_csv.parse_int(c, fields[c]) for c in ("H", "W", "KH", "KW")]
-    status = fields["status"]
-    if status not in PEER_STATUSES:
-        raise bench_csv.CsvError(f"status '{status}' is not one of {'|'.join(PEER_STATUSES)}")
-    ok = status == "ok"
-    median = bench_csv.parse_float("median_s", fields["median_s"]) \
-        if (ok or fields["median_s"]) else None
-    if ok and not median:
-        raise bench_csv.CsvError("median_s is 0 in an ok row")
-    if ok or fields["runs"]:
-        bench_csv.parse_int("runs", fields["runs"])
-    return PeerRow(line, fields["name"], *sizes, fields["peer"], median if ok else None, status,
-                   fields["reason"])
-
-
-def load_peer_rows(path):
-    """Every row of a peers CSV written by compare_peers.py, checked; CsvError otherwise."""
-    reader = csv.reader(io.StringIO(bench_csv.read_text(path), newline=""))
-    try:
-        header = next(reader, None)
-        if header is None:
-            raise bench_csv.CsvError("empty file, expected the peers CSV header", 1)
-        if tuple(header) != tuple(peers_lib.PEER_CSV_COLUMNS):
-            raise bench_csv.CsvError("header is not compare_peers.py's: expected " +
-                                     ",".join(peers_lib.PEER_CSV_COLUMNS), 1)
-        rows = []
-        for values in reader:
-            if not values:
-                continue
-            try:
-                rows.append(parse_peer_row(values, reader.line_num))
-            except bench_csv.CsvError as e:
-                raise bench_csv.CsvError(str(e), reader.line_num) from None
-    except csv.Error as e:
-        raise bench_csv.CsvError(f"bad CSV: {e}", reader.line_num) from None
-    return rows
+load_peer_rows = peer_csv.load_rows
 
 
 def peer_time(peer_rows, peer, problem):
@@ -156,6 +109,8 @@ class Inputs:
     grid: list            # compare_peers.Problem of the grid file
     grid_name: str
     filters: list = field(default_factory=list)   # Problem of the filters file
+    cnn: list = field(default_factory=list)       # Problem of the CNN layers file
+    cnn_name: str = "cnn.txt"
 
 
 def grid_problem(size, kernel, **fields):
@@ -526,6 +481,126 @@ def auto_choice(inputs, near=1.1, never=1.5, share=0.9):
     return Check(target, measured, required, ratio, PASS if ratio >= 1 else MISS, notes)
 
 
+def layers_verdict(target, required, goal, ratios, lacking):
+    """A check over layers: (ratio, layer name, note) per measured layer, [why] per layer
+    lacking a time.  MISS when a measured layer misses the goal, not measured when all met
+    but some lack a time, else PASS; the ratio is the worst over the goal."""
+    met = sum(ratio >= goal for ratio, *_ in ratios)
+    total = len(ratios) + len(lacking)
+    notes = []
+    worst_ratio = None
+    if ratios:
+        worst_ratio, name, note = min(ratios, key=lambda item: item[0])
+        notes.append(f"worst layer {name}: {note}")
+    if lacking:
+        shown = lacking[:MAX_LISTED]
+        more = len(lacking) - len(shown)
+        notes.append(f"{len(lacking)} layer(s) lack a time: " + "; ".join(shown) +
+                     (f"; and {more} more" if more else ""))
+    measured = f"{met} of {total} layers"
+    ratio = None if worst_ratio is None else worst_ratio / goal
+    if met < len(ratios):
+        return Check(target, measured, required, ratio, MISS, notes)
+    if lacking:
+        return not_measured(target, required, f"{len(lacking)} of {total} layer(s) lack a "
+                            "convbench or oneDNN time", measured, ratio, notes)
+    return Check(target, measured, required, ratio, PASS, notes)
+
+
+def beats_onednn(inputs, threads, wide_3x3):
+    """convbench's best at exactly `threads` against oneDNN at the same count: at least as
+    fast on every layer, or GOAL_WIDE_3X3 x faster on the wide 3x3 stride-1 layers."""
+    which = bench_csv.threads_text(threads)
+    if wide_3x3:
+        goal = onednn_cnn.GOAL_WIDE_3X3
+        layers = [p for p in inputs.cnn if onednn_cnn.is_wide_3x3(p)]
+        what = (f"{goal:g}x faster than oneDNN on 3x3 stride-1 layers with >= "
+                f"{onednn_cnn.WIDE_CHANNELS} channels")
+    else:
+        goal = onednn_cnn.GOAL_EVERY_LAYER
+        layers = list(inputs.cnn)
+        what = "at least as fast as oneDNN on every layer"
+    target = f"{inputs.cnn_name}: {what}, {which}"
+    required = f"all {len(layers)} layers"
+    if inputs.peer_rows is None:
+        return not_measured(target, required, "needs --peers (oneDNN's times)")
+    if not layers:
+        return not_measured(target, required, f"no such layer in {inputs.cnn_name}")
+    ratios, lacking = [], []
+    for problem in layers:
+        best = onednn_cnn.best_at(problem_rows(inputs, problem), threads,
+                                  peers_lib.ConvbenchBest)
+        row, why = peer_csv.row_for(inputs.peer_rows, onednn_cnn.PEER, problem, threads)
+        if row is not None and not row.ok:
+            row, why = None, f"oneDNN {row.status}" + (f": {row.reason}" if row.reason else "")
+        if best.row is None or row is None:
+            lacking.append(f"{problem.name} ({why or best.why_none})")
+            continue
+        ratio = row.median_s / best.row.median_s
+        ratios.append((ratio, problem.name,
+                       f"oneDNN {seconds(row.median_s)} / {best.row.impl} "
+                       f"{seconds(best.row.median_s)} = {times_text(ratio)}"))
+    return layers_verdict(target, required, goal, ratios, lacking)
+
+
+def inside_taps(p):
+    """The (output pixel, kernel tap) pairs whose input falls inside the image rather than on
+    the padding: per axis, the pairs of output index and tap inside; their product."""
+    def origin(k):
+        return {"valid": 0, "full": -(k - 1),
+                "same": -((k - 1) // 2) if p.op == "corr" else -(k // 2)}[p.mode]
+
+    def axis(outputs, k, stride, size):
+        first = origin(k)
+        return sum(1 for o in range(outputs) for t in range(k)
+                   if 0 <= o * stride + first + t < size)
+    oh, ow = p.output_size()
+    return axis(oh, p.KH, p.SY, p.H) * axis(ow, p.KW, p.SX, p.W)
+
+
+def blocked_peak(inputs, impl="blocked__avx512", isa="avx512", fraction=0.85):
+    """impl at 1 thread reaches fraction of the isa's 1-thread peak on the wide 3x3 and 1x1
+    layers, its GFLOP/s counting only the taps inside the image."""
+    percent = f"{fraction * 100:g}%"
+    layers = [p for p in inputs.cnn if p.KH == p.KW and p.KH in (1, 3) and
+              onednn_cnn.is_wide(p)]
+    target = (f"{impl} {inputs.cnn_name} 3x3 and 1x1 layers, >= {onednn_cnn.WIDE_CHANNELS} "
+              f"channels: {percent} of {isa} peak (inside taps)")
+    required = f">= {percent} of peak, all {len(layers)} layers"
+    if not layers:
+        return not_measured(target, required, f"no such layer in {inputs.cnn_name}")
+    rows = {p: [r for r in problem_rows(inputs, p) if r.impl == impl and r.threads == 1]
+            for p in layers}
+    if not any(rows.values()):
+        return Check(target, "no rows", required, None, MISS,
+                     [f"no 1-thread {impl} row for these layers in the bench CSV"])
+    fractions, missing, notes = [], [], []
+    for p in layers:
+        ok = [r for r in rows[p] if r.ok]
+        if not ok:
+            r = rows[p][0] if rows[p] else None
+            missing.append(f"{p.name} (" + (f"{impl} {r.status}: {r.reason}" if r else
+                                            f"no {impl} row") + ")")
+            continue
+        row = min(ok, key=lambda r: r.median_s)
+        peak_gflops, peak_notes = peak(inputs, isa, 1, row)
+        if peak_gflops is None:
+            return not_measured(target, required, peak_notes[0])
+        taps = inside_taps(p)
+        gflops = 2.0 * p.N * (p.C // p.groups) * taps / row.median_s / 1e9
+        fractions.append((gflops / peak_gflops, p))
+        notes.append(f"{p.name}: {gflops_text(gflops)} GFLOP/s inside taps = "
+                     f"{bench_csv.significant(100 * gflops / peak_gflops, 3)}% of "
+                     f"{gflops_text(peak_gflops)}; median {seconds(row.median_s)}")
+    met = sum(f >= fraction for f, _ in fractions)
+    if missing:
+        notes.append(f"{len(missing)} layer(s) without an ok row count as missed: " +
+                     "; ".join(missing[:MAX_LISTED]))
+    ratio = min(f for f, _ in fractions) / fraction if fractions else None
+    verdict = PASS if met == len(layers) else MISS
+    return Check(target, f"{met} of {len(layers)} layers", required, ratio, verdict, notes)
+
+
 def all_checks(inputs):
     checks = [fraction_of_peak(inputs, "direct__avx2", grid_problem(1024, k), "avx2", 0.60)
               for k in (7, 11, 15)]
@@ -542,6 +617,9 @@ def all_checks(inputs):
     checks += [beats_opencv(inputs, any_threads) for any_threads in (False, True)]
     checks += named_filter_checks(inputs)
     checks.append(auto_choice(inputs))
+    checks += [beats_onednn(inputs, threads, wide_3x3) for threads in onednn_cnn.THREADS
+               for wide_3x3 in (False, True)]
+    checks.append(blocked_peak(inputs))
     return checks
 
 
@@ -551,13 +629,14 @@ def context_lines(args, inputs):
     rows = inputs.rows
     hosts = ", ".join(bench_csv.first_appearance(r.host for r in rows)) or "(no rows)"
     cpus = "; ".join(bench_csv.first_appearance(r.cpu for r in rows)) or "unknown"
-    lines = ["convbench performance targets (issue 4)",
+    lines = ["convbench performance targets (issues 4 and 11)",
              f"bench CSV: {args.bench} ({len(rows)} rows; host {hosts}; CPU {cpus}; measured "
              f"{bench_csv.date_range_text(rows)})",
              "peers CSV: " + (f"{args.peers} ({len(inputs.peer_rows)} rows)" if args.peers
                               else "none (--peers not given)"),
              f"grid: {args.grid} ({len(inputs.grid)} cells)",
-             f"filters: {args.filters} ({len(inputs.filters)} problems)"]
+             f"filters: {args.filters} ({len(inputs.filters)} problems)",
+             f"cnn: {args.cnn} ({len(inputs.cnn)} layers)"]
     peaks, bandwidth = bench_csv.measured_peaks(rows)
     if peaks:
         lines.append("measured FP32 peak, GFLOP/s: " + "; ".join(
@@ -609,6 +688,8 @@ def parse_args(argv):
                         help="the problem file whose cells the filter2D target covers")
     parser.add_argument("--filters", default=os.path.relpath(DEFAULT_FILTERS),
                         help="the problem file of the GaussianBlur and boxFilter targets")
+    parser.add_argument("--cnn", default=os.path.relpath(peers_lib.DEFAULT_CNN),
+                        help="the CNN layers of the oneDNN and blocked__avx512 targets")
     parser.add_argument("--out", help="also write the report to this file (atomically)")
     return parser.parse_args(argv)
 
@@ -626,8 +707,9 @@ def load_inputs(args):
     peer_rows = csv_rows(args.peers, load_peer_rows) if args.peers else None
     grid = peers_lib.load_problems(args.grid)
     filters = peers_lib.load_problems(args.filters)
+    cnn = peers_lib.load_problems(args.cnn)
     return Inputs(rows, peers_lib.rows_by_problem_key(rows), peer_rows, grid,
-                  os.path.basename(args.grid), filters)
+                  os.path.basename(args.grid), filters, cnn, os.path.basename(args.cnn))
 
 
 def main(argv):

@@ -3,6 +3,7 @@
 
 Usage: PYTHONPATH=python /usr/bin/python3 scripts/compare_peers.py --bench CSV
            [--problems data/grid.txt[,data/filters.txt]]
+           [--onednn build/onednn_peer [--cnn data/cnn.txt]]
            [--out results/peers-<stem>.md] [--csv results/peers-<stem>.csv]
            [--min-time 0.3] [--max-cell-time 10]
 
@@ -29,6 +30,17 @@ Timing follows convbench: a warm-up run, then runs until --min-time seconds and 
 runs; the median is reported.  A peer whose predicted cell time (from a run on a smaller image,
 then from the warm-up) exceeds --max-cell-time is skipped, with the prediction as its reason.
 
+With --onednn PROGRAM (`make peers`: build/onednn_peer, peers/onednn_peer.c), oneDNN's
+convolution is also timed on the layers of --cnn (default data/cnn.txt) at 1 and 2 threads:
+layouts chosen by oneDNN, reorders not timed, on the input and weights `convbench bench` uses,
+each thread count first checked against convbench's reference on bench's shrunk copy
+(scripts/onednn_cnn.py).  The Markdown then has a section with each layer's convbench best at
+exactly 1 and at exactly 2 threads, oneDNN at the same count and their ratio (> 1: convbench
+is faster), oneDNN's implementation and layouts, and a headline: the layers where convbench is
+at least as fast, and those of the 3x3 stride-1 layers with 64 or more channels where it is at
+least 1.3x faster.  Its rows join the peers CSV (peer `onednn.convolution`, with a threads
+column; scripts/peer_csv.py has the columns).
+
 From the bench CSV (schemas 1-3, results/README.md) each problem takes two rows whose problem
 fields (C, H, W, N, groups, KH, KW, stride, mode, boundary, op, fill, weights) equal the
 problem's (names are not compared): the fastest `ok` row at threads=1, like for like with the single-threaded peers, and
@@ -45,8 +57,6 @@ stderr, exit status 2, nothing written.  A failure to write: exit status 1.
 """
 
 import argparse
-import csv
-import io
 import math
 import os
 import platform
@@ -63,12 +73,15 @@ from convbench import files  # outputs written as the C program writes them
 from convbench import kernels as kernels_lib  # named kernels: parameters, profiles, taps
 from convbench import problems as problems_lib  # the one problem model
 from convbench import results as bench_csv  # the bench CSV's schema and its checks
+import onednn_cnn  # oneDNN on the CNN layers: the peer program, its section of the Markdown
+import peer_csv  # the peers CSV's columns, reading and writing
 
 PROJECT_DIR = problems_lib.PROJECT_DIR
 
 PROG = "compare_peers.py"
 DEFAULT_PROBLEMS = os.path.join(PROJECT_DIR, "data", "grid.txt")
 DEFAULT_FILTERS = os.path.join(PROJECT_DIR, "data", "filters.txt")
+DEFAULT_CNN = os.path.join(PROJECT_DIR, "data", "cnn.txt")
 SEED = 20261121
 MIN_RUNS = 5                # as convbench's MIN_REPS
 GOAL_SPEEDUP = 2.0          # issue 4: convbench at least 2x faster than OpenCV in every cell
@@ -78,8 +91,7 @@ PROBE_MACS = 2e7
 # Float32 rounding (direct or FFT) stays near 1e-7..1e-5 of it; a border off by one pixel or
 # a misplaced anchor gives about 1e-2 or more, so this separates the two with room to spare.
 ERROR_TOLERANCE = 1e-4
-PEER_CSV_COLUMNS = ("name", "H", "W", "KH", "KW", "peer", "median_s", "runs", "status",
-                    "reason")
+PEER_CSV_COLUMNS = peer_csv.COLUMNS
 
 
 class UsageError(Exception):
@@ -790,9 +802,10 @@ NOTES = [
 ]
 
 
-def markdown_text(cells, args, rows, versions, peers_started):
+def markdown_text(cells, args, rows, versions, peers_started, layers=None):
     names = ", ".join(os.path.basename(path) for path in args.problems.split(","))
-    lines = [f"# convbench against OpenCV and SciPy: `{names}`", ""]
+    onednn = f"; oneDNN: `{os.path.basename(args.cnn)}`" if layers is not None else ""
+    lines = [f"# convbench against OpenCV and SciPy: `{names}`{onednn}", ""]
     lines += context_lines(args, rows, versions, peers_started)
     lines += ["", "## Peers", ""] + [f"- {p.label} (`{p.name}`): {p.call}" for p in PEERS]
     general = [c for c in cells if not c.problem.has_named_kernel()]
@@ -816,6 +829,9 @@ def markdown_text(cells, args, rows, versions, peers_started):
         lines += ["", "### Named kernels", "",
                   "The problem's weights are its named kernel for convbench and every peer.", ""]
         lines += cells_table(named, peers_for(named))
+    if layers is not None:
+        lines += [""] + onednn_cnn.markdown_lines(layers, os.path.basename(args.cnn),
+                                                  versions["oneDNN"], args.onednn)
     lines += ["", "## Verification", ""] + verification_lines(cells)
     lines += ["", "## Notes", ""] + NOTES
     return "\n".join(lines) + "\n"
@@ -823,17 +839,18 @@ def markdown_text(cells, args, rows, versions, peers_started):
 
 # ---------------------------------------------------------------- the CSV
 
-def peers_csv_text(cells):
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(PEER_CSV_COLUMNS)
+def peers_csv_text(cells, onednn_rows=()):
+    """The peers' rows (check_error: the check's error over ERROR_TOLERANCE), then oneDNN's
+    as its program wrote them."""
+    rows = []
     for cell in cells:
         p = cell.problem
         for r in cell.results:
-            writer.writerow([p.name, p.H, p.W, p.KH, p.KW, r.peer.name,
-                             "" if r.median_s is None else f"{r.median_s:.9g}",
-                             "" if r.runs is None else r.runs, r.status, r.reason])
-    return out.getvalue()
+            rows.append(peer_csv.PeerRow(
+                0, p.name, p.H, p.W, p.KH, p.KW, r.peer.name, r.median_s, r.status, r.reason,
+                r.runs, 1, p.C, p.N, p.groups, p.SY, p.SX, "",
+                None if r.check_error is None else r.check_error / ERROR_TOLERANCE))
+    return peer_csv.text(rows + list(onednn_rows))
 
 
 # ---------------------------------------------------------------- files and the command line
@@ -903,6 +920,10 @@ def parse_args(argv):
                         help="problem file, or FILE,FILE (make peers: grid.txt,filters.txt)")
     parser.add_argument("--out", help="Markdown (default results/peers-<stem>.md)")
     parser.add_argument("--csv", help="peer timings CSV (default results/peers-<stem>.csv)")
+    parser.add_argument("--onednn", help="the oneDNN peer program (build/onednn_peer): also "
+                        "time oneDNN on --cnn")
+    parser.add_argument("--cnn", default=DEFAULT_CNN,
+                        help="the CNN layers oneDNN runs (with --onednn; default data/cnn.txt)")
     parser.add_argument("--min-time", type=positive_seconds, default=0.3)
     parser.add_argument("--max-cell-time", type=positive_seconds, default=10.0)
     args = parser.parse_args(argv)
@@ -924,15 +945,33 @@ def compare(args):
     check_writable(args.out)
     check_writable(args.csv)
     versions = load_peer_libraries()
+    cnn = None
+    if args.onednn:
+        cnn = load_problems(args.cnn)
+        try:
+            versions["oneDNN"] = onednn_cnn.version(args.onednn)
+        except onednn_cnn.PeerError as e:
+            raise UsageError(str(e)) from None
     started = datetime.now(timezone.utc)
     cells = []
     for index, problem in enumerate(problems, 1):
         cells.append(run_problem(problem, best[problem], best_any[problem], args))
         print(progress_line(index, len(problems), cells[-1]), file=sys.stderr, flush=True)
         warn_on_disagreement(cells[-1])
+    onednn_rows, layers = [], None
+    if cnn is not None:
+        try:
+            onednn_rows = onednn_cnn.run(args.onednn, args.cnn, args.min_time,
+                                         args.max_cell_time)
+        except onednn_cnn.PeerError as e:
+            raise UsageError(f"oneDNN peer: {e}") from None
+        layers = onednn_cnn.layers(cnn, rows_by_problem_key(rows), onednn_rows, ConvbenchBest)
     matched = [b.row for bests in (best, best_any) for b in bests.values()
                if b.row is not None]
-    return markdown_text(cells, args, matched, versions, started), peers_csv_text(cells)
+    matched += [b.row for layer in layers or () for b in layer.convbench.values()
+                if b.row is not None]
+    return (markdown_text(cells, args, matched, versions, started, layers),
+            peers_csv_text(cells, onednn_rows))
 
 
 def warn_on_disagreement(cell):

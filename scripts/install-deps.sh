@@ -8,7 +8,9 @@
 #   implementations     libopenblas-dev (SGEMM), libfftw3-dev (fftwf), liblapacke-dev (the SVD
 #                       that factors kernels for the separable method), GCC's libgomp
 #                       (OpenMP, with build-essential)
-#   peers compared      python3-opencv (OpenCV filter2D, scripts/compare_peers.py)
+#   peers compared      python3-opencv (OpenCV filter2D, scripts/compare_peers.py), libdnnl-dev
+#                       (oneDNN's convolution, peers/onednn_peer.c: make peers; linked by that
+#                       program only, never by the library)
 #   memory checks       valgrind (make test-valgrind, part of make test)
 #   fuzzing             clang, libclang-rt-14-dev (libFuzzer and sanitizer runtimes), libomp-dev
 #                       (clang's OpenMP): make fuzz, make test-fuzz-regress (part of make test)
@@ -16,7 +18,7 @@ set -euo pipefail
 
 packages=(build-essential libstb-dev libpng-dev python3 python3-numpy python3-scipy python3-pil
           python3-matplotlib libbenchmark-dev
-          libopenblas-dev libfftw3-dev liblapacke-dev python3-opencv valgrind
+          libopenblas-dev libfftw3-dev liblapacke-dev python3-opencv libdnnl-dev valgrind
           clang libclang-rt-14-dev libomp-dev)
 
 sudo=""

@@ -23,7 +23,18 @@ same sizes under another name, are decoys).  auto: 3 cells at 1.0x, 1.05x and 1.
 fastest: MISS, the 1.6x cell listed first.  The same runs on a schema-1 copy of the random-weight
 rows give the same verdicts on the original targets, the filters not measured and "no auto
 rows".
-Without --peers the fftconvolve and filter2D targets are not measured.  Malformed or missing
+The CNN layers (a --cnn file: a 3x3 and a 1x1 layer with 64 or more channels, a depthwise one)
+against oneDNN (onednn.convolution rows of the peers CSV, at 1 and 2 threads): at 1 thread
+convbench is faster on two layers and slower on the depthwise one (MISS, its ratio shown) and
+1.4x faster on the one wide 3x3 layer (PASS against 1.3x, a faster 2-thread row and a faster
+row under another boundary being decoys); at 2 threads oneDNN is skipped on the depthwise layer
+(not measured, the others met) and 1.2x on the wide 3x3 layer (MISS).  blocked__avx512 at 90% of
+the avx512 peak counting only the 484 inside taps of the 8x8 3x3 layer (its full-tap GFLOP/s
+is over the peak, so counting every tap would show), and no row on the 1x1 layer: MISS, 1 of
+2 layers; without any blocked__avx512 row (the default cnn.txt) "no rows", MISS.  A peers CSV
+of the first ten columns (the older format) gives the same verdicts except the oneDNN targets,
+not measured.
+Without --peers the fftconvolve, filter2D and oneDNN targets are not measured.  Malformed or missing
 CSVs, a missing grid file and bad options exit 2 with one stderr line and no stdout.
 
 Usage: /usr/bin/python3 tests/test_check_targets.py [--script scripts/check_targets.py]
@@ -47,7 +58,9 @@ COLUMNS = ("schema,when,host,cpu,impl,chosen,isa,family,threads,name,C,H,W,N,gro
            "mode,boundary,op,fill,weights,status,reason,reps,plan_s,min_s,median_s,mad_s,gflops,"
            "peak_gflops,pct_peak,bandwidth_gbs,err_over_bound").split(",")
 SCHEMA_1_COLUMNS = [c for c in COLUMNS if c not in ("chosen", "family", "fill", "weights")]
-PEER_COLUMNS = ["name", "H", "W", "KH", "KW", "peer", "median_s", "runs", "status", "reason"]
+PEER_COLUMNS_V1 = ["name", "H", "W", "KH", "KW", "peer", "median_s", "runs", "status", "reason"]
+PEER_COLUMNS = PEER_COLUMNS_V1 + ["threads", "C", "N", "groups", "SY", "SX", "peer_impl",
+                                  "check_error"]
 PEAKS = {("scalar", 1): 50.0, ("avx2", 1): 100.0, ("avx2", 2): 190.0, ("avx512", 1): 200.0,
          ("avx512", 2): 380.0}
 BANDWIDTH = {1: 10.0, 2: 15.0}
@@ -67,16 +80,16 @@ def flops(H, K, C, N):
 
 
 def bench_row(impl, isa, threads, H, K, median=None, gflops=None, status="ok", C=1, N=1,
-              boundary="constant", name=None, weights="random", chosen=None):
+              boundary="constant", name=None, weights="random", chosen=None, groups=1):
     """One row; give the median or the GFLOP/s and the other follows from the FLOP count."""
     row = dict(schema=3, when="2026-11-21T10:00:00Z", host="testbox", cpu="Fake CPU, 2 cores",
                impl=impl, chosen=chosen or impl, isa=isa,
                family="fft" if impl == "fft__fftw" else "direct", threads=threads,
-               name=name or f"grid-{H}-k{K}", C=C, H=H, W=H, N=N, groups=1, KH=K, KW=K, SY=1,
+               name=name or f"grid-{H}-k{K}", C=C, H=H, W=H, N=N, groups=groups, KH=K, KW=K, SY=1,
                SX=1, mode="same", boundary=boundary, op="corr", fill=0, weights=weights,
                status=status, reason="" if status == "ok" else SKIP_REASON)
     if status == "ok":
-        work = flops(H, K, C, N)
+        work = flops(H, K, C // groups, N)
         median = median if median is not None else work / gflops / 1e9
         gflops = work / median / 1e9
         peak = PEAKS[(isa, threads)]
@@ -144,6 +157,35 @@ def filter_rows():
     ]
 
 
+CNN_FILE = """# CNN layers of the synthetic run
+name=l3x3-64 C=64 N=64 H=8 K=3
+name=l1x1-64 C=64 N=128 H=8 K=1
+name=ldw C=32 N=32 groups=32 H=16 K=3
+"""
+# The 8x8 3x3 layer: 22 of its 24 (output, tap) pairs per axis fall inside the image.
+INSIDE_TAPS = 22 * 22
+BLOCKED_S = 2 * 64 * 64 * INSIDE_TAPS / 180e9     # 180 GFLOP/s inside = 90% of 200
+
+
+def cnn_rows():
+    def layer(impl, isa, threads, median, name, boundary="constant"):
+        shape = {"l3x3-64": (8, 3, 64, 64, 1), "l1x1-64": (8, 1, 64, 128, 1),
+                 "ldw": (16, 3, 32, 32, 32)}[name]
+        H, K, C, N, groups = shape
+        return bench_row(impl, isa, threads, H, K, median=median, C=C, N=N, groups=groups,
+                         name=name, boundary=boundary)
+    return [
+        layer("blocked__avx512", "avx512", 1, BLOCKED_S, "l3x3-64"),
+        layer("im2col__openblas", "avx512", 1, 2 * BLOCKED_S, "l3x3-64"),
+        layer("im2col__openblas", "avx512", 2, 0.001, "l3x3-64"),
+        layer("direct__avx512", "avx512", 1, 1e-9, "l3x3-64", boundary="mirror"),
+        layer("im2col__openblas", "avx512", 1, 0.002, "l1x1-64"),
+        layer("im2col__openblas", "avx512", 2, 0.001, "l1x1-64"),
+        layer("direct__avx2", "avx2", 1, 0.001, "ldw"),
+        layer("direct__avx2", "avx2", 2, 0.0005, "ldw"),
+    ]
+
+
 FILTERS_FILE = """# picture filters of the synthetic run
 name=gauss3-2048   H=2048 kernel=gaussian:3:0.8  boundary=mirror
 name=gauss7-2048   H=2048 kernel=gaussian:7:1.4  boundary=mirror
@@ -154,9 +196,24 @@ name=gauss7-512    H=512  kernel=gaussian:7:1.4  boundary=mirror
 """
 
 
-def peer_row(name, H, K, peer, median=None, status="ok"):
+def peer_row(name, H, K, peer, median=None, status="ok", threads=1, C=1, N=1, groups=1):
     return [name, H, H, K, K, peer, "" if median is None else f"{median:.9g}",
-            5 if status == "ok" else "", status, "" if status == "ok" else SKIP_REASON]
+            5 if status == "ok" else "", status, "" if status == "ok" else SKIP_REASON,
+            threads, C, N, groups, 1, 1, "brgconv:avx512_core" if "onednn" in peer else "",
+            "0.01"]
+
+
+def onednn_rows():
+    """oneDNN over convbench's best: 1 thread 1.4, 1.1, 0.9; 2 threads 1.2, 1.05, skipped."""
+    def row(name, threads, median, status="ok"):
+        H, K, C, N, groups = {"l3x3-64": (8, 3, 64, 64, 1), "l1x1-64": (8, 1, 64, 128, 1),
+                              "ldw": (16, 3, 32, 32, 32)}[name]
+        return peer_row(name, H, K, "onednn.convolution", median, status, threads, C, N, groups)
+    return [
+        row("l3x3-64", 1, 1.4 * BLOCKED_S), row("l3x3-64", 2, 0.0012),
+        row("l1x1-64", 1, 0.0022), row("l1x1-64", 2, 0.00105),
+        row("ldw", 1, 0.0009), row("ldw", 2, None, status="skipped"),
+    ]
 
 
 def peer_rows():
@@ -226,7 +283,25 @@ EXPECTED_FILTERS = [
      "MISS",
      ["worst: grid-2048-k7 at 2 threads: 1.60x (auto ran direct__avx2"]),
 ]
-EXPECTED_WITH_PEERS += EXPECTED_FILTERS
+EXPECTED_ORIGINAL = list(EXPECTED_WITH_PEERS)
+EXPECTED_CNN = [
+    ("cnn.txt: at least as fast as oneDNN on every layer, 1 thread", "2 of 3 layers",
+     "all 3 layers", 0.9, "MISS", ["worst layer ldw: oneDNN 900 µs / direct__avx2 1.00 ms"]),
+    ("cnn.txt: 1.3x faster than oneDNN on 3x3 stride-1 layers with >= 64 channels, 1 thread",
+     "1 of 1 layers", "all 1 layers", 1.4 / 1.3, "PASS", ["/ blocked__avx512 "]),
+    ("cnn.txt: at least as fast as oneDNN on every layer, 2 threads", "2 of 3 layers",
+     "all 3 layers", 1.05, "not measured: 1 of 3 layer(s) lack a convbench or oneDNN time",
+     ["1 layer(s) lack a time: ldw (oneDNN skipped: " + SKIP_REASON]),
+    ("cnn.txt: 1.3x faster than oneDNN on 3x3 stride-1 layers with >= 64 channels, 2 threads",
+     "0 of 1 layers", "all 1 layers", 1.2 / 1.3, "MISS", []),
+    ("blocked__avx512 cnn.txt 3x3 and 1x1 layers, >= 64 channels: 85% of avx512 peak (inside "
+     "taps)", "1 of 2 layers", ">= 85% of peak, all 2 layers", 0.9 / 0.85, "MISS",
+     ["l3x3-64: 180.0 GFLOP/s inside taps = 90.0% of 200.0",
+      "1 layer(s) without an ok row count as missed: l1x1-64 (no blocked__avx512 row)"]),
+]
+EXPECTED_WITH_PEERS += EXPECTED_FILTERS + EXPECTED_CNN
+ONEDNN_NOT_MEASURED = {t: "not measured: needs --peers (oneDNN's times)"
+                       for t, *_ in EXPECTED_CNN if "oneDNN" in t}
 NEEDS_PEERS = {
     "fft__fftw 1024x1024 K=31: 2x faster than fftconvolve":
         "not measured: needs --peers (fftconvolve's time)",
@@ -237,6 +312,7 @@ NEEDS_PEERS = {
 }
 NEEDS_PEERS.update({t: "not measured: needs --peers" for t, *_ in EXPECTED_FILTERS
                     if "faster than" in t})
+NEEDS_PEERS.update(ONEDNN_NOT_MEASURED)
 
 
 def write_csv(path, header, rows):
@@ -319,32 +395,34 @@ def last_line(stdout):
 
 # ---------------------------------------------------------------- the checks
 
+def problem_files(work):
+    return ["--grid", os.path.join(work, "grid.txt"), "--filters",
+            os.path.join(work, "filters.txt"), "--cnn", os.path.join(work, "cnn.txt")]
+
+
 def check_with_peers(script, work):
     result = run_script(script, [os.path.join(work, "bench.csv"), "--peers",
-                                 os.path.join(work, "peers.csv"), "--grid",
-                                 os.path.join(work, "grid.txt"), "--filters",
-                                 os.path.join(work, "filters.txt")])
+                                 os.path.join(work, "peers.csv")] + problem_files(work))
     expect(result.returncode == 0, f"with peers: exit 0 though targets are missed, got "
                                    f"{result.returncode}: {result.stderr.strip()[-300:]}")
     expect(result.stderr == "", f"with peers: nothing on stderr: {result.stderr[-300:]!r}")
     check_rows(result.stdout, EXPECTED_WITH_PEERS, "with peers")
-    expect(last_line(result.stdout) == "targets: 8 met, 6 missed, 6 not measured",
+    expect(last_line(result.stdout) == "targets: 9 met, 9 missed, 7 not measured",
            f"with peers: summary line {last_line(result.stdout)!r}")
     for needle in ("avx2 100.0 (1 thread), 190.0 (2 threads)", "avx512 200.0 (1 thread)",
-                   "10.0 (1 thread), 15.0 (2 threads)", "Fake CPU, 2 cores", "(4 cells)"):
+                   "10.0 (1 thread), 15.0 (2 threads)", "Fake CPU, 2 cores", "(4 cells)",
+                   "(3 layers)"):
         expect(needle in result.stdout, f"with peers: the header holds {needle!r}")
 
 
 def check_without_peers(script, work):
-    result = run_script(script, [os.path.join(work, "bench.csv"), "--grid",
-                                 os.path.join(work, "grid.txt"), "--filters",
-                                 os.path.join(work, "filters.txt")])
+    result = run_script(script, [os.path.join(work, "bench.csv")] + problem_files(work))
     expect(result.returncode == 0, f"without peers: exit 0, got {result.returncode}: "
                                    f"{result.stderr.strip()[-300:]}")
     expected = [(t, "—", r, None, NEEDS_PEERS[t], []) if t in NEEDS_PEERS
                 else (t, m, r, q, v, n) for t, m, r, q, v, n in EXPECTED_WITH_PEERS]
     check_rows(result.stdout, expected, "without peers")
-    expect(last_line(result.stdout) == "targets: 5 met, 4 missed, 11 not measured",
+    expect(last_line(result.stdout) == "targets: 5 met, 5 missed, 15 not measured",
            f"without peers: summary line {last_line(result.stdout)!r}")
 
 
@@ -354,19 +432,41 @@ def check_schema_1(script, work):
     path = os.path.join(work, "schema1.csv")
     rows = [dict(zip(COLUMNS, r), schema=1) for r in bench_rows()]
     write_csv(path, SCHEMA_1_COLUMNS, [[r[c] for c in SCHEMA_1_COLUMNS] for r in rows])
-    result = run_script(script, [path, "--peers", os.path.join(work, "peers.csv"), "--grid",
-                                 os.path.join(work, "grid.txt"), "--filters",
-                                 os.path.join(work, "filters.txt")])
+    result = run_script(script, [path, "--peers", os.path.join(work, "peers.csv")] +
+                        problem_files(work))
     expect(result.returncode == 0, f"schema 1: exit 0, got {result.returncode}: "
                                    f"{result.stderr.strip()[-300:]}")
-    original = EXPECTED_WITH_PEERS[:len(EXPECTED_WITH_PEERS) - len(EXPECTED_FILTERS)]
-    expected = original + [(t, "—", r, None, "not measured: ", []) for t, _, r, *_ in
-                           EXPECTED_FILTERS[:-1]]
+    expected = EXPECTED_ORIGINAL + [(t, "—", r, None, "not measured: ", []) for t, _, r, *_ in
+                                    EXPECTED_FILTERS[:-1]]
     expected.append((EXPECTED_FILTERS[-1][0], "—", EXPECTED_FILTERS[-1][2], None,
                      "not measured: no auto rows", []))
+    # no CNN rows: every layer lacks convbench's time; blocked__avx512 has no rows
+    expected += [(t, "0 of " + r.removeprefix("all "), r, None, "not measured: ",
+                  ["lack a time: l3x3-64 (no row in the bench CSV)"])
+                 for t, _, r, *_ in EXPECTED_CNN[:-1]]
+    expected.append((EXPECTED_CNN[-1][0], "no rows", EXPECTED_CNN[-1][2], None, "MISS",
+                     ["no 1-thread blocked__avx512 row for these layers in the bench CSV"]))
     check_rows(result.stdout, expected, "schema 1")
-    expect(last_line(result.stdout) == "targets: 6 met, 4 missed, 10 not measured",
+    expect(last_line(result.stdout) == "targets: 6 met, 5 missed, 14 not measured",
            f"schema 1: summary line {last_line(result.stdout)!r}")
+
+
+def check_peers_v1(script, work):
+    """A peers CSV of the first ten columns (written before oneDNN was a peer): the same
+    verdicts, the oneDNN targets not measured for want of its rows."""
+    path = os.path.join(work, "peers-v1.csv")
+    write_csv(path, PEER_COLUMNS_V1, [r[:len(PEER_COLUMNS_V1)] for r in peer_rows()])
+    result = run_script(script, [os.path.join(work, "bench.csv"), "--peers", path] +
+                        problem_files(work))
+    expect(result.returncode == 0, f"peers v1: exit 0, got {result.returncode}: "
+                                   f"{result.stderr.strip()[-300:]}")
+    expected = [(t, "0 of " + r.removeprefix("all "), r, None, "not measured: ",
+                 ["no onednn.convolution row for l3x3-64 at "])
+                if t in ONEDNN_NOT_MEASURED else (t, m, r, q, v, n)
+                for t, m, r, q, v, n in EXPECTED_WITH_PEERS]
+    check_rows(result.stdout, expected, "peers v1")
+    expect(last_line(result.stdout) == "targets: 8 met, 7 missed, 10 not measured",
+           f"peers v1: summary line {last_line(result.stdout)!r}")
 
 
 def check_default_grid(script, work):
@@ -380,6 +480,9 @@ def check_default_grid(script, work):
     cells = rows.get("grid.txt: 2x faster than filter2D, best at 1 thread", ([""] * 5, []))[0]
     expect(cells[1:3] == ["2 of 18 cells", "all 18 cells"] and cells[4] == "MISS",
            f"default grid: data/grid.txt's 18 cells, 2 met: {cells}")
+    blocked = [cells for target, (cells, _) in rows.items() if target.startswith("blocked__")]
+    expect(len(blocked) == 1 and blocked[0][1] == "no rows" and blocked[0][4] == "MISS",
+           f"default cnn.txt: blocked__avx512 has no rows, missed: {blocked}")
 
 
 def error_cases(work):
@@ -484,13 +587,15 @@ def main(argv):
     os.makedirs(work, exist_ok=True)
     try:
         write_csv(os.path.join(work, "bench.csv"), COLUMNS,
-                  bench_rows() + auto_rows() + filter_rows())
+                  bench_rows() + auto_rows() + filter_rows() + cnn_rows())
         write_text(os.path.join(work, "filters.txt"), FILTERS_FILE)
-        write_csv(os.path.join(work, "peers.csv"), PEER_COLUMNS, peer_rows())
+        write_text(os.path.join(work, "cnn.txt"), CNN_FILE)
+        write_csv(os.path.join(work, "peers.csv"), PEER_COLUMNS, peer_rows() + onednn_rows())
         write_text(os.path.join(work, "grid.txt"), GRID_FILE)
         check_with_peers(script, work)
         check_without_peers(script, work)
         check_schema_1(script, work)
+        check_peers_v1(script, work)
         check_default_grid(script, work)
         check_errors(script, work)
         check_out_file(script, work)

@@ -21,6 +21,13 @@ random-weight problems; and on a second set of named-kernel problems (schema-3 b
 weights) they pass the check against the reference (an even box kernel placed by the anchor, a
 conv-op sobel, a colour problem) except GaussianBlur on an even gaussian, unsupported with the
 reason; convbench.kernels gives the taps `convbench apply` uses, bit for bit;
+with --onednn (a stand-in program that writes fixed oneDNN rows, and records its arguments), the
+CNN section: each layer's convbench best at exactly 1 and at exactly 2 threads (decoys: a
+faster row under another boundary, a slower row, the other thread count's row), oneDNN's time
+or status, their ratio, oneDNN's implementation, the headline counts (at least as fast; 1.3x on
+the wide 3x3 layers) and the version; its rows in the peers CSV with their thread counts; the
+program asked for 1 and 2 threads with --min-time and --max-cell-time; a program that fails or
+is missing exits 2 with its message, writing nothing;
 and bad inputs (missing or malformed CSV, wrong header, missing or malformed problem file, no
 matching rows, bad options) exit 2 with one stderr line and leave no output behind (an existing
 output is left untouched).
@@ -44,7 +51,8 @@ DEFAULT_SCRIPT = os.path.join(os.path.dirname(HERE), "scripts", "compare_peers.p
 COLUMNS = ("schema,when,host,cpu,impl,isa,threads,name,C,H,W,N,groups,KH,KW,SY,SX,mode,"
            "boundary,op,status,reason,reps,plan_s,min_s,median_s,mad_s,gflops,peak_gflops,"
            "pct_peak,bandwidth_gbs,err_over_bound").split(",")
-PEER_COLUMNS = ["name", "H", "W", "KH", "KW", "peer", "median_s", "runs", "status", "reason"]
+PEER_COLUMNS = ["name", "H", "W", "KH", "KW", "peer", "median_s", "runs", "status", "reason",
+                "threads", "C", "N", "groups", "SY", "SX", "peer_impl", "check_error"]
 PEER_LABELS = {"opencv.filter2D": "OpenCV filter2D",
                "scipy.signal.fftconvolve": "SciPy fftconvolve",
                "scipy.ndimage.correlate": "SciPy ndimage.correlate"}
@@ -101,13 +109,15 @@ def expect(ok, what):
 
 # ---------------------------------------------------------------- synthetic inputs
 
-def bench_row(name, H, K, impl, threads, median, status="ok", boundary="constant", C=1):
+def bench_row(name, H, K, impl, threads, median, status="ok", boundary="constant", C=1,
+              groups=None):
+    groups = C if groups is None else groups
     row = dict(schema=1, when="2026-11-21T10:00:00Z", host="testbox", cpu="Fake CPU, 4 cores",
                impl=impl, isa="scalar", threads=threads, name=name, C=C, H=H, W=H, N=C,
-               groups=C, KH=K, KW=K, SY=1, SX=1, mode="same", boundary=boundary, op="corr",
+               groups=groups, KH=K, KW=K, SY=1, SX=1, mode="same", boundary=boundary, op="corr",
                status=status, reason="" if status == "ok" else "predicted 99 s > 60 s")
     if status == "ok":
-        gflops = 2 * C * H * H * K * K / median / 1e9
+        gflops = 2 * C * H * H * K * K * (C // groups) / median / 1e9
         row.update(reps=5, plan_s="1e-06", min_s=f"{median * 0.99:.9g}", median_s=f"{median:.9g}",
                    mad_s=f"{median * 0.01:.9g}", gflops=f"{gflops:.9g}", peak_gflops=50,
                    pct_peak=f"{2 * gflops:.9g}", bandwidth_gbs=20, err_over_bound=0.1)
@@ -170,6 +180,20 @@ def markdown_table_after(text, first_header_cell):
         if not line.startswith("|"):
             break
         rows.append(dict(zip(header, (c.strip() for c in line.strip("|").split("|")))))
+    return rows
+
+
+def markdown_cells_after(text, first_header_cell):
+    """The rows of the Markdown table whose header starts with first_header_cell, as lists of
+    cells (its column titles repeat)."""
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines)
+                  if line.startswith(f"| {first_header_cell} |")), len(lines))
+    rows = []
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
+        rows.append([c.strip() for c in line.strip("|").split("|")])
     return rows
 
 
@@ -505,6 +529,126 @@ def check_kernel_taps(work):
                    f"{spec}: the profiles' outer product is the kernel")
 
 
+CNN_FILE = """# two wide layers and a depthwise one
+name=c3x3 C=64 N=64 H=8 K=3
+name=c1x1 C=64 N=64 H=8 K=1
+name=cdw C=16 N=16 groups=16 H=8 K=3
+"""
+# The stand-in oneDNN: {(name, threads): median or a status}.
+FAKE_ONEDNN = {("c3x3", 1): 3e-3, ("c3x3", 2): 1e-3, ("c1x1", 1): 1e-3, ("c1x1", 2): "skipped",
+               ("cdw", 1): "failed", ("cdw", 2): 2e-4}
+FAKE_PROGRAM = """#!{python}
+import csv, sys
+ROWS = {rows!r}
+SHAPES = {{"c3x3": (8, 3, 64, 64, 1), "c1x1": (8, 1, 64, 64, 1), "cdw": (8, 3, 16, 16, 16)}}
+if sys.argv[1:] == ["--version"]:
+    print("oneDNN 9.9.9 (fake), CPU runtime OpenMP, ISA test")
+    sys.exit(0)
+with open({log!r}, "w") as f:
+    f.write(" ".join(sys.argv[1:]))
+if "--fail" in open(sys.argv[sys.argv.index("--problems") + 1]).read():
+    print("fake: broken", file=sys.stderr)
+    sys.exit(2)
+print("[1/3] progress", file=sys.stderr)
+out = csv.writer(sys.stdout, lineterminator="\\n")
+out.writerow({columns!r})
+for (name, threads), value in ROWS.items():
+    H, K, C, N, groups = SHAPES[name]
+    ok = not isinstance(value, str)
+    out.writerow([name, H, H, K, K, "onednn.convolution", value if ok else "", 7 if ok else "",
+                  "ok" if ok else value, "" if ok else "why " + value, threads, C, N, groups,
+                  1, 1, "brgconv:fake (src acdb)", 0.01])
+"""
+# The convbench rows of the layers: the best at 1 thread and at 2, with decoys.
+CNN_BEST = {("c3x3", 1): 2e-3, ("c3x3", 2): 1.25e-3, ("c1x1", 1): 5e-4, ("c1x1", 2): 4e-4,
+            ("cdw", 1): 1e-4, ("cdw", 2): 1.5e-4}  # 1 thread faster: not the 2-thread best
+
+
+def cnn_bench_rows():
+    shapes = {"c3x3": (8, 3, 64, 1), "c1x1": (8, 1, 64, 1), "cdw": (8, 3, 16, 16)}
+    rows = []
+    for (name, threads), median in CNN_BEST.items():
+        H, K, C, groups = shapes[name]
+        rows.append(bench_row(name, H, K, "direct__avx512", threads, median, C=C,
+                              groups=groups))
+        rows.append(bench_row(name, H, K, "naive__scalar", threads, 3 * median, C=C,
+                              groups=groups))
+        rows.append(bench_row(name, H, K, "direct__avx2", threads, median / 100, C=C,
+                              groups=groups, boundary="mirror"))
+    return rows
+
+
+def check_onednn_run(script, work):
+    """compare_peers --onednn with a stand-in program: the CNN section and the CSV rows."""
+    out_dir = os.path.join(work, "onednn")
+    os.mkdir(out_dir)
+    log, program = os.path.join(out_dir, "argv.txt"), os.path.join(out_dir, "fake_onednn")
+    write_text(program, FAKE_PROGRAM.format(python=sys.executable, rows=FAKE_ONEDNN, log=log,
+                                            columns=PEER_COLUMNS))
+    os.chmod(program, 0o755)
+    cnn, bench = os.path.join(out_dir, "cnn.txt"), os.path.join(out_dir, "bench.csv")
+    write_text(cnn, CNN_FILE)
+    write_csv(bench, synthetic_rows() + cnn_bench_rows())
+    md, peers_csv = os.path.join(out_dir, "p.md"), os.path.join(out_dir, "p.csv")
+    args = ["--bench", bench, "--problems", os.path.join(work, "tiny.txt"), "--onednn",
+            program, "--cnn", cnn, "--min-time", "0.01", "--max-cell-time", "7"]
+    result = run_script(script, args + ["--out", md, "--csv", peers_csv])
+    expect(result.returncode == 0, f"oneDNN run exits 0 ({result.stderr.strip()[-300:]})")
+    if result.returncode != 0:
+        return
+    expect(open(log).read() == f"--problems {cnn} --threads 1,2 --min-time 0.01 "
+                               "--max-cell-time 7", f"the program's arguments: {open(log).read()}")
+    expect("[1/3] progress" in result.stderr, "the program's progress is passed on")
+    _, rows = read_peer_csv(peers_csv)
+    onednn = {(r["name"], int(r["threads"])): r for r in rows
+              if r["peer"] == "onednn.convolution"}
+    expect(sorted(onednn) == sorted(FAKE_ONEDNN), f"oneDNN's rows in the CSV: {sorted(onednn)}")
+    expect(all(r["threads"] == "1" for r in rows if r["peer"] != "onednn.convolution"),
+           "the other peers' rows are 1 thread")
+    text = open(md).read()
+    expect("## CNN layers against oneDNN: `cnn.txt`" in text and
+           "oneDNN 9.9.9 (fake), CPU runtime OpenMP" in text, "the section and the version")
+    table = {cells[0]: cells for cells in markdown_cells_after(text, "layer")}
+    expect(sorted(table) == ["c1x1", "c3x3", "cdw"], f"one table row per layer: {list(table)}")
+    for (name, threads), value in FAKE_ONEDNN.items():
+        cells = table.get(name, [""] * 12)
+        convbench_impl, convbench_time, onednn_time, ratio = cells[2 + 4 * (threads - 1):
+                                                                   6 + 4 * (threads - 1)]
+        expect(convbench_impl == "`direct__avx512`", f"{name} {threads}t: convbench's best at "
+                                                     f"exactly {threads}: {convbench_impl}")
+        expected_time = CNN_BEST[(name, threads)]
+        expect(close(float(convbench_time.split()[0]) * 1e-3 if "ms" in convbench_time else
+                     float(convbench_time.split()[0]) * 1e-6, expected_time, 0.006),
+               f"{name} {threads}t: convbench time {convbench_time}")
+        if isinstance(value, str):
+            expect(onednn_time.startswith(f"{value}: why {value}") and ratio == "—",
+                   f"{name} {threads}t: oneDNN {value}, no ratio: {onednn_time} {ratio}")
+        else:
+            expect(close(float(ratio), value / expected_time, 0.006),
+                   f"{name} {threads}t: ratio {ratio}, expected {value / expected_time:.3g}")
+        expect(cells[10] == "brgconv:fake (src acdb)", f"{name}: oneDNN's implementation")
+    lines = [line for line in text.splitlines() if line.startswith("- 1 thread") or
+             line.startswith("- 2 threads")]
+    expect(len(lines) == 2 and "**2 of 3 layers** (1 lack a time)" in lines[0] and
+           "**1 of 1** 3x3 stride-1" in lines[0], f"1-thread headline: {lines[:1]}")
+    expect(len(lines) == 2 and "**1 of 3 layers** (1 lack a time)" in lines[1] and
+           "**0 of 1** 3x3 stride-1" in lines[1] and "worst c3x3 (×0.800)" in lines[1],
+           f"2-thread headline: {lines[1:]}")
+    # a failing program, and a missing one: exit 2, its message, nothing written
+    broken = os.path.join(out_dir, "broken.txt")
+    write_text(broken, CNN_FILE + "# --fail\n")
+    for what, extra in (("failing program", ["--cnn", broken]),
+                        ("missing program", ["--onednn", os.path.join(out_dir, "none")])):
+        md2, csv2 = os.path.join(out_dir, "x.md"), os.path.join(out_dir, "x.csv")
+        result = run_script(script, args + extra + ["--out", md2, "--csv", csv2])
+        last = result.stderr.strip().splitlines()[-1:] or [""]
+        expect(result.returncode == 2 and last[0].startswith("compare_peers.py: ") and
+               not os.path.exists(md2) and not os.path.exists(csv2),
+               f"{what}: exit 2, one line, nothing written: {result.returncode} {last}")
+        expect(what != "failing program" or "fake: broken" in last[0],
+               f"{what}: the program's message: {last}")
+
+
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--script", default=DEFAULT_SCRIPT)
@@ -518,6 +662,7 @@ def main(argv):
         check_normal_run(args.script, work)
         check_skipped_run(args.script, work)
         check_named_run(args.script, work)
+        check_onednn_run(args.script, work)
         check_kernel_taps(work)
         check_errors(args.script, work)
     finally:
