@@ -70,8 +70,8 @@ static int add_streamed_cases(cb_problem *cases, int count, int max)
 }
 
 /* Multi-channel layers, for the methods that take only those (the channel-blocked direct
- * method): several blocks of filters with a shorter last one, groups, 1x1 layers, a strided
- * 7x7 stem, every mode; and (but with --quick) one output past the 8 MiB streaming threshold. */
+ * method): several blocks of filters with a shorter last one, groups, 1x1 layers (one read in
+ * place), a strided 7x7 stem, every mode; and (but with --quick) one output past the 8 MiB streaming threshold. */
 static int add_layer_cases(bool quick, cb_problem *cases, int count, int max)
 {
     static const struct {
@@ -87,6 +87,8 @@ static int add_layer_cases(bool quick, cb_problem *cases, int count, int max)
         {3, 17, 1, 10, 33, 3, 1, 1, CB_MODE_FULL, CB_BOUNDARY_WRAP, CB_OP_CONV},
         {4, 16, 1, 6, 5, 3, 2, 1, CB_MODE_SAME, CB_BOUNDARY_REPLICATE, CB_OP_CORR},
         {12, 24, 3, 5, 17, 5, 1, 3, CB_MODE_VALID, CB_BOUNDARY_SYMMETRIC, CB_OP_CONV},
+        /* 1x1 whose channels are whole vectors: read in place, no re-lay */
+        {8, 20, 2, 8, 6, 1, 1, 1, CB_MODE_SAME, CB_BOUNDARY_CONSTANT, CB_OP_CORR},
     };
     for (int i = 0; i < COUNT_OF(layers) && count < max; i++) {
         cb_problem p = cb_problem_default();

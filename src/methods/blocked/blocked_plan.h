@@ -59,6 +59,7 @@ typedef struct {
     int64_t sum_floats;              /* per thread: the task's tiles of sums */
     float *sums;                     /* threads x sum_floats */
     bool stream;                     /* non-temporal stores, when the output is aligned */
+    bool direct_input;               /* blocks read the input itself: no re-lay (1x1) */
     int threads;
 } blocked_plan;
 
