@@ -1,0 +1,404 @@
+/* The Winograd method's framework: everything of the winograd__<isa> implementations but their
+ * kernels (winograd_kernels.h, compiled per ISA), compiled once with baseline flags.
+ *
+ * ---- Math ----
+ * F(4x4, 3x3) (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2016): the
+ * correlation of a 6 x 6 input patch d with a 3x3 kernel g, its 4 x 4 valid outputs, is
+ *     Y = A^T [ (G g G^T) (.) (B^T d B) ] A,
+ * (.) the element-wise product of 6 x 6 matrices, so a channel costs 36 multiplications per 16
+ * outputs instead of 144.  Summed over the channels of a group, the 36 element-wise products
+ * become 36 matrix products, one per point xi: M[xi] (tiles x filters) = V[xi] (tiles x
+ * channels) U[xi] (channels x filters).  The output is tiled from (0, 0) in steps of 4; tile
+ * (ty, tx) reads the extended image's rows 4 ty .. 4 ty + 5 and columns 4 tx .. 4 tx + 5
+ * counted from the origin (row0, col0) of cb_problem_shape, with the extended image taken as
+ * zero beyond the part the outputs read (ext_h x ext_w): the partial tiles at the right and
+ * bottom compute outputs that are never stored, from zeros.
+ *
+ * Points: 0, 1, -1, 2, -2 and infinity.  Then B^T and A^T hold small integers (powers of two
+ * but for B^T's 5), and every fraction (1/4, 1/6, 1/12, 1/24) is in G, applied to the weights
+ * at plan time in double and rounded once.  In the run the transforms' multiplications are
+ * exact except by 5 (taken inside fused multiply-adds), so each transform rounds only at its
+ * additions, few of them (depth 2 and 3, winograd_kernels.h).  Points 1/2 and -1/2 (smaller
+ * |A| entries) would put fractions into A^T or B^T: more roundings in every run for a bound
+ * barely smaller (|A^T| |.| |A| and |B^T| |.| |B| trade their growth); the integer points keep
+ * the transforms cheap and the bound simple.
+ *
+ * ---- Layout ----
+ * Weights (plan): U = G g G^T per (filter, channel), in panels of `panel` filters (64 for
+ * AVX-512, 16 for AVX2, zero past the group's last filter): u[group][panel][xi][c][f], so
+ * that a register block streams one panel's weights channel after channel.
+ * Run: tasks of (group, block of tiles, chunk of panels).  A block is `block_tiles`
+ * consecutive tiles in row-major tile order (it may span several tile rows), sized so that its
+ * V (36 x channels x block_tiles floats) and one panel's M (36 x block_tiles x panel) stay in
+ * a 1 MiB L2.  Per task: the input transform of every channel of the block into V[xi][c][t],
+ * vectors of consecutive tiles of a tile row at a time, read straight from the image where
+ * the vector's patches lie inside it, else from six rows of the extended image made by the
+ * boundary rule into a small per-thread buffer; then per panel the 36 GEMMs into
+ * M[xi][t][f] and the output transform of each tile, written to the output planes (partial
+ * tiles only their rows and columns inside the output).
+ *
+ * ---- Threads ----
+ * Tasks through cb_parallel_for, each with its own workspace (V, M, rows).  Each output is
+ * computed by one task, by operations that depend neither on the block nor on the chunk
+ * (a tile's transform is the same whatever vector it is in; each GEMM sum runs over the
+ * channels in order from zero), so the bits are the same at any thread count.  The task
+ * split does not depend on the thread count except for the number of filter chunks, which
+ * changes no output's operations either.
+ */
+#include "winograd_framework.h"
+
+#include "parallel.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* V and M of one task within about this many bytes: most of a 1 MiB L2. */
+#define BLOCK_BUDGET_BYTES ((int64_t)640 * 1024)
+/* Tasks per thread wanted by the threaded run. */
+#define TASKS_PER_THREAD 4
+
+const double winograd_BT[WINO_IN][WINO_IN] = {
+    {4, 0, -5, 0, 1, 0},  {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
+    {0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1},
+};
+const double winograd_G[WINO_IN][3] = {
+    {1.0 / 4, 0, 0},
+    {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+    {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+    {1.0 / 24, 1.0 / 12, 1.0 / 6},
+    {1.0 / 24, -1.0 / 12, 1.0 / 6},
+    {0, 0, 1},
+};
+const double winograd_AT[WINO_OUT][WINO_IN] = {
+    {1, 1, 1, 1, 1, 0},
+    {0, 1, -1, 2, -2, 0},
+    {0, 1, 1, 4, 4, 0},
+    {0, 1, -1, 8, -8, 1},
+};
+
+void winograd_weight_transform(const float g[9], double u[WINO_POINTS])
+{
+    double gg[WINO_IN][3]; /* G g */
+    for (int a = 0; a < WINO_IN; a++)
+        for (int j = 0; j < 3; j++) {
+            double s = 0.0;
+            for (int i = 0; i < 3; i++) s += winograd_G[a][i] * (double)g[i * 3 + j];
+            gg[a][j] = s;
+        }
+    for (int a = 0; a < WINO_IN; a++)
+        for (int b = 0; b < WINO_IN; b++) {
+            double s = 0.0;
+            for (int j = 0; j < 3; j++) s += gg[a][j] * winograd_G[b][j];
+            u[a * WINO_IN + b] = s;
+        }
+}
+
+static inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+
+typedef struct {
+    cb_plan_head head;
+    const winograd_kernels *k;
+    int64_t tiles_y, tiles_x, tiles;
+    int64_t block_tiles, blocks;
+    int64_t panels, panels_per_chunk, chunks; /* per group */
+    int64_t row_floats;                       /* one extended row of a vector of tiles */
+    int64_t v_floats, m_floats, workspace_floats; /* per thread */
+    float *u;                                 /* transformed weights */
+    float *workspace;
+    int threads;
+} wino_plan;
+
+bool winograd_supports(const cb_problem *p, char *why, size_t why_size)
+{
+    if (p->KH == 3 && p->KW == 3 && p->SY == 1 && p->SX == 1) return true;
+    if (why && why_size)
+        snprintf(why, why_size, "Winograd F(4x4,3x3) takes only 3x3 kernels at stride 1");
+    return false;
+}
+
+/* Sizes from the problem and the thread count, without allocating; false on overflow. */
+static bool wino_layout(wino_plan *wp, const winograd_kernels *k, const cb_problem *p,
+                        int threads)
+{
+    memset(wp, 0, sizeof *wp);
+    wp->k = k;
+    wp->head.p = *p;
+    cb_problem_shape(p, &wp->head.s, NULL, 0);
+    const cb_shape *s = &wp->head.s;
+    wp->tiles_y = ceil_div(s->OH, WINO_OUT);
+    wp->tiles_x = ceil_div(s->OW, WINO_OUT);
+    if (__builtin_mul_overflow(wp->tiles_y, wp->tiles_x, &wp->tiles)) return false;
+    const int64_t cg = s->c_per_group, panel = k->panel;
+    /* V and M in the budget: 36 * 4 bytes * block_tiles * (channels + panel) */
+    int64_t per_tile;
+    if (__builtin_mul_overflow(cg + panel, (int64_t)WINO_POINTS * 4, &per_tile)) return false;
+    int64_t bt = BLOCK_BUDGET_BYTES / per_tile;
+    bt = max64(WINO_MAX_MR, bt / WINO_MAX_MR * WINO_MAX_MR);
+    wp->block_tiles = min64(bt, wp->tiles);
+    wp->blocks = ceil_div(wp->tiles, wp->block_tiles);
+    wp->panels = ceil_div(s->n_per_group, panel);
+    wp->threads = threads < 1 ? 1 : threads;
+    const int64_t wanted = wp->threads > 1 ? (int64_t)wp->threads * TASKS_PER_THREAD : 1;
+    int64_t outer;
+    if (__builtin_mul_overflow(p->groups, wp->blocks, &outer)) return false;
+    wp->chunks = outer < wanted ? min64(wp->panels, ceil_div(wanted, outer)) : 1;
+    wp->panels_per_chunk = ceil_div(wp->panels, wp->chunks);
+    wp->chunks = ceil_div(wp->panels, wp->panels_per_chunk);
+    const int64_t tasks = outer * wp->chunks;
+    if (wp->threads > tasks) wp->threads = (int)min64(tasks, 1 << 20);
+    wp->row_floats = ceil_div(4 * (int64_t)k->lanes + 4, 16) * 16;
+    if (__builtin_mul_overflow((int64_t)WINO_POINTS * cg, wp->block_tiles, &wp->v_floats) ||
+        __builtin_mul_overflow((int64_t)WINO_POINTS * panel, wp->block_tiles, &wp->m_floats))
+        return false;
+    wp->v_floats = ceil_div(wp->v_floats, 16) * 16;
+    int64_t total;
+    if (__builtin_add_overflow(wp->v_floats, wp->m_floats, &total) ||
+        __builtin_add_overflow(total, WINO_IN * wp->row_floats, &total))
+        return false;
+    wp->workspace_floats = total;
+    return true;
+}
+
+/* Floats of the transformed weights: groups x panels x 36 x channels x panel. */
+static bool weight_floats(const wino_plan *wp, int64_t *floats)
+{
+    int64_t n;
+    return !__builtin_mul_overflow(wp->head.p.groups, wp->panels, &n) &&
+           !__builtin_mul_overflow(n, (int64_t)WINO_POINTS * wp->k->panel, &n) &&
+           !__builtin_mul_overflow(n, wp->head.s.c_per_group, floats);
+}
+
+cb_status winograd_framework_workspace(const winograd_kernels *k, const cb_problem *p,
+                                       int threads, uint64_t *bytes, char *why,
+                                       size_t why_size)
+{
+    wino_plan wp;
+    int64_t u_floats, ws_floats;
+    if (!wino_layout(&wp, k, p, threads) || !weight_floats(&wp, &u_floats) ||
+        __builtin_mul_overflow(wp.workspace_floats, (int64_t)wp.threads, &ws_floats)) {
+        snprintf(why, why_size, "the Winograd workspace of this problem overflows 64-bit sizes");
+        return CB_ERR_OVERFLOW;
+    }
+    cb_shape s;
+    cb_plan_head_workspace(bytes, sizeof(wino_plan), p, &s);
+    cb_workspace_add(bytes, u_floats, sizeof(float));
+    cb_workspace_add(bytes, ws_floats, sizeof(float));
+    return CB_OK;
+}
+
+/* U = G g G^T of every (filter, channel), rounded once from double, in panels. */
+static void transform_weights(wino_plan *wp)
+{
+    const cb_problem *p = &wp->head.p;
+    const cb_shape *s = &wp->head.s;
+    const int64_t cg = s->c_per_group, ng = s->n_per_group, panel = wp->k->panel;
+    for (int64_t n = 0; n < p->N; n++) {
+        const int64_t g = n / ng, q = (n % ng) / panel, f = (n % ng) % panel;
+        float *u = wp->u + (g * wp->panels + q) * WINO_POINTS * cg * panel;
+        for (int64_t c = 0; c < cg; c++) {
+            double t[WINO_POINTS];
+            winograd_weight_transform(wp->head.weights + (n * cg + c) * 9, t);
+            for (int xi = 0; xi < WINO_POINTS; xi++)
+                u[(xi * cg + c) * panel + f] = (float)t[xi];
+        }
+    }
+}
+
+cb_status winograd_framework_plan(const winograd_kernels *k, const cb_problem *p,
+                                  const float *weights, int threads, void **plan, char *why,
+                                  size_t why_size)
+{
+    wino_plan layout;
+    int64_t u_floats, ws_floats;
+    if (!wino_layout(&layout, k, p, threads) || !weight_floats(&layout, &u_floats) ||
+        __builtin_mul_overflow(layout.workspace_floats, (int64_t)layout.threads, &ws_floats)) {
+        snprintf(why, why_size, "the Winograd workspace of this problem overflows 64-bit sizes");
+        return CB_ERR_OVERFLOW;
+    }
+    wino_plan *wp = cb_plan_head_make(sizeof *wp, p, weights, why, why_size);
+    if (!wp) return CB_ERR_NO_MEMORY;
+    cb_plan_head head = wp->head;
+    *wp = layout;
+    wp->head = head;
+    wp->u = cb_plan_block(wp, (size_t)u_floats, sizeof(float));
+    wp->workspace = cb_plan_block(wp, (size_t)ws_floats, sizeof(float));
+    if (!wp->u || !wp->workspace) {
+        cb_plan_head_free(wp);
+        snprintf(why, why_size, "out of memory for the Winograd weights and workspace");
+        return CB_ERR_NO_MEMORY;
+    }
+    memset(wp->u, 0, (size_t)u_floats * sizeof(float));
+    /* the rows buffer past each row's needs is read by whole vectors: keep it defined */
+    memset(wp->workspace, 0, (size_t)ws_floats * sizeof(float));
+    transform_weights(wp);
+    *plan = wp;
+    return CB_OK;
+}
+
+void winograd_destroy(void *plan) { cb_plan_head_free(plan); }
+
+/* ---- input ---- */
+
+/* Extended row `er` (counted from row0), columns [x0, x0 + width) counted from col0, into dst:
+ * the boundary rule inside ext_h x ext_w, zero beyond. */
+static void extended_row(const wino_plan *wp, const float *plane, int64_t er, int64_t x0,
+                         int64_t width, float *dst)
+{
+    const cb_problem *p = &wp->head.p;
+    const cb_shape *s = &wp->head.s;
+    if (er >= s->ext_h) {
+        memset(dst, 0, (size_t)width * sizeof *dst);
+        return;
+    }
+    const int64_t src_row = cb_extend_index(s->row0 + er, p->H, p->boundary);
+    const int64_t end = min64(width, s->ext_w - x0); /* columns inside ext_w */
+    const int64_t first = s->col0 + x0;               /* image column of dst[0] */
+    if (src_row < 0) {
+        for (int64_t j = 0; j < end; j++) dst[j] = p->fill_value;
+    } else {
+        const float *row = plane + src_row * p->W;
+        /* the columns inside the image: one copy; the others by the rule */
+        const int64_t lo = min64(end, max64(0, -first));
+        const int64_t hi = max64(lo, min64(end, p->W - first));
+        for (int64_t j = 0; j < lo; j++) {
+            const int64_t c = cb_extend_index(first + j, p->W, p->boundary);
+            dst[j] = c >= 0 ? row[c] : p->fill_value;
+        }
+        if (hi > lo) memcpy(dst + lo, row + first + lo, (size_t)(hi - lo) * sizeof *dst);
+        for (int64_t j = hi; j < end; j++) {
+            const int64_t c = cb_extend_index(first + j, p->W, p->boundary);
+            dst[j] = c >= 0 ? row[c] : p->fill_value;
+        }
+    }
+    for (int64_t j = max64(end, 0); j < width; j++) dst[j] = 0.0f;
+}
+
+/* The input transform of every channel of group g for tiles [t_begin, t_end) into v. */
+static void transform_input(const wino_plan *wp, const float *input, int64_t g, int64_t t_begin,
+                            int64_t t_end, float *v, float *rows_buffer)
+{
+    const cb_problem *p = &wp->head.p;
+    const cb_shape *s = &wp->head.s;
+    const int64_t lanes = wp->k->lanes, cg = s->c_per_group;
+    const int64_t point_stride = cg * wp->block_tiles;
+    const int64_t read = 4 * lanes + 4; /* columns a vector of tiles reads */
+    for (int64_t ty = t_begin / wp->tiles_x; ty * wp->tiles_x < t_end; ty++) {
+        const int64_t tx_end = min64(wp->tiles_x, t_end - ty * wp->tiles_x);
+        const int64_t er = ty * WINO_OUT;
+        const int64_t ir = s->row0 + er; /* image row of the patch's first row */
+        const bool rows_inside = ir >= 0 && ir + WINO_IN <= p->H && er + WINO_IN <= s->ext_h;
+        for (int64_t tx = max64(0, t_begin - ty * wp->tiles_x); tx < tx_end; tx += lanes) {
+            const int count = (int)min64(lanes, tx_end - tx);
+            const int64_t ex = tx * WINO_OUT, ic = s->col0 + ex;
+            const bool inside = rows_inside && ic >= 0 && ic + read <= p->W &&
+                                ex + WINO_OUT * count + 2 <= s->ext_w;
+            float *vt = v + (ty * wp->tiles_x + tx - t_begin);
+            for (int64_t c = 0; c < cg; c++) {
+                const float *plane = input + (g * cg + c) * p->H * p->W;
+                const float *rows[WINO_IN];
+                for (int r = 0; r < WINO_IN; r++) {
+                    if (inside) {
+                        rows[r] = plane + (ir + r) * p->W + ic;
+                    } else {
+                        float *row = rows_buffer + r * wp->row_floats;
+                        extended_row(wp, plane, er + r, ex, read, row);
+                        rows[r] = row;
+                    }
+                }
+                wp->k->input_tiles(rows, vt + c * wp->block_tiles, point_stride, count);
+            }
+        }
+    }
+}
+
+/* ---- tasks: (group, block of tiles, chunk of panels) ---- */
+
+static void wino_run_task(const wino_plan *wp, int worker, int64_t task, const float *input,
+                          float *output)
+{
+    const cb_shape *s = &wp->head.s;
+    const winograd_kernels *k = wp->k;
+    const int64_t chunk = task % wp->chunks;
+    const int64_t block = task / wp->chunks % wp->blocks;
+    const int64_t g = task / wp->chunks / wp->blocks;
+    const int64_t t_begin = block * wp->block_tiles;
+    const int64_t t_end = min64(t_begin + wp->block_tiles, wp->tiles);
+    const int64_t tiles = t_end - t_begin, cg = s->c_per_group, panel = k->panel;
+    float *v = wp->workspace + (int64_t)worker * wp->workspace_floats;
+    float *m = v + wp->v_floats;
+    float *rows = m + wp->m_floats;
+    transform_input(wp, input, g, t_begin, t_end, v, rows);
+    const int64_t v_point = cg * wp->block_tiles, m_point = wp->block_tiles * panel;
+    const int64_t q_end = min64(wp->panels, (chunk + 1) * wp->panels_per_chunk);
+    for (int64_t q = chunk * wp->panels_per_chunk; q < q_end; q++) {
+        const int64_t filters = min64(panel, s->n_per_group - q * panel);
+        const int nr = (int)ceil_div(filters, k->lanes);
+        const float *u = wp->u + (g * wp->panels + q) * WINO_POINTS * cg * panel;
+        for (int xi = 0; xi < WINO_POINTS; xi++)
+            k->gemm(v + xi * v_point, wp->block_tiles, u + xi * cg * panel, cg, m + xi * m_point,
+                    tiles, nr);
+        const int64_t n0 = g * s->n_per_group + q * panel;
+        for (int64_t t = t_begin; t < t_end; t++) {
+            const int64_t oy = t / wp->tiles_x * WINO_OUT, ox = t % wp->tiles_x * WINO_OUT;
+            k->output_tile(m + (t - t_begin) * panel, m_point, filters,
+                           output + n0 * s->OH * s->OW + oy * s->OW + ox, s->OH * s->OW, s->OW,
+                           (int)min64(WINO_OUT, s->OH - oy), (int)min64(WINO_OUT, s->OW - ox));
+        }
+    }
+}
+
+typedef struct {
+    const wino_plan *wp;
+    const float *input;
+    float *output;
+} wino_args;
+
+static void wino_task(void *ctx, int worker, int64_t task)
+{
+    const wino_args *a = ctx;
+    wino_run_task(a->wp, worker, task, a->input, a->output);
+}
+
+void winograd_run(void *plan, const float *input, float *output)
+{
+    const wino_plan *wp = plan;
+    wino_args args = {wp, input, output};
+    cb_parallel_for(wp->threads, wp->head.p.groups * wp->blocks * wp->chunks, wino_task, &args);
+}
+
+/* ---- cost ----
+ * The GEMMs' multiply-adds (36 per tile, channel and filter, filters rounded up to whole
+ * vectors), the transforms as vector operations (each counted as one FMA slot), at a fraction
+ * of the ISA's peak; bytes: the compulsory traffic plus the transformed weights, read once per
+ * block of tiles. */
+#define WINO_GEMM_EFFICIENCY 0.8
+#define WINO_INPUT_OPS 330.0   /* per vector of tiles and channel: 2 deinterleaves x 6 rows, 2 x 72 */
+#define WINO_OUTPUT_OPS 130.0  /* per tile and vector of filters: 36 loads, 2 stages, stores */
+#define WINO_SCATTER_OPS 1.0   /* per output: its scalar store */
+
+double winograd_framework_cost(const winograd_kernels *k, cb_isa isa, const cb_problem *p,
+                               int threads, const cb_machine *m)
+{
+    wino_plan wp;
+    int64_t u_floats;
+    if (!wino_layout(&wp, k, p, threads) || !weight_floats(&wp, &u_floats)) return INFINITY;
+    const cb_shape *s = &wp.head.s;
+    const double lanes = k->lanes, groups = (double)p->groups, cg = (double)s->c_per_group;
+    const double ng_padded = ceil_div(s->n_per_group, k->lanes) * lanes;
+    const double gemm = 2.0 * WINO_POINTS * (double)wp.tiles * cg * ng_padded * groups;
+    const double input_vectors = groups * (double)wp.chunks * cg * (double)wp.tiles_y *
+                                 (double)ceil_div(wp.tiles_x, k->lanes);
+    const double output_vectors = groups * (double)wp.tiles * ng_padded / lanes;
+    const double slot = 2.0 * lanes; /* flops of one FMA slot */
+    const double flops = gemm / WINO_GEMM_EFFICIENCY +
+                         slot * (input_vectors * WINO_INPUT_OPS +
+                                 output_vectors * WINO_OUTPUT_OPS) +
+                         slot * WINO_SCATTER_OPS * (double)s->output_elems;
+    const double bytes = cb_cost_compulsory_bytes(p) +
+                         (double)u_floats * sizeof(float) * (double)wp.blocks;
+    return cb_cost_roofline(m, isa, wp.threads, flops, 1.0, bytes,
+                            2e-6 + 1e-6 * (double)(p->groups * wp.blocks * wp.chunks));
+}
