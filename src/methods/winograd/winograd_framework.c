@@ -104,9 +104,10 @@ typedef struct {
     int64_t tiles_y, tiles_x, tiles;
     int64_t block_tiles, blocks;
     int64_t panels, panels_per_chunk, chunks; /* per group */
-    int64_t row_floats;                       /* one extended row of a vector of tiles */
+    int64_t ext_rows, ext_stride, ext_floats; /* the extended image: rows, floats a row, all */
     int64_t v_floats, m_floats, workspace_floats; /* per thread */
     float *u;                                 /* transformed weights */
+    float *ext;                               /* the extended image, zero past ext_h x ext_w */
     float *workspace;
     int threads;
 } wino_plan;
@@ -141,6 +142,14 @@ static bool wino_layout(wino_plan *wp, const winograd_kernels *k, const cb_probl
     wp->blocks = ceil_div(wp->tiles, wp->block_tiles);
     wp->panels = ceil_div(s->n_per_group, panel);
     wp->threads = threads < 1 ? 1 : threads;
+    /* threaded, a whole number of blocks per thread, so that none waits for a last block
+     * alone (an output's operations do not depend on its block: the bits stay the same) */
+    if (wp->threads > 1 && wp->blocks > 1 && wp->blocks % wp->threads != 0 &&
+        p->groups == 1) {
+        wp->blocks = min64(wp->tiles, ceil_div(wp->blocks, wp->threads) * wp->threads);
+        wp->block_tiles = ceil_div(wp->tiles, wp->blocks);
+        wp->blocks = ceil_div(wp->tiles, wp->block_tiles);
+    }
     const int64_t wanted = wp->threads > 1 ? (int64_t)wp->threads * TASKS_PER_THREAD : 1;
     int64_t outer;
     if (__builtin_mul_overflow(p->groups, wp->blocks, &outer)) return false;
@@ -149,15 +158,18 @@ static bool wino_layout(wino_plan *wp, const winograd_kernels *k, const cb_probl
     wp->chunks = ceil_div(wp->panels, wp->panels_per_chunk);
     const int64_t tasks = outer * wp->chunks;
     if (wp->threads > tasks) wp->threads = (int)min64(tasks, 1 << 20);
-    wp->row_floats = ceil_div(4 * (int64_t)k->lanes + 4, 16) * 16;
+    /* every vector of tiles reads 4 lanes + 4 columns from its first tile's */
+    wp->ext_rows = WINO_OUT * wp->tiles_y + 2;
+    wp->ext_stride = ceil_div(WINO_OUT * ceil_div(wp->tiles_x, k->lanes) * k->lanes + 4, 16) * 16;
+    if (__builtin_mul_overflow(wp->ext_rows, wp->ext_stride, &wp->ext_floats) ||
+        __builtin_mul_overflow(wp->ext_floats, p->C, &wp->ext_floats))
+        return false;
     if (__builtin_mul_overflow((int64_t)WINO_POINTS * cg, wp->block_tiles, &wp->v_floats) ||
         __builtin_mul_overflow((int64_t)WINO_POINTS * panel, wp->block_tiles, &wp->m_floats))
         return false;
     wp->v_floats = ceil_div(wp->v_floats, 16) * 16;
     int64_t total;
-    if (__builtin_add_overflow(wp->v_floats, wp->m_floats, &total) ||
-        __builtin_add_overflow(total, WINO_IN * wp->row_floats, &total))
-        return false;
+    if (__builtin_add_overflow(wp->v_floats, wp->m_floats, &total)) return false;
     wp->workspace_floats = total;
     return true;
 }
@@ -186,6 +198,7 @@ cb_status winograd_framework_workspace(const winograd_kernels *k, const cb_probl
     cb_plan_head_workspace(bytes, sizeof(wino_plan), p, &s);
     cb_workspace_add(bytes, u_floats, sizeof(float));
     cb_workspace_add(bytes, ws_floats, sizeof(float));
+    cb_workspace_add(bytes, wp.ext_floats, sizeof(float));
     return CB_OK;
 }
 
@@ -225,14 +238,15 @@ cb_status winograd_framework_plan(const winograd_kernels *k, const cb_problem *p
     wp->head = head;
     wp->u = cb_plan_block(wp, (size_t)u_floats, sizeof(float));
     wp->workspace = cb_plan_block(wp, (size_t)ws_floats, sizeof(float));
-    if (!wp->u || !wp->workspace) {
+    wp->ext = cb_plan_block(wp, (size_t)wp->ext_floats, sizeof(float));
+    if (!wp->u || !wp->workspace || !wp->ext) {
         cb_plan_head_free(wp);
         snprintf(why, why_size, "out of memory for the Winograd weights and workspace");
         return CB_ERR_NO_MEMORY;
     }
     memset(wp->u, 0, (size_t)u_floats * sizeof(float));
-    /* the rows buffer past each row's needs is read by whole vectors: keep it defined */
-    memset(wp->workspace, 0, (size_t)ws_floats * sizeof(float));
+    /* the extended image's margins past ext_h x ext_w stay zero; the run writes the rest */
+    memset(wp->ext, 0, (size_t)wp->ext_floats * sizeof(float));
     transform_weights(wp);
     *plan = wp;
     return CB_OK;
@@ -276,38 +290,34 @@ static void extended_row(const wino_plan *wp, const float *plane, int64_t er, in
     for (int64_t j = max64(end, 0); j < width; j++) dst[j] = 0.0f;
 }
 
-/* The input transform of every channel of group g for tiles [t_begin, t_end) into v. */
-static void transform_input(const wino_plan *wp, const float *input, int64_t g, int64_t t_begin,
-                            int64_t t_end, float *v, float *rows_buffer)
+/* Channel c of the image, extended (the run's first pass). */
+static void extend_channel(const wino_plan *wp, const float *input, int64_t c)
 {
     const cb_problem *p = &wp->head.p;
     const cb_shape *s = &wp->head.s;
-    const int64_t lanes = wp->k->lanes, cg = s->c_per_group;
+    const float *plane = input + c * p->H * p->W;
+    float *e = wp->ext + c * wp->ext_rows * wp->ext_stride;
+    for (int64_t r = 0; r < min64(wp->ext_rows, s->ext_h); r++)
+        extended_row(wp, plane, r, 0, s->ext_w, e + r * wp->ext_stride);
+}
+
+/* The input transform of every channel of group g for tiles [t_begin, t_end) into v. */
+static void transform_input(const wino_plan *wp, int64_t g, int64_t t_begin, int64_t t_end,
+                            float *v)
+{
+    const int64_t lanes = wp->k->lanes, cg = wp->head.s.c_per_group;
     const int64_t point_stride = cg * wp->block_tiles;
-    const int64_t read = 4 * lanes + 4; /* columns a vector of tiles reads */
     for (int64_t ty = t_begin / wp->tiles_x; ty * wp->tiles_x < t_end; ty++) {
         const int64_t tx_end = min64(wp->tiles_x, t_end - ty * wp->tiles_x);
-        const int64_t er = ty * WINO_OUT;
-        const int64_t ir = s->row0 + er; /* image row of the patch's first row */
-        const bool rows_inside = ir >= 0 && ir + WINO_IN <= p->H && er + WINO_IN <= s->ext_h;
         for (int64_t tx = max64(0, t_begin - ty * wp->tiles_x); tx < tx_end; tx += lanes) {
             const int count = (int)min64(lanes, tx_end - tx);
-            const int64_t ex = tx * WINO_OUT, ic = s->col0 + ex;
-            const bool inside = rows_inside && ic >= 0 && ic + read <= p->W &&
-                                ex + WINO_OUT * count + 2 <= s->ext_w;
             float *vt = v + (ty * wp->tiles_x + tx - t_begin);
+            const float *corner = wp->ext + (g * cg * wp->ext_rows + ty * WINO_OUT) * wp->ext_stride +
+                                  tx * WINO_OUT;
             for (int64_t c = 0; c < cg; c++) {
-                const float *plane = input + (g * cg + c) * p->H * p->W;
+                const float *first = corner + c * wp->ext_rows * wp->ext_stride;
                 const float *rows[WINO_IN];
-                for (int r = 0; r < WINO_IN; r++) {
-                    if (inside) {
-                        rows[r] = plane + (ir + r) * p->W + ic;
-                    } else {
-                        float *row = rows_buffer + r * wp->row_floats;
-                        extended_row(wp, plane, er + r, ex, read, row);
-                        rows[r] = row;
-                    }
-                }
+                for (int r = 0; r < WINO_IN; r++) rows[r] = first + r * wp->ext_stride;
                 wp->k->input_tiles(rows, vt + c * wp->block_tiles, point_stride, count);
             }
         }
@@ -316,8 +326,7 @@ static void transform_input(const wino_plan *wp, const float *input, int64_t g, 
 
 /* ---- tasks: (group, block of tiles, chunk of panels) ---- */
 
-static void wino_run_task(const wino_plan *wp, int worker, int64_t task, const float *input,
-                          float *output)
+static void wino_run_task(const wino_plan *wp, int worker, int64_t task, float *output)
 {
     const cb_shape *s = &wp->head.s;
     const winograd_kernels *k = wp->k;
@@ -329,8 +338,7 @@ static void wino_run_task(const wino_plan *wp, int worker, int64_t task, const f
     const int64_t tiles = t_end - t_begin, cg = s->c_per_group, panel = k->panel;
     float *v = wp->workspace + (int64_t)worker * wp->workspace_floats;
     float *m = v + wp->v_floats;
-    float *rows = m + wp->m_floats;
-    transform_input(wp, input, g, t_begin, t_end, v, rows);
+    transform_input(wp, g, t_begin, t_end, v);
     const int64_t v_point = cg * wp->block_tiles, m_point = wp->block_tiles * panel;
     const int64_t q_end = min64(wp->panels, (chunk + 1) * wp->panels_per_chunk);
     for (int64_t q = chunk * wp->panels_per_chunk; q < q_end; q++) {
@@ -359,13 +367,21 @@ typedef struct {
 static void wino_task(void *ctx, int worker, int64_t task)
 {
     const wino_args *a = ctx;
-    wino_run_task(a->wp, worker, task, a->input, a->output);
+    wino_run_task(a->wp, worker, task, a->output);
+}
+
+static void extend_task(void *ctx, int worker, int64_t c)
+{
+    (void)worker;
+    const wino_args *a = ctx;
+    extend_channel(a->wp, a->input, c);
 }
 
 void winograd_run(void *plan, const float *input, float *output)
 {
     const wino_plan *wp = plan;
     wino_args args = {wp, input, output};
+    cb_parallel_for(wp->threads, wp->head.p.C, extend_task, &args);
     cb_parallel_for(wp->threads, wp->head.p.groups * wp->blocks * wp->chunks, wino_task, &args);
 }
 
