@@ -2,7 +2,8 @@
  * results stay within its error bound against the reference (naive__scalar) across modes,
  * boundaries, ops, groups, odd and tiny sizes, several filter panels and tile blocks, with the
  * same bits at 1, 2 and 3 threads and on both ISAs; random problems with data of a wide
- * dynamic range (the worst error / bound ratio is printed); refusals; auto's cost. */
+ * dynamic range (the worst error / bound ratio is printed); F(2x2), where the plan takes it;
+ * refusals; auto's cost. */
 #include "unit.h"
 #include "verify.h"
 #include "winograd_framework.h"
@@ -38,41 +39,46 @@ static void fill(float *v, int64_t n, int spread)
     }
 }
 
-/* A^T [(G g) (.) (B^T d)] is the 1-D correlation of d (6) with g (3), and the 2-D weight
- * transform matches it: checked in double on random values. */
+/* A^T [(G g G^T) (.) (B^T d B)] A is the correlation of d with g, for both tile sizes:
+ * checked in double on random values. */
 static void test_matrices(void)
 {
-    for (int trial = 0; trial < 20; trial++) {
-        float g[9];
-        double d[WINO_IN][WINO_IN];
-        fill(g, 9, 0);
-        for (int r = 0; r < WINO_IN; r++)
-            for (int k = 0; k < WINO_IN; k++) d[r][k] = 2.0 * uniform() - 1.0;
-        double u[WINO_POINTS], v[WINO_POINTS], t[WINO_IN][WINO_IN];
-        winograd_weight_transform(g, u);
-        for (int a = 0; a < WINO_IN; a++)
-            for (int k = 0; k < WINO_IN; k++) {
-                t[a][k] = 0.0;
-                for (int r = 0; r < WINO_IN; r++) t[a][k] += winograd_BT[a][r] * d[r][k];
-            }
-        for (int a = 0; a < WINO_IN; a++)
-            for (int b = 0; b < WINO_IN; b++) {
-                v[a * WINO_IN + b] = 0.0;
-                for (int k = 0; k < WINO_IN; k++) v[a * WINO_IN + b] += t[a][k] * winograd_BT[b][k];
-            }
-        double worst = 0.0;
-        for (int i = 0; i < WINO_OUT; i++)
-            for (int j = 0; j < WINO_OUT; j++) {
-                double y = 0.0, exact = 0.0;
-                for (int a = 0; a < WINO_IN; a++)
-                    for (int b = 0; b < WINO_IN; b++)
-                        y += winograd_AT[i][a] * u[a * WINO_IN + b] * v[a * WINO_IN + b] *
-                             winograd_AT[j][b];
-                for (int r = 0; r < 3; r++)
-                    for (int k = 0; k < 3; k++) exact += d[i + r][j + k] * (double)g[r * 3 + k];
-                worst = fmax(worst, fabs(y - exact));
-            }
-        EXPECT_MSG(worst < 1e-12, "transform error %g", worst);
+    const winograd_tile *tiles[] = {&winograd_f4, &winograd_f2};
+    for (int which = 0; which < 2; which++) {
+        const winograd_tile *tile = tiles[which];
+        const int n = tile->in, m = tile->out;
+        for (int trial = 0; trial < 20; trial++) {
+            float g[9];
+            double d[WINO_IN][WINO_IN];
+            fill(g, 9, 0);
+            for (int r = 0; r < n; r++)
+                for (int k = 0; k < n; k++) d[r][k] = 2.0 * uniform() - 1.0;
+            double u[WINO_POINTS], v[WINO_POINTS], t[WINO_IN][WINO_IN];
+            winograd_weight_transform(tile, g, u);
+            for (int a = 0; a < n; a++)
+                for (int k = 0; k < n; k++) {
+                    t[a][k] = 0.0;
+                    for (int r = 0; r < n; r++) t[a][k] += tile->BT[a * n + r] * d[r][k];
+                }
+            for (int a = 0; a < n; a++)
+                for (int b = 0; b < n; b++) {
+                    v[a * n + b] = 0.0;
+                    for (int k = 0; k < n; k++) v[a * n + b] += t[a][k] * tile->BT[b * n + k];
+                }
+            double worst = 0.0;
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < m; j++) {
+                    double y = 0.0, exact = 0.0;
+                    for (int a = 0; a < n; a++)
+                        for (int b = 0; b < n; b++)
+                            y += tile->AT[i * n + a] * u[a * n + b] * v[a * n + b] *
+                                 tile->AT[j * n + b];
+                    for (int r = 0; r < 3; r++)
+                        for (int k = 0; k < 3; k++) exact += d[i + r][j + k] * (double)g[r * 3 + k];
+                    worst = fmax(worst, fabs(y - exact));
+                }
+            EXPECT_MSG(worst < 1e-12, "%s: transform error %g", tile->name, worst);
+        }
     }
 }
 
@@ -174,6 +180,32 @@ static void test_systematic(tally *t)
     check_problem(&p, 0, t);
 }
 
+/* F(2x2) where F(4x4)'s weights are large and its tiles few: every mode and boundary, both
+ * ops, on small images of many channels. */
+static void test_f2(tally *t)
+{
+    cb_problem p = problem(344, 344, 1, 7, 7);
+    EXPECT(winograd_tile_for(&p) == &winograd_f2);
+    p.H = p.W = 56;
+    EXPECT(winograd_tile_for(&p) == &winograd_f4);
+    p = problem(512, 512, 1, 7, 7);
+    p.mode = CB_MODE_SAME;
+    EXPECT(winograd_tile_for(&p) == &winograd_f2);
+    static const int64_t sizes[][2] = {{1, 2}, {3, 3}, {5, 4}, {7, 9}, {10, 11}};
+    int k = 0;
+    for (int mode = CB_MODE_VALID; mode <= CB_MODE_FULL; mode++)
+        for (int b = CB_BOUNDARY_CONSTANT; b <= CB_BOUNDARY_WRAP; b++, k++) {
+            p = problem(344, 344, 1, sizes[k % 5][0], sizes[k % 5][1]);
+            p.mode = (cb_mode)mode, p.boundary = (cb_boundary)b, p.op = (cb_op)(k % 2);
+            if (winograd_tile_for(&p) != &winograd_f2) continue;
+            check_problem(&p, k % 3 == 0 ? 20 : 0, t);
+        }
+    p = problem(700, 700, 2, 6, 5); /* groups of 350 */
+    p.mode = CB_MODE_SAME, p.boundary = CB_BOUNDARY_REPLICATE;
+    EXPECT(winograd_tile_for(&p) == &winograd_f2);
+    check_problem(&p, 0, t);
+}
+
 /* Random problems of random data, half with values over 2^-20 .. 2^20. */
 static void test_random(tally *t, int count)
 {
@@ -226,6 +258,7 @@ int main(int argc, char **argv)
     test_matrices();
     test_refusals();
     test_systematic(&t);
+    test_f2(&t);
     test_random(&t, random_count);
     test_cost();
     printf("unit_winograd: %lld problems, worst error / bound %.4g\n", (long long)t.cases,

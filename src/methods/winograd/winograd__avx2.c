@@ -1,4 +1,5 @@
-/* winograd__avx2: Winograd F(4x4, 3x3) with AVX2 (8 lanes) + FMA.
+/* winograd__avx2: Winograd F(4x4, 3x3) (F(2x2, 3x3) where that wins) with AVX2 (8 lanes) +
+ * FMA.
  *
  * Math: Y = A^T [ sum_c (G g_c G^T) (.) (B^T d_c B) ] A per 4 x 4 output tile, d_c the 6 x 6
  *       extended input patch of channel c, g_c its 3x3 correlation kernel (Lavin & Gray, 2016);
@@ -30,6 +31,17 @@ static inline __attribute__((always_inline)) void wk_deinterleave4(const float *
     out[1] = _mm256_shuffle_ps(lo01, lo23, _MM_SHUFFLE(3, 2, 3, 2));
     out[2] = _mm256_shuffle_ps(hi01, hi23, _MM_SHUFFLE(1, 0, 1, 0));
     out[3] = _mm256_shuffle_ps(hi01, hi23, _MM_SHUFFLE(3, 2, 3, 2));
+}
+
+/* lane t of out[k] = p[2t + k]: even and odd lanes of each half, then the halves' 64-bit
+ * pairs put in order */
+static inline __attribute__((always_inline)) void wk_deinterleave2(const float *p, __m256 out[2])
+{
+    const __m256 a = _mm256_loadu_ps(p), b = _mm256_loadu_ps(p + 8);
+    const __m256 even = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
+    const __m256 odd = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
+    out[0] = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(even), _MM_SHUFFLE(3, 1, 2, 0)));
+    out[1] = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(odd), _MM_SHUFFLE(3, 1, 2, 0)));
 }
 
 #define WK_NR 2

@@ -1,4 +1,5 @@
-/* winograd__avx512: Winograd F(4x4, 3x3) with AVX-512 (16 lanes) + FMA.
+/* winograd__avx512: Winograd F(4x4, 3x3) (F(2x2, 3x3) where that wins) with AVX-512 (16
+ * lanes) + FMA.
  *
  * Math: Y = A^T [ sum_c (G g_c G^T) (.) (B^T d_c B) ] A per 4 x 4 output tile, d_c the 6 x 6
  *       extended input patch of channel c, g_c its 3x3 correlation kernel (Lavin & Gray, 2016);
@@ -31,6 +32,16 @@ static inline __attribute__((always_inline)) void wk_deinterleave4(const float *
         const __m512 high = _mm512_permutex2var_ps(c, idx, d);
         out[k] = _mm512_shuffle_f32x4(low, high, _MM_SHUFFLE(1, 0, 1, 0));
     }
+}
+
+/* lane t of out[k] = p[2t + k]: one two-source permute each */
+static inline __attribute__((always_inline)) void wk_deinterleave2(const float *p, __m512 out[2])
+{
+    const __m512 a = _mm512_loadu_ps(p), b = _mm512_loadu_ps(p + 16);
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    out[0] = _mm512_permutex2var_ps(a, even, b);
+    out[1] = _mm512_permutex2var_ps(a, odd, b);
 }
 
 #define WK_NR 4

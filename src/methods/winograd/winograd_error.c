@@ -24,6 +24,9 @@
  *     |Y~ - Y| <= gamma_{C/groups + 12} P,
  * and the reference's own rounding to float adds u |Y| <= u P.  So the bound is
  *     (gamma_{C/groups + 12} + u) P  (about (C/groups + 13) 2^-24 P),
+ * F(2x2, 3x3) alike with its own matrices (B^T, A^T of 0 and +-1, G of +-1/2 and 1): input
+ * depth 1 + 1, output 2 + 2, so (gamma_{C/groups + 8} + u) P; the plan's tile size
+ * (winograd_tile_for) is the bound's,
  * P computed here in double with a relative margin of 2^-30 for its own rounding, plus
  * 2^-149 for each of the at most 36 (C/groups + 20) operations feeding an output, times the
  * largest coefficient product (|A^T| row sums, 19 each), for results in the subnormal range.
@@ -45,38 +48,40 @@ static cb_status winograd_error_bound(const cb_problem *p, const float *input,
     cb_shape s;
     cb_status st = cb_problem_shape(p, &s, why, why_size);
     if (st != CB_OK) return st;
+    const winograd_tile *tile = winograd_tile_for(p);
+    const int m = tile->out, n_in = tile->in, points = tile->points;
     const int64_t cg = s.c_per_group, ng = s.n_per_group;
-    const int64_t ty_count = (s.OH + 3) / 4, tx_count = (s.OW + 3) / 4;
-    const int64_t eh = 4 * ty_count + 2, ew = 4 * tx_count + 2; /* the tiled extended image */
+    const int64_t ty_count = (s.OH + m - 1) / m, tx_count = (s.OW + m - 1) / m;
+    const int64_t eh = m * ty_count + 2, ew = m * tx_count + 2; /* the tiled extended image */
     float *corr = malloc((size_t)s.weight_elems * sizeof *corr);
-    double *ua = malloc((size_t)(p->N * cg) * WINO_POINTS * sizeof *ua);
+    double *ua = malloc((size_t)(p->N * cg) * (size_t)points * sizeof *ua);
     float *plane = malloc((size_t)(s.ext_h * s.ext_w) * sizeof *plane);
     double *ext = malloc((size_t)(cg * eh * ew) * sizeof *ext);
-    double *va = malloc((size_t)cg * WINO_POINTS * sizeof *va);
+    double *va = malloc((size_t)cg * (size_t)points * sizeof *va);
     if (!corr || !ua || !plane || !ext || !va) {
         free(corr), free(ua), free(plane), free(ext), free(va);
         if (why && why_size) snprintf(why, why_size, "out of memory for the error bound");
         return CB_ERR_NO_MEMORY;
     }
     double abs_g[WINO_IN][3], abs_bt[WINO_IN][WINO_IN], abs_at[WINO_OUT][WINO_IN];
-    for (int a = 0; a < WINO_IN; a++) {
-        for (int j = 0; j < 3; j++) abs_g[a][j] = fabs(winograd_G[a][j]);
-        for (int j = 0; j < WINO_IN; j++) abs_bt[a][j] = fabs(winograd_BT[a][j]);
+    for (int a = 0; a < n_in; a++) {
+        for (int j = 0; j < 3; j++) abs_g[a][j] = fabs(tile->G[a * 3 + j]);
+        for (int j = 0; j < n_in; j++) abs_bt[a][j] = fabs(tile->BT[a * n_in + j]);
     }
-    for (int i = 0; i < WINO_OUT; i++)
-        for (int j = 0; j < WINO_IN; j++) abs_at[i][j] = fabs(winograd_AT[i][j]);
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n_in; j++) abs_at[i][j] = fabs(tile->AT[i * n_in + j]);
     /* Ua = |G| |g| |G|^T */
     cb_weights_as_correlation(p, weights, corr);
     for (int64_t k = 0; k < p->N * cg; k++)
-        for (int a = 0; a < WINO_IN; a++)
-            for (int b = 0; b < WINO_IN; b++) {
+        for (int a = 0; a < n_in; a++)
+            for (int b = 0; b < n_in; b++) {
                 double sum = 0.0;
                 for (int i = 0; i < 3; i++)
                     for (int j = 0; j < 3; j++)
                         sum += abs_g[a][i] * fabs((double)corr[k * 9 + i * 3 + j]) * abs_g[b][j];
-                ua[k * WINO_POINTS + a * WINO_IN + b] = sum;
+                ua[k * points + a * n_in + b] = sum;
             }
-    const double factor = (gamma_k((double)cg + 12.0) + 0x1p-24) * (1.0 + 0x1p-30);
+    const double factor = (gamma_k((double)(cg + tile->roundings)) + 0x1p-24) * (1.0 + 0x1p-30);
     const double underflow = 36.0 * ((double)cg + 20.0) * 19.0 * 19.0 * 0x1p-149;
     for (int64_t g = 0; g < p->groups; g++) {
         /* |extended image| of the group's channels, zero past ext_h x ext_w */
@@ -92,41 +97,41 @@ static cb_status winograd_error_bound(const cb_problem *p, const float *input,
             for (int64_t tx = 0; tx < tx_count; tx++) {
                 /* Va = |B^T| |d| |B| per channel */
                 for (int64_t c = 0; c < cg; c++) {
-                    const double *d = ext + c * eh * ew + ty * 4 * ew + tx * 4;
+                    const double *d = ext + c * eh * ew + ty * m * ew + tx * m;
                     double t[WINO_IN][WINO_IN];
-                    for (int a = 0; a < WINO_IN; a++)
-                        for (int k = 0; k < WINO_IN; k++) {
+                    for (int a = 0; a < n_in; a++)
+                        for (int k = 0; k < n_in; k++) {
                             double sum = 0.0;
-                            for (int r = 0; r < WINO_IN; r++) sum += abs_bt[a][r] * d[r * ew + k];
+                            for (int r = 0; r < n_in; r++) sum += abs_bt[a][r] * d[r * ew + k];
                             t[a][k] = sum;
                         }
-                    for (int a = 0; a < WINO_IN; a++)
-                        for (int b = 0; b < WINO_IN; b++) {
+                    for (int a = 0; a < n_in; a++)
+                        for (int b = 0; b < n_in; b++) {
                             double sum = 0.0;
-                            for (int k = 0; k < WINO_IN; k++) sum += t[a][k] * abs_bt[b][k];
-                            va[c * WINO_POINTS + a * WINO_IN + b] = sum;
+                            for (int k = 0; k < n_in; k++) sum += t[a][k] * abs_bt[b][k];
+                            va[c * points + a * n_in + b] = sum;
                         }
                 }
                 for (int64_t n = g * ng; n < (g + 1) * ng; n++) {
                     double sum[WINO_POINTS] = {0};
                     for (int64_t c = 0; c < cg; c++) {
-                        const double *uk = ua + (n * cg + c) * WINO_POINTS;
-                        const double *vk = va + c * WINO_POINTS;
-                        for (int xi = 0; xi < WINO_POINTS; xi++) sum[xi] += uk[xi] * vk[xi];
+                        const double *uk = ua + (n * cg + c) * points;
+                        const double *vk = va + c * points;
+                        for (int xi = 0; xi < points; xi++) sum[xi] += uk[xi] * vk[xi];
                     }
                     double half[WINO_OUT][WINO_IN];
-                    for (int i = 0; i < WINO_OUT; i++)
-                        for (int b = 0; b < WINO_IN; b++) {
+                    for (int i = 0; i < m; i++)
+                        for (int b = 0; b < n_in; b++) {
                             double h = 0.0;
-                            for (int a = 0; a < WINO_IN; a++) h += abs_at[i][a] * sum[a * WINO_IN + b];
+                            for (int a = 0; a < n_in; a++) h += abs_at[i][a] * sum[a * n_in + b];
                             half[i][b] = h;
                         }
-                    for (int i = 0; i < WINO_OUT && ty * 4 + i < s.OH; i++)
-                        for (int j = 0; j < WINO_OUT && tx * 4 + j < s.OW; j++) {
+                    for (int i = 0; i < m && ty * m + i < s.OH; i++)
+                        for (int j = 0; j < m && tx * m + j < s.OW; j++) {
                             double mag = 0.0;
-                            for (int b = 0; b < WINO_IN; b++) mag += half[i][b] * abs_at[j][b];
+                            for (int b = 0; b < n_in; b++) mag += half[i][b] * abs_at[j][b];
                             const double value = factor * mag + underflow;
-                            bound[(n * s.OH + ty * 4 + i) * s.OW + tx * 4 + j] =
+                            bound[(n * s.OH + ty * m + i) * s.OW + tx * m + j] =
                                 isfinite(value) ? value : INFINITY;
                         }
                 }

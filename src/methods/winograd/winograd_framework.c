@@ -58,39 +58,59 @@
 /* Tasks per thread wanted by the threaded run. */
 #define TASKS_PER_THREAD 4
 
-const double winograd_BT[WINO_IN][WINO_IN] = {
-    {4, 0, -5, 0, 1, 0},  {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
-    {0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1},
+static const double f4_BT[] = {
+    4, 0, -5, 0, 1, 0,  0, -4, -4, 1, 1, 0, 0, 4, -4, -1, 1, 0,
+    0, -2, -1, 2, 1, 0, 0, 2, -1, -2, 1, 0, 0, 4, 0, -5, 0, 1,
 };
-const double winograd_G[WINO_IN][3] = {
-    {1.0 / 4, 0, 0},
-    {-1.0 / 6, -1.0 / 6, -1.0 / 6},
-    {-1.0 / 6, 1.0 / 6, -1.0 / 6},
-    {1.0 / 24, 1.0 / 12, 1.0 / 6},
-    {1.0 / 24, -1.0 / 12, 1.0 / 6},
-    {0, 0, 1},
+static const double f4_G[] = {
+    1.0 / 4,  0,        0,       -1.0 / 6, -1.0 / 6,  -1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6,
+    1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 24, -1.0 / 12, 1.0 / 6,  0,        0,       1,
 };
-const double winograd_AT[WINO_OUT][WINO_IN] = {
-    {1, 1, 1, 1, 1, 0},
-    {0, 1, -1, 2, -2, 0},
-    {0, 1, 1, 4, 4, 0},
-    {0, 1, -1, 8, -8, 1},
+static const double f4_AT[] = {
+    1, 1, 1, 1, 1, 0, 0, 1, -1, 2, -2, 0, 0, 1, 1, 4, 4, 0, 0, 1, -1, 8, -8, 1,
 };
+static const double f2_BT[] = {1, 0, -1, 0, 0, 1, 1, 0, 0, -1, 1, 0, 0, 1, 0, -1};
+static const double f2_G[] = {1, 0, 0, 0.5, 0.5, 0.5, 0.5, -0.5, 0.5, 0, 0, 1};
+static const double f2_AT[] = {1, 1, 1, 0, 0, 1, -1, -1};
 
-void winograd_weight_transform(const float g[9], double u[WINO_POINTS])
+/* roundings besides the channel sums: 2 for U (winograd_error.c), the input transform's two
+ * 1-D depths and the output transform's (winograd_kernels.h) */
+const winograd_tile winograd_f4 = {WINO_F4, 4, 6, 36, f4_BT, f4_G, f4_AT, 2 + 4 + 6, "F(4x4,3x3)"};
+const winograd_tile winograd_f2 = {WINO_F2, 2, 4, 16, f2_BT, f2_G, f2_AT, 2 + 2 + 4, "F(2x2,3x3)"};
+
+/* F(4x4)'s transformed weights are read once per block of tiles; beyond this size they are
+ * read from memory (they leave no room in a 32 MiB L3 shared by the cores) ... */
+#define F2_WEIGHT_BYTES ((double)(16 << 20))
+/* ... and with fewer tiles than this F(4x4) waits for them: its GEMMs do tiles / 2 flops a
+ * weight byte, against about 5 flops a byte of memory bandwidth at the FMA peak.  F(2x2)'s
+ * weights are 16/36 as large, and stay in the L3. */
+#define F2_MAX_F4_TILES 10
+
+const winograd_tile *winograd_tile_for(const cb_problem *p)
 {
+    cb_shape s;
+    if (cb_problem_shape(p, &s, NULL, 0) != CB_OK) return &winograd_f4;
+    const double f4_tiles = (double)((s.OH + 3) / 4) * (double)((s.OW + 3) / 4);
+    const double f4_weight_bytes = 144.0 * (double)s.c_per_group * (double)p->N;
+    return f4_weight_bytes > F2_WEIGHT_BYTES && f4_tiles < F2_MAX_F4_TILES ? &winograd_f2
+                                                                           : &winograd_f4;
+}
+
+void winograd_weight_transform(const winograd_tile *tile, const float g[9], double *u)
+{
+    const int n = tile->in;
     double gg[WINO_IN][3]; /* G g */
-    for (int a = 0; a < WINO_IN; a++)
+    for (int a = 0; a < n; a++)
         for (int j = 0; j < 3; j++) {
-            double s = 0.0;
-            for (int i = 0; i < 3; i++) s += winograd_G[a][i] * (double)g[i * 3 + j];
-            gg[a][j] = s;
+            double sum = 0.0;
+            for (int i = 0; i < 3; i++) sum += tile->G[a * 3 + i] * (double)g[i * 3 + j];
+            gg[a][j] = sum;
         }
-    for (int a = 0; a < WINO_IN; a++)
-        for (int b = 0; b < WINO_IN; b++) {
-            double s = 0.0;
-            for (int j = 0; j < 3; j++) s += gg[a][j] * winograd_G[b][j];
-            u[a * WINO_IN + b] = s;
+    for (int a = 0; a < n; a++)
+        for (int b = 0; b < n; b++) {
+            double sum = 0.0;
+            for (int j = 0; j < 3; j++) sum += gg[a][j] * tile->G[b * 3 + j];
+            u[a * n + b] = sum;
         }
 }
 
@@ -101,6 +121,7 @@ static inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 typedef struct {
     cb_plan_head head;
     const winograd_kernels *k;
+    const winograd_tile *tile;
     int64_t tiles_y, tiles_x, tiles;
     int64_t block_tiles, blocks;
     int64_t panels, panels_per_chunk, chunks; /* per group */
@@ -126,18 +147,22 @@ static bool wino_layout(wino_plan *wp, const winograd_kernels *k, const cb_probl
 {
     memset(wp, 0, sizeof *wp);
     wp->k = k;
+    wp->tile = winograd_tile_for(p);
     wp->head.p = *p;
     cb_problem_shape(p, &wp->head.s, NULL, 0);
     const cb_shape *s = &wp->head.s;
-    wp->tiles_y = ceil_div(s->OH, WINO_OUT);
-    wp->tiles_x = ceil_div(s->OW, WINO_OUT);
+    const int64_t out = wp->tile->out, points = wp->tile->points;
+    wp->tiles_y = ceil_div(s->OH, out);
+    wp->tiles_x = ceil_div(s->OW, out);
     if (__builtin_mul_overflow(wp->tiles_y, wp->tiles_x, &wp->tiles)) return false;
     const int64_t cg = s->c_per_group, panel = k->panel;
-    /* V and M in the budget: 36 * 4 bytes * block_tiles * (channels + panel) */
+    /* V and M in the budget: points * 4 bytes * block_tiles * (channels + panel) */
     int64_t per_tile;
-    if (__builtin_mul_overflow(cg + panel, (int64_t)WINO_POINTS * 4, &per_tile)) return false;
+    if (__builtin_mul_overflow(cg + panel, points * 4, &per_tile)) return false;
+    /* all tiles in one block when they fit (the weights are then read once), else whole
+     * register blocks */
     int64_t bt = BLOCK_BUDGET_BYTES / per_tile;
-    bt = max64(WINO_MAX_MR, bt / WINO_MAX_MR * WINO_MAX_MR);
+    if (bt < wp->tiles) bt = max64(WINO_MAX_MR, bt / WINO_MAX_MR * WINO_MAX_MR);
     wp->block_tiles = min64(bt, wp->tiles);
     wp->blocks = ceil_div(wp->tiles, wp->block_tiles);
     wp->panels = ceil_div(s->n_per_group, panel);
@@ -159,13 +184,13 @@ static bool wino_layout(wino_plan *wp, const winograd_kernels *k, const cb_probl
     const int64_t tasks = outer * wp->chunks;
     if (wp->threads > tasks) wp->threads = (int)min64(tasks, 1 << 20);
     /* every vector of tiles reads 4 lanes + 4 columns from its first tile's */
-    wp->ext_rows = WINO_OUT * wp->tiles_y + 2;
-    wp->ext_stride = ceil_div(WINO_OUT * ceil_div(wp->tiles_x, k->lanes) * k->lanes + 4, 16) * 16;
+    wp->ext_rows = out * wp->tiles_y + 2;
+    wp->ext_stride = ceil_div(out * (ceil_div(wp->tiles_x, k->lanes) * k->lanes + 1), 16) * 16;
     if (__builtin_mul_overflow(wp->ext_rows, wp->ext_stride, &wp->ext_floats) ||
         __builtin_mul_overflow(wp->ext_floats, p->C, &wp->ext_floats))
         return false;
-    if (__builtin_mul_overflow((int64_t)WINO_POINTS * cg, wp->block_tiles, &wp->v_floats) ||
-        __builtin_mul_overflow((int64_t)WINO_POINTS * panel, wp->block_tiles, &wp->m_floats))
+    if (__builtin_mul_overflow(points * cg, wp->block_tiles, &wp->v_floats) ||
+        __builtin_mul_overflow(points * panel, wp->block_tiles, &wp->m_floats))
         return false;
     wp->v_floats = ceil_div(wp->v_floats, 16) * 16;
     int64_t total;
@@ -174,12 +199,12 @@ static bool wino_layout(wino_plan *wp, const winograd_kernels *k, const cb_probl
     return true;
 }
 
-/* Floats of the transformed weights: groups x panels x 36 x channels x panel. */
+/* Floats of the transformed weights: groups x panels x points x channels x panel. */
 static bool weight_floats(const wino_plan *wp, int64_t *floats)
 {
     int64_t n;
     return !__builtin_mul_overflow(wp->head.p.groups, wp->panels, &n) &&
-           !__builtin_mul_overflow(n, (int64_t)WINO_POINTS * wp->k->panel, &n) &&
+           !__builtin_mul_overflow(n, (int64_t)wp->tile->points * wp->k->panel, &n) &&
            !__builtin_mul_overflow(n, wp->head.s.c_per_group, floats);
 }
 
@@ -208,13 +233,14 @@ static void transform_weights(wino_plan *wp)
     const cb_problem *p = &wp->head.p;
     const cb_shape *s = &wp->head.s;
     const int64_t cg = s->c_per_group, ng = s->n_per_group, panel = wp->k->panel;
+    const int points = wp->tile->points;
     for (int64_t n = 0; n < p->N; n++) {
         const int64_t g = n / ng, q = (n % ng) / panel, f = (n % ng) % panel;
-        float *u = wp->u + (g * wp->panels + q) * WINO_POINTS * cg * panel;
+        float *u = wp->u + (g * wp->panels + q) * points * cg * panel;
         for (int64_t c = 0; c < cg; c++) {
             double t[WINO_POINTS];
-            winograd_weight_transform(wp->head.weights + (n * cg + c) * 9, t);
-            for (int xi = 0; xi < WINO_POINTS; xi++)
+            winograd_weight_transform(wp->tile, wp->head.weights + (n * cg + c) * 9, t);
+            for (int xi = 0; xi < points; xi++)
                 u[(xi * cg + c) * panel + f] = (float)t[xi];
         }
     }
@@ -305,20 +331,22 @@ static void extend_channel(const wino_plan *wp, const float *input, int64_t c)
 static void transform_input(const wino_plan *wp, int64_t g, int64_t t_begin, int64_t t_end,
                             float *v)
 {
-    const int64_t lanes = wp->k->lanes, cg = wp->head.s.c_per_group;
+    const int64_t lanes = wp->k->lanes, cg = wp->head.s.c_per_group, out = wp->tile->out;
     const int64_t point_stride = cg * wp->block_tiles;
+    void (*const input_tiles)(const float *const *, float *, int64_t, int) =
+        wp->k->input_tiles[wp->tile->kind];
     for (int64_t ty = t_begin / wp->tiles_x; ty * wp->tiles_x < t_end; ty++) {
         const int64_t tx_end = min64(wp->tiles_x, t_end - ty * wp->tiles_x);
         for (int64_t tx = max64(0, t_begin - ty * wp->tiles_x); tx < tx_end; tx += lanes) {
             const int count = (int)min64(lanes, tx_end - tx);
             float *vt = v + (ty * wp->tiles_x + tx - t_begin);
-            const float *corner = wp->ext + (g * cg * wp->ext_rows + ty * WINO_OUT) * wp->ext_stride +
-                                  tx * WINO_OUT;
+            const float *corner = wp->ext + (g * cg * wp->ext_rows + ty * out) * wp->ext_stride +
+                                  tx * out;
             for (int64_t c = 0; c < cg; c++) {
                 const float *first = corner + c * wp->ext_rows * wp->ext_stride;
                 const float *rows[WINO_IN];
-                for (int r = 0; r < WINO_IN; r++) rows[r] = first + r * wp->ext_stride;
-                wp->k->input_tiles(rows, vt + c * wp->block_tiles, point_stride, count);
+                for (int r = 0; r < wp->tile->in; r++) rows[r] = first + r * wp->ext_stride;
+                input_tiles(rows, vt + c * wp->block_tiles, point_stride, count);
             }
         }
     }
@@ -344,16 +372,18 @@ static void wino_run_task(const wino_plan *wp, int worker, int64_t task, float *
     for (int64_t q = chunk * wp->panels_per_chunk; q < q_end; q++) {
         const int64_t filters = min64(panel, s->n_per_group - q * panel);
         const int nr = (int)ceil_div(filters, k->lanes);
-        const float *u = wp->u + (g * wp->panels + q) * WINO_POINTS * cg * panel;
-        for (int xi = 0; xi < WINO_POINTS; xi++)
+        const float *u = wp->u + (g * wp->panels + q) * wp->tile->points * cg * panel;
+        for (int xi = 0; xi < wp->tile->points; xi++)
             k->gemm(v + xi * v_point, wp->block_tiles, u + xi * cg * panel, cg, m + xi * m_point,
                     tiles, nr);
         const int64_t n0 = g * s->n_per_group + q * panel;
+        const int64_t out = wp->tile->out;
         for (int64_t t = t_begin; t < t_end; t++) {
-            const int64_t oy = t / wp->tiles_x * WINO_OUT, ox = t % wp->tiles_x * WINO_OUT;
-            k->output_tile(m + (t - t_begin) * panel, m_point, filters,
-                           output + n0 * s->OH * s->OW + oy * s->OW + ox, s->OH * s->OW, s->OW,
-                           (int)min64(WINO_OUT, s->OH - oy), (int)min64(WINO_OUT, s->OW - ox));
+            const int64_t oy = t / wp->tiles_x * out, ox = t % wp->tiles_x * out;
+            k->output_tile[wp->tile->kind](m + (t - t_begin) * panel, m_point, filters,
+                                           output + n0 * s->OH * s->OW + oy * s->OW + ox,
+                                           s->OH * s->OW, s->OW, (int)min64(out, s->OH - oy),
+                                           (int)min64(out, s->OW - ox));
         }
     }
 }
@@ -404,14 +434,15 @@ double winograd_framework_cost(const winograd_kernels *k, cb_isa isa, const cb_p
     const cb_shape *s = &wp.head.s;
     const double lanes = k->lanes, groups = (double)p->groups, cg = (double)s->c_per_group;
     const double ng_padded = ceil_div(s->n_per_group, k->lanes) * lanes;
-    const double gemm = 2.0 * WINO_POINTS * (double)wp.tiles * cg * ng_padded * groups;
+    const double points = wp.tile->points;
+    const double gemm = 2.0 * points * (double)wp.tiles * cg * ng_padded * groups;
     const double input_vectors = groups * (double)wp.chunks * cg * (double)wp.tiles_y *
                                  (double)ceil_div(wp.tiles_x, k->lanes);
     const double output_vectors = groups * (double)wp.tiles * ng_padded / lanes;
     const double slot = 2.0 * lanes; /* flops of one FMA slot */
     const double flops = gemm / WINO_GEMM_EFFICIENCY +
                          slot * (input_vectors * WINO_INPUT_OPS +
-                                 output_vectors * WINO_OUTPUT_OPS) +
+                                 output_vectors * WINO_OUTPUT_OPS) * points / WINO_POINTS +
                          slot * WINO_SCATTER_OPS * (double)s->output_elems;
     const double bytes = cb_cost_compulsory_bytes(p) +
                          (double)u_floats * sizeof(float) * (double)wp.blocks;

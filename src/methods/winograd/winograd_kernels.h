@@ -1,12 +1,13 @@
 /* The Winograd method's kernels for one ISA: included once by each winograd__<isa>.c after its
  * vocabulary (simd_<isa>.h) and its wk_deinterleave4 (lane t of out[k] = p[4t + k] for the
- * 4 * SIMD_LANES floats from p), with WINOGRAD_KERNELS naming the winograd_kernels it defines
+ * 4 * SIMD_LANES floats from p) and wk_deinterleave2 (p[2t + k], 2 * SIMD_LANES floats), with WINOGRAD_KERNELS naming the winograd_kernels it defines
  * and WK_NR the vectors of filters of its full micro-kernel.
  *
  * Input transform: the tiles of a vector are consecutive tiles of one tile row, so column k of
  * every tile's 6 x 6 patch is a stride-4 slice of the extended row (tile t starts at 4t):
  * two deinterleaves (at the row's start and 4 floats on) give the six columns as vectors, and
- * V = B^T d B is then plain vector arithmetic, columns first, then rows.
+ * V = B^T d B is then plain vector arithmetic, columns first, then rows.  F(2x2) alike with
+ * stride-2 slices of 4 x 4 patches.
  * Element-wise stage: a register block of up to 6 tiles x WK_NR vectors of filters; per
  * channel, the WK_NR weight vectors are loaded once and each tile's V value broadcast into
  * them (WK_NR x 6 fused multiply-adds), summed in channel order from zero.
@@ -15,7 +16,7 @@
  *
  * The transforms are written so that every output is a tree of roundings whose absolute
  * expansion is |B^T| |d| |B| (no cancelling terms), of depth 2 per 1-D input transform and 3 per
- * 1-D output transform: winograd_error.c's bound counts exactly these. */
+ * 1-D output transform (F(2x2): 1 and 2): winograd_error.c's bound counts exactly these. */
 #ifndef WINOGRAD_KERNELS
 #error "define WINOGRAD_KERNELS before including winograd_kernels.h"
 #endif
@@ -55,6 +56,79 @@ WK_INLINE void wk_at(simd_vec m0, simd_vec m1, simd_vec m2, simd_vec m3, simd_ve
     y[1] = simd_fmadd(wk_set(2.0f), d2, d1);
     y[2] = simd_fmadd(wk_set(4.0f), s2, s1);
     y[3] = simd_add(simd_fmadd(wk_set(8.0f), d2, d1), m5);
+}
+
+/* F(2x2): r = B^T d (points 0, 1, -1, infinity), depth 1; y = A^T m, depth 2. */
+WK_INLINE void wk_bt2(simd_vec d0, simd_vec d1, simd_vec d2, simd_vec d3, simd_vec r[4])
+{
+    r[0] = simd_sub(d0, d2);
+    r[1] = simd_add(d1, d2);
+    r[2] = simd_sub(d2, d1);
+    r[3] = simd_sub(d1, d3);
+}
+
+WK_INLINE void wk_at2(simd_vec m0, simd_vec m1, simd_vec m2, simd_vec m3, simd_vec y[2])
+{
+    y[0] = simd_add(simd_add(m0, m1), m2);
+    y[1] = simd_sub(simd_sub(m1, m2), m3);
+}
+
+static void wk_input_tiles2(const float *const rows[WINO_IN], float *v, int64_t point_stride,
+                            int count)
+{
+    simd_vec d[4][4]; /* [row][column], lanes = tiles */
+    for (int r = 0; r < 4; r++) {
+        wk_deinterleave2(rows[r], &d[r][0]);
+        wk_deinterleave2(rows[r] + 2, &d[r][2]);
+    }
+    simd_vec t[4][4];
+    for (int k = 0; k < 4; k++) {
+        simd_vec r[4];
+        wk_bt2(d[0][k], d[1][k], d[2][k], d[3][k], r);
+        for (int a = 0; a < 4; a++) t[a][k] = r[a];
+    }
+    for (int a = 0; a < 4; a++) {
+        simd_vec r[4];
+        wk_bt2(t[a][0], t[a][1], t[a][2], t[a][3], r);
+        for (int b = 0; b < 4; b++) {
+            float *dst = v + (int64_t)(a * 4 + b) * point_stride;
+            if (count == SIMD_LANES)
+                simd_storeu(dst, r[b]);
+            else
+                simd_store_first(dst, r[b], count);
+        }
+    }
+    simd_end();
+}
+
+static void wk_output_tile2(const float *m, int64_t point_stride, int64_t filters, float *out,
+                            int64_t plane_stride, int64_t row_stride, int rows, int cols)
+{
+    for (int64_t f0 = 0; f0 < filters; f0 += SIMD_LANES) {
+        simd_vec t[2][4];
+        for (int b = 0; b < 4; b++) {
+            simd_vec col[4];
+            for (int a = 0; a < 4; a++)
+                col[a] = simd_loadu(m + (int64_t)(a * 4 + b) * point_stride + f0);
+            simd_vec y[2];
+            wk_at2(col[0], col[1], col[2], col[3], y);
+            t[0][b] = y[0], t[1][b] = y[1];
+        }
+        float tile[4][SIMD_LANES];
+        for (int i = 0; i < 2; i++) {
+            simd_vec y[2];
+            wk_at2(t[i][0], t[i][1], t[i][2], t[i][3], y);
+            simd_storeu(tile[i * 2], y[0]);
+            simd_storeu(tile[i * 2 + 1], y[1]);
+        }
+        const int64_t count = filters - f0 < SIMD_LANES ? filters - f0 : SIMD_LANES;
+        for (int64_t f = 0; f < count; f++) {
+            float *plane = out + (f0 + f) * plane_stride;
+            for (int i = 0; i < rows; i++)
+                for (int j = 0; j < cols; j++) plane[i * row_stride + j] = tile[i * 2 + j][f];
+        }
+    }
+    simd_end();
 }
 
 static void wk_input_tiles(const float *const rows[WINO_IN], float *v, int64_t point_stride,
@@ -187,7 +261,7 @@ const winograd_kernels WINOGRAD_KERNELS = {
     .lanes = SIMD_LANES,
     .panel = WK_NR * SIMD_LANES,
     .nr_max = WK_NR,
-    .input_tiles = wk_input_tiles,
+    .input_tiles = {wk_input_tiles, wk_input_tiles2},
     .gemm = wk_gemm,
-    .output_tile = wk_output_tile,
+    .output_tile = {wk_output_tile, wk_output_tile2},
 };
