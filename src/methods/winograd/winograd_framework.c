@@ -137,7 +137,7 @@ bool winograd_supports(const cb_problem *p, char *why, size_t why_size)
 {
     if (p->KH == 3 && p->KW == 3 && p->SY == 1 && p->SX == 1) return true;
     if (why && why_size)
-        snprintf(why, why_size, "Winograd F(4x4,3x3) takes only 3x3 kernels at stride 1");
+        snprintf(why, why_size, "Winograd F(4x4,3x3) and F(2x2,3x3) take only 3x3 kernels at stride 1");
     return false;
 }
 
@@ -416,14 +416,21 @@ void winograd_run(void *plan, const float *input, float *output)
 }
 
 /* ---- cost ----
- * The GEMMs' multiply-adds (36 per tile, channel and filter, filters rounded up to whole
- * vectors), the transforms as vector operations (each counted as one FMA slot), at a fraction
- * of the ISA's peak; bytes: the compulsory traffic plus the transformed weights, read once per
- * block of tiles. */
-#define WINO_GEMM_EFFICIENCY 0.8
+ * The GEMMs' multiply-adds (points per tile, channel and filter, filters rounded up to whole
+ * vectors) at a fraction of the ISA's peak, the transforms' vector operations (each one FMA
+ * slot of the ISA), and, in cycles at the peak's 32 flops a cycle (one 512-bit or two 256-bit
+ * FMAs on Zen 4), the outputs' scalar stores and the register blocks' calls; bytes: the
+ * compulsory traffic plus the transformed weights, read once per block of tiles.  Fitted on
+ * data/cnn.txt with its 3x3 layers at 256 channels and 56 x 56 (scripts/cost_fit.py). */
+#define WINO_GEMM_EFFICIENCY 0.7
 #define WINO_INPUT_OPS 330.0   /* per vector of tiles and channel: 2 deinterleaves x 6 rows, 2 x 72 */
 #define WINO_OUTPUT_OPS 130.0  /* per tile and vector of filters: 36 loads, 2 stages, stores */
-#define WINO_SCATTER_OPS 1.0   /* per output: its scalar store */
+#define WINO_CYCLE_FLOPS 32.0
+#define WINO_SCATTER_CYCLES 1.5 /* per output: read from the tile, stored to its plane */
+#define WINO_CALL_CYCLES 20.0   /* per register block run: a call, its zeroing and stores */
+/* AVX2's half-width vectors reach less of a peak that AVX-512 code shares on Zen 4 (fitted:
+ * 2.1 against 1.5 measured/predicted) */
+#define WINO_AVX2_FACTOR 0.65
 
 double winograd_framework_cost(const winograd_kernels *k, cb_isa isa, const cb_problem *p,
                                int threads, const cb_machine *m)
@@ -433,19 +440,21 @@ double winograd_framework_cost(const winograd_kernels *k, cb_isa isa, const cb_p
     if (!wino_layout(&wp, k, p, threads) || !weight_floats(&wp, &u_floats)) return INFINITY;
     const cb_shape *s = &wp.head.s;
     const double lanes = k->lanes, groups = (double)p->groups, cg = (double)s->c_per_group;
-    const double ng_padded = ceil_div(s->n_per_group, k->lanes) * lanes;
+    const double ng_padded = (double)(ceil_div(s->n_per_group, k->lanes) * k->lanes);
     const double points = wp.tile->points;
     const double gemm = 2.0 * points * (double)wp.tiles * cg * ng_padded * groups;
     const double input_vectors = groups * (double)wp.chunks * cg * (double)wp.tiles_y *
                                  (double)ceil_div(wp.tiles_x, k->lanes);
     const double output_vectors = groups * (double)wp.tiles * ng_padded / lanes;
-    const double slot = 2.0 * lanes; /* flops of one FMA slot */
+    const double calls = groups * (double)wp.panels * points *
+                         (double)(wp.blocks * ceil_div(wp.block_tiles, WINO_MAX_MR));
     const double flops = gemm / WINO_GEMM_EFFICIENCY +
-                         slot * (input_vectors * WINO_INPUT_OPS +
-                                 output_vectors * WINO_OUTPUT_OPS) * points / WINO_POINTS +
-                         slot * WINO_SCATTER_OPS * (double)s->output_elems;
+                         2.0 * lanes * (input_vectors * WINO_INPUT_OPS +
+                                        output_vectors * WINO_OUTPUT_OPS) * points / WINO_POINTS +
+                         WINO_CYCLE_FLOPS * (WINO_SCATTER_CYCLES * (double)s->output_elems +
+                                             WINO_CALL_CYCLES * calls);
     const double bytes = cb_cost_compulsory_bytes(p) +
                          (double)u_floats * sizeof(float) * (double)wp.blocks;
-    return cb_cost_roofline(m, isa, wp.threads, flops, 1.0, bytes,
-                            2e-6 + 1e-6 * (double)(p->groups * wp.blocks * wp.chunks));
+    return cb_cost_roofline(m, isa, wp.threads, flops, isa == CB_ISA_AVX2 ? WINO_AVX2_FACTOR : 1.0,
+                            bytes, 2e-6 + 1e-6 * (double)(p->groups * wp.blocks * wp.chunks));
 }
