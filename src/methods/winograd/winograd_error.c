@@ -148,6 +148,6 @@ const cb_error_model cb_error_winograd = {
     .flushes_denormals = false,
     .bits_depend_on_threads = false,
     .nonfinite = CB_NONFINITE_SPREADS,
-    .summary = "(C/groups+13) 2^-24 |A^T| (sum_c |G||g||G^T| (.) |B^T||d||B|) |A| per 4x4 "
-               "tile; not exact on integers",
+    .summary = "(C/groups+13) 2^-24 |A^T| (sum_c |G||g||G^T| (.) |B^T||d||B|) |A| per tile "
+               "(F(2x2): C/groups+9); not exact on integers",
 };

@@ -18,24 +18,33 @@
  * but for B^T's 5), and every fraction (1/4, 1/6, 1/12, 1/24) is in G, applied to the weights
  * at plan time in double and rounded once.  In the run the transforms' multiplications are
  * exact except by 5 (taken inside fused multiply-adds), so each transform rounds only at its
- * additions, few of them (depth 2 and 3, winograd_kernels.h).  Points 1/2 and -1/2 (smaller
- * |A| entries) would put fractions into A^T or B^T: more roundings in every run for a bound
- * barely smaller (|A^T| |.| |A| and |B^T| |.| |B| trade their growth); the integer points keep
- * the transforms cheap and the bound simple.
+ * additions, few of them (depth 2 and 3, winograd_kernels.h), and the bound stays a short
+ * count of roundings.  Points 1/2 and -1/2 instead of 2 and -2 (Barabasz et al., "Error
+ * Analysis and Improving the Accuracy of Winograd Convolution", 2020, find such mixes more
+ * accurate for larger tiles) shrink A^T's 8s but put fractions into A^T or B^T, a rounding
+ * more at their products in every run; not tried here.
  *
  * ---- Layout ----
  * Weights (plan): U = G g G^T per (filter, channel), in panels of `panel` filters (64 for
  * AVX-512, 16 for AVX2, zero past the group's last filter): u[group][panel][xi][c][f], so
  * that a register block streams one panel's weights channel after channel.
- * Run: tasks of (group, block of tiles, chunk of panels).  A block is `block_tiles`
- * consecutive tiles in row-major tile order (it may span several tile rows), sized so that its
- * V (36 x channels x block_tiles floats) and one panel's M (36 x block_tiles x panel) stay in
- * a 1 MiB L2.  Per task: the input transform of every channel of the block into V[xi][c][t],
- * vectors of consecutive tiles of a tile row at a time, read straight from the image where
- * the vector's patches lie inside it, else from six rows of the extended image made by the
- * boundary rule into a small per-thread buffer; then per panel the 36 GEMMs into
- * M[xi][t][f] and the output transform of each tile, written to the output planes (partial
- * tiles only their rows and columns inside the output).
+ * Run: first the image extended by the boundary rule into a padded buffer (every tile's
+ * patch then lies in it, zero past ext_h x ext_w, and each vector of tiles reads whole
+ * vectors without a test), tasks by channel; then tasks of (group, block of tiles, chunk of
+ * panels).  A block is `block_tiles` consecutive tiles in row-major tile order (it may span
+ * several tile rows), all of them when they fit, else sized so that its V (points x channels
+ * x block_tiles floats) and one panel's M (points x block_tiles x panel) stay in a 1 MiB L2.
+ * Per task: the input transform of every channel of the block into V[xi][c][t], vectors of
+ * consecutive tiles of a tile row at a time; then per panel the GEMMs into M[xi][t][f] and
+ * the output transform of each tile, written to the output planes (partial tiles only their
+ * rows and columns inside the output).
+ *
+ * F(2x2, 3x3) (points 0, 1, -1, infinity; 2 x 2 outputs from 4 x 4 patches, 16 points) is
+ * the same with its own transforms.  A plan takes it where F(4x4)'s transformed weights
+ * exceed 16 MiB for fewer than 10 tiles (winograd_tile_for): they would be read from memory
+ * every run for little arithmetic, while F(2x2)'s (16/36 of them) stay in the L3 (512
+ * channels at 7 x 7: 38 against 17 MB).  The rule depends on the problem alone, so the error
+ * model knows the plan's tile size.
  *
  * ---- Threads ----
  * Tasks through cb_parallel_for, each with its own workspace (V, M, rows).  Each output is
