@@ -192,9 +192,10 @@ static bool wino_layout(wino_plan *wp, const winograd_kernels *k, const cb_probl
     wp->chunks = ceil_div(wp->panels, wp->panels_per_chunk);
     const int64_t tasks = outer * wp->chunks;
     if (wp->threads > tasks) wp->threads = (int)min64(tasks, 1 << 20);
-    /* every vector of tiles reads 4 lanes + 4 columns from its first tile's */
+    /* a vector of tiles reads out * (lanes + 1) columns from its first tile's, and may start
+     * at any tile of a row (a block may begin mid-row) */
     wp->ext_rows = out * wp->tiles_y + 2;
-    wp->ext_stride = ceil_div(out * (ceil_div(wp->tiles_x, k->lanes) * k->lanes + 1), 16) * 16;
+    wp->ext_stride = ceil_div(out * (wp->tiles_x + k->lanes), 16) * 16;
     if (__builtin_mul_overflow(wp->ext_rows, wp->ext_stride, &wp->ext_floats) ||
         __builtin_mul_overflow(wp->ext_floats, p->C, &wp->ext_floats))
         return false;
