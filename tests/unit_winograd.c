@@ -227,6 +227,10 @@ static void test_refusals(void)
         p.KH = p.KW = 5;
         why[0] = 0;
         EXPECT(!cb_impl_supports(impl, &p, why, sizeof why) && strstr(why, "3x3"));
+        /* a bound there all the same (callers make every model's reference) */
+        float input[2 * 16 * 16] = {0}, weights[2 * 2 * 25] = {0};
+        double bound[2 * 16 * 16];
+        EXPECT(cb_error_bound(impl, &p, input, weights, bound, why, sizeof why) == CB_OK);
         p.KH = p.KW = 3, p.SY = p.SX = 2;
         EXPECT(!cb_impl_supports(impl, &p, why, sizeof why) && strstr(why, "stride"));
         p.SY = p.SX = 1;

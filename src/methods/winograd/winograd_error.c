@@ -32,7 +32,8 @@
  * largest coefficient product (|A^T| row sums, 19 each), for results in the subnormal range.
  * The bound holds for every finite input whose intermediates do not overflow; non-finite
  * values spread over the tiles whose patches hold them, in every filter
- * (CB_NONFINITE_SPREADS).  It is not exact on integer data: U has thirds. */
+ * (CB_NONFINITE_SPREADS).  It is not exact on integer data: U has thirds.  Shapes the method
+ * refuses (not 3x3 at stride 1) get the direct sum's bound: nothing of this method runs there. */
 #include "winograd_framework.h"
 
 #include <math.h>
@@ -48,6 +49,10 @@ static cb_status winograd_error_bound(const cb_problem *p, const float *input,
     cb_shape s;
     cb_status st = cb_problem_shape(p, &s, why, why_size);
     if (st != CB_OK) return st;
+    /* a shape the method refuses has no Winograd result to judge: the direct sum's bound, so
+     * that callers making every model's reference for any problem get one */
+    if (!winograd_supports(p, NULL, 0))
+        return cb_direct_error_bound(p, input, weights, bound, why, why_size);
     const winograd_tile *tile = winograd_tile_for(p);
     const int m = tile->out, n_in = tile->in, points = tile->points;
     const int64_t cg = s.c_per_group, ng = s.n_per_group;
