@@ -47,12 +47,12 @@
  * model knows the plan's tile size.
  *
  * ---- Threads ----
- * Tasks through cb_parallel_for, each with its own workspace (V, M, rows).  Each output is
- * computed by one task, by operations that depend neither on the block nor on the chunk
- * (a tile's transform is the same whatever vector it is in; each GEMM sum runs over the
- * channels in order from zero), so the bits are the same at any thread count.  The task
- * split does not depend on the thread count except for the number of filter chunks, which
- * changes no output's operations either.
+ * The extension by channel, then the tasks, through cb_parallel_for, each task with its own
+ * workspace (V, M).  Each output is computed by one task, by operations that depend neither
+ * on the block nor on the chunk (a tile's transform is the same whatever vector it is in;
+ * each GEMM sum runs over the channels in order from zero), so the bits are the same at any
+ * thread count, although the split into blocks and chunks follows the thread count (a whole
+ * number of blocks per thread; chunks of filters only when blocks are fewer than threads).
  */
 #include "winograd_framework.h"
 
@@ -64,8 +64,6 @@
 
 /* V and M of one task within about this many bytes: most of a 1 MiB L2. */
 #define BLOCK_BUDGET_BYTES ((int64_t)640 * 1024)
-/* Tasks per thread wanted by the threaded run. */
-#define TASKS_PER_THREAD 4
 
 static const double f4_BT[] = {
     4, 0, -5, 0, 1, 0,  0, -4, -4, 1, 1, 0, 0, 4, -4, -1, 1, 0,
@@ -176,18 +174,21 @@ static bool wino_layout(wino_plan *wp, const winograd_kernels *k, const cb_probl
     wp->blocks = ceil_div(wp->tiles, wp->block_tiles);
     wp->panels = ceil_div(s->n_per_group, panel);
     wp->threads = threads < 1 ? 1 : threads;
-    /* threaded, a whole number of blocks per thread, so that none waits for a last block
-     * alone (an output's operations do not depend on its block: the bits stay the same) */
-    if (wp->threads > 1 && wp->blocks > 1 && wp->blocks % wp->threads != 0 &&
-        p->groups == 1) {
-        wp->blocks = min64(wp->tiles, ceil_div(wp->blocks, wp->threads) * wp->threads);
-        wp->block_tiles = ceil_div(wp->tiles, wp->blocks);
+    /* Threaded: a whole number of blocks per thread, so that none waits for a last block
+     * alone, splitting one block of enough tiles (at least a register block each) rather
+     * than the filters; filter chunks only when there are still fewer tasks than threads (a
+     * chunk repeats its block's input transform).  An output's operations depend neither on
+     * its block nor on its chunk: the bits stay the same. */
+    if (wp->threads > 1 && p->groups == 1 && wp->blocks % wp->threads != 0) {
+        int64_t blocks = ceil_div(wp->blocks, wp->threads) * wp->threads;
+        if (wp->blocks == 1) blocks = min64(blocks, max64(1, wp->tiles / WINO_MAX_MR));
+        blocks = min64(blocks, wp->tiles);
+        wp->block_tiles = ceil_div(wp->tiles, blocks);
         wp->blocks = ceil_div(wp->tiles, wp->block_tiles);
     }
-    const int64_t wanted = wp->threads > 1 ? (int64_t)wp->threads * TASKS_PER_THREAD : 1;
     int64_t outer;
     if (__builtin_mul_overflow(p->groups, wp->blocks, &outer)) return false;
-    wp->chunks = outer < wanted ? min64(wp->panels, ceil_div(wanted, outer)) : 1;
+    wp->chunks = outer < wp->threads ? min64(wp->panels, ceil_div(wp->threads, outer)) : 1;
     wp->panels_per_chunk = ceil_div(wp->panels, wp->chunks);
     wp->chunks = ceil_div(wp->panels, wp->panels_per_chunk);
     const int64_t tasks = outer * wp->chunks;
