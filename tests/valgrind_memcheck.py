@@ -157,14 +157,18 @@ def main():
         runs = [("check --quick", ["check", "--quick", "--impl", ",".join(impls)], 0)]
         outputs = []
         for impl in impls:
-            args = ["apply", "--impl", impl, "--kernel", "gaussian:5:1", "--boundary", "mirror",
-                    paths["colour.png"], "blur-%s.png" % impl]
-            probe = subprocess.run([program] + args[:-1] + [os.path.join(work, "probe.npy")],
-                                   capture_output=True, text=True, env=env)
-            if probe.returncode == 2 and probe.stderr.startswith("convbench: apply: %s: " % impl):
-                # a method for multi-channel layers refuses a picture: give it a layer
-                args = ["apply", "--impl", impl, "--kernel", paths["layer.npy"], "--boundary",
-                        "mirror", paths["colour.png"], "layer-%s.npy" % impl]
+            # a method for some problems only takes the first of these it accepts (asked of the
+            # program itself, outside Valgrind): Winograd's a 3x3 kernel, the channel-blocked
+            # one a layer of 16 filters
+            for kernel, out in (("gaussian:5:1", "blur-%s.png"), ("gaussian:3:1", "blur-%s.png"),
+                                (paths["layer.npy"], "layer-%s.npy")):
+                args = ["apply", "--impl", impl, "--kernel", kernel, "--boundary", "mirror",
+                        paths["colour.png"], out % impl]
+                probe = subprocess.run([program] + args[:-1] + [os.path.join(work, "probe.npy")],
+                                       capture_output=True, text=True, env=env)
+                if not (probe.returncode == 2 and
+                        probe.stderr.startswith("convbench: apply: %s: " % impl)):
+                    break
             outputs.append(args[-1])
             runs.append(("apply --impl " + impl, args, 0))
         runs += [

@@ -48,7 +48,7 @@ void verify_reference_free(verify_reference *ref);
 /* The references of one problem and its data, one per error model, each made when an
  * implementation of that model first asks.  Fill problem, input, weights and integer_data;
  * count starts at 0. */
-#define VERIFY_MAX_MODELS 4
+#define VERIFY_MAX_MODELS 8
 typedef struct {
     cb_problem problem;
     const float *input, *weights;

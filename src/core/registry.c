@@ -18,6 +18,8 @@ extern const cb_impl cb_impl_separable__avx2;
 extern const cb_impl cb_impl_separable__avx512;
 extern const cb_impl cb_impl_blocked__avx2;
 extern const cb_impl cb_impl_blocked__avx512;
+extern const cb_impl cb_impl_winograd__avx2;
+extern const cb_impl cb_impl_winograd__avx512;
 
 static const cb_impl *const table[] = {
     &cb_impl_naive__scalar,
@@ -32,6 +34,8 @@ static const cb_impl *const table[] = {
     &cb_impl_separable__avx512,
     &cb_impl_blocked__avx2,
     &cb_impl_blocked__avx512,
+    &cb_impl_winograd__avx2,
+    &cb_impl_winograd__avx512,
 };
 
 size_t cb_impl_count(void) { return sizeof table / sizeof table[0]; }
