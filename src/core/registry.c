@@ -16,6 +16,8 @@ extern const cb_impl cb_impl_direct__avx512;
 extern const cb_impl cb_impl_separable__scalar;
 extern const cb_impl cb_impl_separable__avx2;
 extern const cb_impl cb_impl_separable__avx512;
+extern const cb_impl cb_impl_depthwise__avx2;
+extern const cb_impl cb_impl_depthwise__avx512;
 
 static const cb_impl *const table[] = {
     &cb_impl_naive__scalar,
@@ -28,6 +30,8 @@ static const cb_impl *const table[] = {
     &cb_impl_separable__scalar,
     &cb_impl_separable__avx2,
     &cb_impl_separable__avx512,
+    &cb_impl_depthwise__avx2,
+    &cb_impl_depthwise__avx512,
 };
 
 size_t cb_impl_count(void) { return sizeof table / sizeof table[0]; }

@@ -1,0 +1,202 @@
+/* The depthwise method's row-block kernels, one width-generic template compiled once per ISA:
+ * the including file (depthwise__<isa>.c) first includes its vocabulary (simd_<isa>.h:
+ * SIMD_LANES, simd_vec, simd_zero, simd_loadu, simd_broadcast, simd_fmadd, simd_storeu,
+ * simd_store_first, simd_end), then defines the few operations this template needs beyond it:
+ *     DW_ROWS                              output rows of a block (<= DEPTHWISE_MAX_ROWS)
+ *     dw_mask, dw_inside(col, width)       which lanes i have 0 <= col + i < width
+ *     dw_load_fill(p, mask, fill)          the lanes of p in the mask, the others `fill`;
+ *                                          nothing outside the mask is read
+ *     dw_even_odd(a, b, &even, &odd)       the even and odd lanes of the 2L floats a, b
+ *     dw_next_phase(c, q)                  lanes i < L/2: c[2i + q] (the others anything)
+ *     dw_shift(next, cur, m)               lane i: cur[i + m], or next[i + m - L] past the end
+ *                                          (1 <= m <= L/2)
+ * and DEPTHWISE_KERNELS, the name of the depthwise_kernels it defines by including this.
+ *
+ * ---- The kernel ----
+ * A block is DW_ROWS output rows of one filter, one vector of columns at a time.  Each
+ * input row of the block is read once per vector: its KW tap vectors are made one after the
+ * other and each is multiplied into every output row that uses that input row (output row j
+ * takes input row i with the kernel row ky = i - j*SY).  Reading an image row at column stride
+ * 2, the vectors at 2 ox, 2 ox + L and 2 ox + 2L are split into their even and odd lanes
+ * (column phases 0 and 1) and tap kx = 2m + q is phase q shifted by m lanes: no output that
+ * the stride discards is computed, and no gather is needed.  The 3x3 and 5x5 shapes at row
+ * stride 1 and 2 are compiled with their sizes as constants, everything unrolled and the
+ * weights held in registers; any other kernel runs the same loops with its sizes as
+ * variables and the weights broadcast from memory.
+ *
+ * Every output is zeroed, then receives its products in the order ky, kx, one fused
+ * multiply-add each, whatever the block, shape, read or ISA: the same bits everywhere. */
+#ifndef CONVBENCH_DEPTHWISE_KERNELS_H
+#define CONVBENCH_DEPTHWISE_KERNELS_H
+
+#include "depthwise_framework.h"
+
+#define DW_ALWAYS_INLINE static inline __attribute__((always_inline))
+/* The most taps held in registers (5x5). */
+#define DW_HELD_TAPS 25
+
+_Static_assert(DW_ROWS <= DEPTHWISE_MAX_ROWS, "a block of more rows than the framework passes");
+
+/* The address of column col of a row: an edge vector's may lie before the row (its lanes
+ * there are masked off). */
+DW_ALWAYS_INLINE const float *column(const float *row, int64_t col)
+{
+    return (const float *)((uintptr_t)row + (uintptr_t)(col * (int64_t)sizeof(float)));
+}
+
+/* Phases 0 and 1 of an image row read at column stride 2 for the vector at ox, and the first
+ * lanes of the next vector's phases (those the taps shifted by m >= 1 need).  Edge vectors
+ * read through mask[0..2], the lanes of the three vectors inside the row. */
+DW_ALWAYS_INLINE void stride2_phases(const dw_block *b, const float *row, int64_t ox,
+                                     const bool edge, const int KW, simd_vec fill,
+                                     const dw_mask mask[3], simd_vec phase[2], simd_vec next[2])
+{
+    const float *at = column(row, b->origin + 2 * ox);
+    simd_vec lo, hi;
+    if (edge) {
+        lo = dw_load_fill(at, mask[0], fill);
+        hi = dw_load_fill(at + SIMD_LANES, mask[1], fill);
+    } else {
+        lo = simd_loadu(at);
+        hi = simd_loadu(at + SIMD_LANES);
+    }
+    dw_even_odd(lo, hi, &phase[0], &phase[1]);
+    if (KW >= 3) {
+        const simd_vec after = edge ? dw_load_fill(at + 2 * SIMD_LANES, mask[2], fill)
+                                    : simd_loadu(at + 2 * SIMD_LANES);
+        next[0] = dw_next_phase(after, 0);
+        next[1] = KW >= 4 ? dw_next_phase(after, 1) : next[0];
+    } else {
+        next[0] = next[1] = phase[0];
+    }
+}
+
+/* Tap column kx of input row `row` for the vector at ox (edge vectors at stride 1 read
+ * through mask[kx]). */
+DW_ALWAYS_INLINE simd_vec tap_vector(const dw_block *b, const float *row, int64_t ox,
+                                     const int kx, const dw_read read, simd_vec fill,
+                                     const dw_mask *mask, const simd_vec phase[2],
+                                     const simd_vec next[2])
+{
+    switch (read) {
+    case DW_READ_PHASES:
+        return simd_loadu(row + b->tap_offset[kx] + ox);
+    case DW_READ_IMAGE:
+        return simd_loadu(row + b->origin + ox + kx);
+    case DW_READ_IMAGE_EDGE:
+        return dw_load_fill(column(row, b->origin + ox + kx), mask[kx], fill);
+    default: {
+        const int q = kx & 1, m = kx >> 1;
+        return m == 0 ? phase[q] : dw_shift(next[q], phase[q], m);
+    }
+    }
+}
+
+/* The block (depthwise_framework.h, dw_block) for a kernel of KH x KW taps at row stride SY,
+ * read as `read` says; held: the sizes are constants and the weights live in registers. */
+DW_ALWAYS_INLINE void block_body(const dw_block *b, const int KH, const int KW, const int SY,
+                                 const dw_read read, const bool held)
+{
+    enum { R = DW_ROWS };
+    const int in_rows = (R - 1) * SY + KH;
+    const bool stride2 = read == DW_READ_IMAGE_S2 || read == DW_READ_IMAGE_S2_EDGE;
+    const bool edge = read == DW_READ_IMAGE_EDGE || read == DW_READ_IMAGE_S2_EDGE;
+    simd_vec held_w[DW_HELD_TAPS];
+    if (held)
+#pragma GCC unroll 25
+        for (int t = 0; t < KH * KW; t++) held_w[t] = simd_broadcast(b->w + t);
+    const simd_vec fill = edge ? simd_broadcast(b->fill) : simd_zero();
+    for (int64_t ox = b->x_begin; ox < b->x_end; ox += SIMD_LANES) {
+        simd_vec acc[R];
+#pragma GCC unroll 8
+        for (int j = 0; j < R; j++) acc[j] = simd_zero();
+        /* the lanes inside the row of each tap (stride 1) or of each of the three vectors
+         * (stride 2): the same for every row */
+        dw_mask mask[DW_MAX_MASKS];
+        if (edge) {
+            const int masks = stride2 ? 3 : KW;
+            for (int t = 0; t < masks; t++)
+                mask[t] = stride2 ? dw_inside(b->origin + 2 * ox + t * SIMD_LANES, b->width)
+                                  : dw_inside(b->origin + ox + t, b->width);
+        }
+#pragma GCC unroll 16
+        for (int i = 0; i < in_rows; i++) {
+            /* the output rows j this input row feeds: 0 <= i - j*SY < KH (none when SY > KH
+             * skips it) */
+            const int j_lo = i < KH ? 0 : (i - KH + SY) / SY;
+            const int j_hi = i / SY < R - 1 ? i / SY : R - 1;
+            if (j_lo > j_hi) continue;
+            const float *row = b->rows[i];
+            simd_vec phase[2], next[2];
+            if (stride2) stride2_phases(b, row, ox, edge, KW, fill, mask, phase, next);
+#pragma GCC unroll 8
+            for (int kx = 0; kx < KW; kx++) {
+                simd_vec x = tap_vector(b, row, ox, kx, read, fill, mask, phase, next);
+                /* keep it in a register: GCC would otherwise fold the load into every FMA
+                 * that uses it, loading it once per output row */
+                __asm__("" : "+v"(x));
+#pragma GCC unroll 8
+                for (int j = j_lo; j <= j_hi; j++) {
+                    const int t = (i - j * SY) * KW + kx;
+                    const simd_vec w = held ? held_w[t] : simd_broadcast(b->w + t);
+                    acc[j] = simd_fmadd(x, w, acc[j]);
+                }
+            }
+        }
+        const int64_t left = b->x_end - ox;
+#pragma GCC unroll 8
+        for (int j = 0; j < R; j++) {
+            if (left >= SIMD_LANES) simd_storeu(b->out[j] + ox, acc[j]);
+            else simd_store_first(b->out[j] + ox, acc[j], (int)left);
+        }
+    }
+}
+
+/* The five reads of one shape. */
+#define DW_SHAPE_BLOCKS(NAME, KH, KW, SY, HELD)                                                \
+    static void NAME##_phases(const dw_block *b)                                               \
+    {                                                                                          \
+        block_body(b, KH, KW, SY, DW_READ_PHASES, HELD);                                       \
+    }                                                                                          \
+    static void NAME##_image(const dw_block *b)                                                \
+    {                                                                                          \
+        block_body(b, KH, KW, SY, DW_READ_IMAGE, HELD);                                        \
+    }                                                                                          \
+    static void NAME##_image_edge(const dw_block *b)                                           \
+    {                                                                                          \
+        block_body(b, KH, KW, SY, DW_READ_IMAGE_EDGE, HELD);                                   \
+    }                                                                                          \
+    static void NAME##_image_s2(const dw_block *b)                                             \
+    {                                                                                          \
+        block_body(b, KH, KW, SY, DW_READ_IMAGE_S2, HELD);                                     \
+    }                                                                                          \
+    static void NAME##_image_s2_edge(const dw_block *b)                                        \
+    {                                                                                          \
+        block_body(b, KH, KW, SY, DW_READ_IMAGE_S2_EDGE, HELD);                                \
+    }
+#define DW_SHAPE_ROW(NAME)                                                                     \
+    {NAME##_phases, NAME##_image, NAME##_image_edge, NAME##_image_s2, NAME##_image_s2_edge}
+
+DW_SHAPE_BLOCKS(any, (int)b->KH, (int)b->KW, (int)b->SY, false)
+DW_SHAPE_BLOCKS(k3s1, 3, 3, 1, true)
+DW_SHAPE_BLOCKS(k3s2, 3, 3, 2, true)
+DW_SHAPE_BLOCKS(k5s1, 5, 5, 1, true)
+DW_SHAPE_BLOCKS(k5s2, 5, 5, 2, true)
+
+static void dw_end(void) { simd_end(); }
+
+const depthwise_kernels DEPTHWISE_KERNELS = {
+    .lanes = SIMD_LANES,
+    .rows = DW_ROWS,
+    .block =
+        {
+            [DW_SHAPE_ANY] = DW_SHAPE_ROW(any),
+            [DW_SHAPE_3X3_S1] = DW_SHAPE_ROW(k3s1),
+            [DW_SHAPE_3X3_S2] = DW_SHAPE_ROW(k3s2),
+            [DW_SHAPE_5X5_S1] = DW_SHAPE_ROW(k5s1),
+            [DW_SHAPE_5X5_S2] = DW_SHAPE_ROW(k5s2),
+        },
+    .end = dw_end,
+};
+
+#endif
