@@ -8,8 +8,8 @@
  * Layout: planar, C x H x W in, N x OH x OW out; blocks of 4 output rows x 8 columns
  *       (depthwise_kernels.h), 3x3 with its 9 weights and 4 accumulators in 14 of the 16
  *       registers.  Zero (constant) padding at column stride 1 or 2 reads the image itself,
- *       lanes outside it by masked loads of the fill; stride 2 splits columns into even/odd
- *       phases in registers (shuffles and cross-lane permutes).  Other boundaries and strides
+ *       lanes outside it by masked loads of the fill; stride 2 picks each tap's even or odd
+ *       columns in registers (vshufps), the sums put in order once per output vector.  Other boundaries and strides
  *       read a small ring of extended rows split into column phases (depthwise_framework.c).
  * Applies to C/groups == 1 (any multiplier N/groups), every kernel, stride, mode, boundary, op.
  * Cost: 2 KH KW products per output (columns rounded up to 8).  Memory: the ring (a few rows)
@@ -50,28 +50,18 @@ static inline void dw_even_odd(simd_vec a, simd_vec b, simd_vec *even, simd_vec 
     *odd = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(o), _MM_SHUFFLE(3, 1, 2, 0)));
 }
 
-static inline simd_vec dw_next_phase(simd_vec c, int q)
+/* Per 128-bit half t: a[4t + q], a[4t + q + 2], b[4t + q], b[4t + q + 2]: phase q's lanes
+ * 2t, 2t + 1, 4 + 2t, 4 + 2t + 1. */
+static inline simd_vec dw_phase(simd_vec a, simd_vec b, int q)
 {
-    const __m256i lanes =
-        _mm256_add_epi32(_mm256_setr_epi32(0, 2, 4, 6, 0, 0, 0, 0), _mm256_set1_epi32(q));
-    return _mm256_permutevar8x32_ps(c, lanes);
+    return q == 0 ? _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0))
+                  : _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
 }
 
-/* Lane i: cur[i + m], then next: the two 128-bit halves' byte alignment over (cur, mid) or
- * (mid, next), mid being cur's high half then next's low half. */
-#define DW_ALIGN(hi, lo, m)                                                                    \
-    _mm256_castsi256_ps(_mm256_alignr_epi8(_mm256_castps_si256(hi), _mm256_castps_si256(lo), 4 * (m)))
-static inline simd_vec dw_shift(simd_vec next, simd_vec cur, int m)
+static inline simd_vec dw_unscramble(simd_vec v)
 {
-    const __m256 mid = _mm256_permute2f128_ps(cur, next, 0x21);
-    switch (m) {
-    case 1: return DW_ALIGN(mid, cur, 1);
-    case 2: return DW_ALIGN(mid, cur, 2);
-    case 3: return DW_ALIGN(mid, cur, 3);
-    default: return mid;
-    }
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(v), _MM_SHUFFLE(3, 1, 2, 0)));
 }
-#undef DW_ALIGN
 
 #define DEPTHWISE_KERNELS depthwise_kernels_avx2
 #include "depthwise_kernels.h"

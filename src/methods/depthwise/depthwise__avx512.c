@@ -8,8 +8,8 @@
  * Layout: planar, C x H x W in, N x OH x OW out; blocks of 4 output rows x 16 columns
  *       (depthwise_kernels.h), 3x3 and 5x5 with weights in registers.  Zero (constant)
  *       padding at column stride 1 or 2 reads the image itself, lanes outside it by masked
- *       loads of the fill; stride 2 splits columns into even/odd phases in registers
- *       (vpermt2ps, valignd).  Other boundaries and strides read a small ring of extended
+ *       loads of the fill; stride 2 picks each tap's even or odd columns in registers
+ *       (vshufps), the sums put in order once per output vector (vpermps).  Other boundaries and strides read a small ring of extended
  *       rows split into column phases (depthwise_framework.c).
  * Applies to C/groups == 1 (any multiplier N/groups), every kernel, stride, mode, boundary, op.
  * Cost: 2 KH KW products per output (columns rounded up to 16); about 0.5 loads per FMA at
@@ -51,29 +51,19 @@ static inline void dw_even_odd(simd_vec a, simd_vec b, simd_vec *even, simd_vec 
     *odd = _mm512_permutex2var_ps(a, odd_lanes, b);
 }
 
-static inline simd_vec dw_next_phase(simd_vec c, int q)
+/* Per 128-bit lane t: a[4t + q], a[4t + q + 2], b[4t + q], b[4t + q + 2]: phase q's lanes
+ * 2t, 2t + 1, 8 + 2t, 8 + 2t + 1. */
+static inline simd_vec dw_phase(simd_vec a, simd_vec b, int q)
 {
-    const __m512i lanes = _mm512_add_epi32(
-        _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0), _mm512_set1_epi32(q));
-    return _mm512_permutexvar_ps(lanes, c);
+    return q == 0 ? _mm512_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0))
+                  : _mm512_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
 }
 
-#define DW_ALIGN(m)                                                                            \
-    _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(next), _mm512_castps_si512(cur), m))
-static inline simd_vec dw_shift(simd_vec next, simd_vec cur, int m)
+static inline simd_vec dw_unscramble(simd_vec v)
 {
-    switch (m) {
-    case 1: return DW_ALIGN(1);
-    case 2: return DW_ALIGN(2);
-    case 3: return DW_ALIGN(3);
-    case 4: return DW_ALIGN(4);
-    case 5: return DW_ALIGN(5);
-    case 6: return DW_ALIGN(6);
-    case 7: return DW_ALIGN(7);
-    default: return DW_ALIGN(8);
-    }
+    const __m512i from = _mm512_setr_epi32(0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15);
+    return _mm512_permutexvar_ps(from, v);
 }
-#undef DW_ALIGN
 
 #define DEPTHWISE_KERNELS depthwise_kernels_avx512
 #include "depthwise_kernels.h"

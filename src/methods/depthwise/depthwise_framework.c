@@ -14,7 +14,7 @@
  * costs.
  *
  * ---- Where rows are read ----
- * Image reads (constant boundary, column stride 1, or 2 with (KW-1)/2 <= lanes/2): a block
+ * Image reads (constant boundary, column stride 1 or 2, KW < DW_MAX_MASKS): a block
  * reads the image rows themselves, or a row of the fill value for a row outside the image;
  * the vectors of columns whose lanes all fall inside the row [x_lo, x_hi) read with plain
  * loads, the few at the left and right edges with masked loads that put the fill in the
@@ -84,10 +84,10 @@ static dw_shape shape_of(const cb_problem *p)
 }
 
 /* Whether blocks read the image itself (see "Where rows are read"). */
-static bool reads_image(const cb_problem *p, int lanes)
+static bool reads_image(const cb_problem *p)
 {
     if (p->boundary != CB_BOUNDARY_CONSTANT) return false;
-    return (p->SX == 1 && p->KW <= DW_MAX_MASKS) || (p->SX == 2 && (p->KW - 1) / 2 <= lanes / 2);
+    return (p->SX == 1 || p->SX == 2) && p->KW <= DW_MAX_MASKS - 1;
 }
 
 /* Everything that follows from the problem, the kernels' lanes and the thread count, without
@@ -98,7 +98,7 @@ static bool layout(dw_plan *dp, const depthwise_kernels *k, const cb_problem *p,
     cb_problem_shape(p, &dp->head.s, NULL, 0);
     const cb_shape *s = &dp->head.s;
     const int64_t L = k->lanes;
-    dp->image = reads_image(p, k->lanes);
+    dp->image = reads_image(p);
     const dw_shape shape = shape_of(p);
     dp->in_rows = (k->rows - 1) * p->SY + p->KH;
     /* output vectors of every ISA end by here */
@@ -110,7 +110,7 @@ static bool layout(dw_plan *dp, const depthwise_kernels *k, const cb_problem *p,
         dp->edge = k->block[shape][s2 ? DW_READ_IMAGE_S2_EDGE : DW_READ_IMAGE_EDGE];
         /* vector at ox reads image columns [first, first + span) */
         const int64_t col0 = s->col0;
-        const int64_t span = s2 ? (p->KW >= 3 ? 3 : 2) * L : L + p->KW - 1;
+        const int64_t span = s2 ? 2 * ((p->KW - 1) / 2) + 2 * L : L + p->KW - 1;
         const int64_t first_ox = s2 ? ceil_div(max64(0, -col0), 2) : max64(0, -col0);
         const int64_t x_lo = ceil_div(first_ox, L) * L;
         const int64_t room = p->W - span - col0; /* the first column read may be at most this */
@@ -128,7 +128,10 @@ static bool layout(dw_plan *dp, const depthwise_kernels *k, const cb_problem *p,
         dp->phases = min64(p->SX, p->KW);
         dp->phase_len = ceil_div(covered + (p->KW - 1) / p->SX, 16) * 16;
         if (__builtin_mul_overflow(dp->phases, dp->phase_len, &dp->row_floats)) return false;
-        dp->ring_rows = dp->in_rows;
+        /* a block's rows and the next's, rounded up to a power of two (slots by a mask) */
+        const int64_t ring = dp->in_rows + k->rows * p->SY;
+        dp->ring_rows = 1;
+        while (dp->ring_rows < ring) dp->ring_rows *= 2;
     }
     int64_t ring_floats;
     if (__builtin_mul_overflow(dp->ring_rows, dp->row_floats, &ring_floats) ||
@@ -236,11 +239,28 @@ static const float *make_row(const dw_plan *dp, const float *plane, int64_t e, f
         }
         return dst;
     }
+    int64_t split_lo = 0, split_hi = 0; /* columns split by vectors (SX == 2), both even */
+    if (p->SX == 2 && dp->phases == 2) {
+        split_lo = min64(s->ext_w, max64(0, -s->col0));
+        split_lo += split_lo & 1;
+        const int64_t pairs = max64(0, min64(s->ext_w, p->W - s->col0) - split_lo) / 2;
+        split_hi = split_lo + 2 * pairs;
+        dp->k->split2(src + s->col0 + split_lo, pairs, dst + split_lo / 2,
+                      dst + dp->phase_len + split_lo / 2);
+    }
+    /* the rest by the table; phase q and index i of column j kept by counting (no division
+     * per column) */
+    int64_t q = 0, i = 0;
     for (int64_t j = 0; j < s->ext_w; j++) {
-        const int64_t q = j % p->SX;
-        if (q >= dp->phases) continue; /* a phase no tap reads */
-        const int64_t c = dp->col_source[j];
-        dst[q * dp->phase_len + j / p->SX] = c < 0 ? fill : src[c];
+        if (j == split_lo && split_hi > split_lo) {
+            j = split_hi, i = split_hi / 2; /* q stays 0: both even */
+            if (j >= s->ext_w) break;
+        }
+        if (q < dp->phases) { /* else a phase no tap reads */
+            const int64_t c = dp->col_source[j];
+            dst[q * dp->phase_len + i] = c < 0 ? fill : src[c];
+        }
+        if (++q == p->SX) q = 0, i++;
     }
     return dst;
 }
@@ -280,6 +300,22 @@ static void depthwise_task(void *ctx, int worker, int64_t task)
     for (int64_t oy = y0; oy < y1; oy += block_rows) {
         const int64_t count = min64(block_rows, y1 - oy);
         const int64_t first = oy * p->SY, used = (count - 1) * p->SY + p->KH;
+        if (!dp->image) {
+            /* this block's rows and the next one's: a row is made a block before it is read,
+             * since loads that straddle stores still in flight wait for them to complete */
+            const int64_t next = min64(y1, oy + block_rows);
+            const int64_t ahead = next < y1 ? (min64(block_rows, y1 - next) - 1) * p->SY + p->KH
+                                            : 0;
+            const int64_t end = max64(first + used, next * p->SY + ahead);
+            for (int64_t e = made_end; e < end; e++) {
+                const int64_t slot = e & (dp->ring_rows - 1);
+                /* rows no kernel row reads (SY > KH) are skipped */
+                ring_rows[slot] = p->SY <= p->KH || e % p->SY < p->KH
+                                      ? make_row(dp, plane, e, ring + slot * dp->row_floats)
+                                      : dp->fill_row;
+            }
+            made_end = max64(made_end, end);
+        }
         for (int64_t i = 0; i < dp->in_rows; i++) {
             const int64_t e = first + i;
             if (i >= used) {
@@ -288,15 +324,7 @@ static void depthwise_task(void *ctx, int worker, int64_t task)
                 const int64_t r = s->row0 + e;
                 rows[i] = r >= 0 && r < p->H ? plane + r * p->W : dp->fill_row;
             } else {
-                const int64_t slot = e % dp->ring_rows;
-                if (e >= made_end) {
-                    /* rows no kernel row reads (SY > KH) are skipped */
-                    ring_rows[slot] = e % p->SY < p->KH
-                                          ? make_row(dp, plane, e, ring + slot * dp->row_floats)
-                                          : dp->fill_row;
-                    made_end = e + 1;
-                }
-                rows[i] = ring_rows[slot];
+                rows[i] = ring_rows[e & (dp->ring_rows - 1)];
             }
         }
         for (int64_t n = c * m; n < (c + 1) * m; n++) {

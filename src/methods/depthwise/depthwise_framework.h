@@ -70,6 +70,9 @@ typedef struct {
     int lanes;
     int rows; /* output rows of a block */
     dw_block_fn *block[DW_SHAPES][DW_READS];
+    /* even[i] = src[2i], odd[i] = src[2i + 1] for i < pairs: a row split into its two
+     * column phases */
+    void (*split2)(const float *src, int64_t pairs, float *even, float *odd);
     void (*end)(void); /* leaves no dirty upper register halves (simd_end) */
 } depthwise_kernels;
 

@@ -6,10 +6,10 @@
  *     dw_mask, dw_inside(col, width)       which lanes i have 0 <= col + i < width
  *     dw_load_fill(p, mask, fill)          the lanes of p in the mask, the others `fill`;
  *                                          nothing outside the mask is read
- *     dw_even_odd(a, b, &even, &odd)       the even and odd lanes of the 2L floats a, b
- *     dw_next_phase(c, q)                  lanes i < L/2: c[2i + q] (the others anything)
- *     dw_shift(next, cur, m)               lane i: cur[i + m], or next[i + m - L] past the end
- *                                          (1 <= m <= L/2)
+ *     dw_even_odd(a, b, &even, &odd)       the even and odd lanes of the 2L floats a, b, in order
+ *     dw_phase(a, b, q)                    lanes q, q + 2, ... of the 2L floats a, b, in an
+ *                                          order of the ISA's (one in-lane shuffle)
+ *     dw_unscramble(v)                     that order put right
  * and DEPTHWISE_KERNELS, the name of the depthwise_kernels it defines by including this.
  *
  * ---- The kernel ----
@@ -17,8 +17,10 @@
  * input row of the block is read once per vector: its KW tap vectors are made one after the
  * other and each is multiplied into every output row that uses that input row (output row j
  * takes input row i with the kernel row ky = i - j*SY).  Reading an image row at column stride
- * 2, the vectors at 2 ox, 2 ox + L and 2 ox + 2L are split into their even and odd lanes
- * (column phases 0 and 1) and tap kx = 2m + q is phase q shifted by m lanes: no output that
+ * 2, tap kx = 2m + q is lanes q, q + 2, ... of the 2L floats at 2 ox + 2m, picked by one
+ * in-lane shuffle (vshufps) that leaves them in an order of its own; every tap vector is in
+ * that same order, so the sums are too, and one permute per output vector puts them right
+ * before the store.  No output that
  * the stride discards is computed, and no gather is needed.  The 3x3 and 5x5 shapes at row
  * stride 1 and 2 are compiled with their sizes as constants, everything unrolled and the
  * weights held in registers; any other kernel runs the same loops with its sizes as
@@ -44,39 +46,31 @@ DW_ALWAYS_INLINE const float *column(const float *row, int64_t col)
     return (const float *)((uintptr_t)row + (uintptr_t)(col * (int64_t)sizeof(float)));
 }
 
-/* Phases 0 and 1 of an image row read at column stride 2 for the vector at ox, and the first
- * lanes of the next vector's phases (those the taps shifted by m >= 1 need).  Edge vectors
- * read through mask[0..2], the lanes of the three vectors inside the row. */
-DW_ALWAYS_INLINE void stride2_phases(const dw_block *b, const float *row, int64_t ox,
-                                     const bool edge, const int KW, simd_vec fill,
-                                     const dw_mask mask[3], simd_vec phase[2], simd_vec next[2])
+/* The 2L floats at 2 ox + 2m of an image row read at column stride 2, m = 0 .. (KW-1)/2 (edge
+ * vectors through mask[2m], mask[2m + 1]). */
+DW_ALWAYS_INLINE void stride2_pairs(const dw_block *b, const float *row, int64_t ox,
+                                    const bool edge, const int KW, simd_vec fill,
+                                    const dw_mask *mask, simd_vec lo[], simd_vec hi[])
 {
     const float *at = column(row, b->origin + 2 * ox);
-    simd_vec lo, hi;
-    if (edge) {
-        lo = dw_load_fill(at, mask[0], fill);
-        hi = dw_load_fill(at + SIMD_LANES, mask[1], fill);
-    } else {
-        lo = simd_loadu(at);
-        hi = simd_loadu(at + SIMD_LANES);
-    }
-    dw_even_odd(lo, hi, &phase[0], &phase[1]);
-    if (KW >= 3) {
-        const simd_vec after = edge ? dw_load_fill(at + 2 * SIMD_LANES, mask[2], fill)
-                                    : simd_loadu(at + 2 * SIMD_LANES);
-        next[0] = dw_next_phase(after, 0);
-        next[1] = KW >= 4 ? dw_next_phase(after, 1) : next[0];
-    } else {
-        next[0] = next[1] = phase[0];
+#pragma GCC unroll 4
+    for (int m = 0; m <= (KW - 1) / 2; m++) {
+        if (edge) {
+            lo[m] = dw_load_fill(at + 2 * m, mask[2 * m], fill);
+            hi[m] = dw_load_fill(at + 2 * m + SIMD_LANES, mask[2 * m + 1], fill);
+        } else {
+            lo[m] = simd_loadu(at + 2 * m);
+            hi[m] = simd_loadu(at + 2 * m + SIMD_LANES);
+        }
     }
 }
 
 /* Tap column kx of input row `row` for the vector at ox (edge vectors at stride 1 read
- * through mask[kx]). */
+ * through mask[kx]; at stride 2 the taps come from the pairs lo, hi). */
 DW_ALWAYS_INLINE simd_vec tap_vector(const dw_block *b, const float *row, int64_t ox,
                                      const int kx, const dw_read read, simd_vec fill,
-                                     const dw_mask *mask, const simd_vec phase[2],
-                                     const simd_vec next[2])
+                                     const dw_mask *mask, const simd_vec lo[],
+                                     const simd_vec hi[])
 {
     switch (read) {
     case DW_READ_PHASES:
@@ -85,10 +79,8 @@ DW_ALWAYS_INLINE simd_vec tap_vector(const dw_block *b, const float *row, int64_
         return simd_loadu(row + b->origin + ox + kx);
     case DW_READ_IMAGE_EDGE:
         return dw_load_fill(column(row, b->origin + ox + kx), mask[kx], fill);
-    default: {
-        const int q = kx & 1, m = kx >> 1;
-        return m == 0 ? phase[q] : dw_shift(next[q], phase[q], m);
-    }
+    default:
+        return dw_phase(lo[kx >> 1], hi[kx >> 1], kx & 1);
     }
 }
 
@@ -114,9 +106,10 @@ DW_ALWAYS_INLINE void block_body(const dw_block *b, const int KH, const int KW, 
          * (stride 2): the same for every row */
         dw_mask mask[DW_MAX_MASKS];
         if (edge) {
-            const int masks = stride2 ? 3 : KW;
+            const int masks = stride2 ? 2 * ((KW - 1) / 2 + 1) : KW;
             for (int t = 0; t < masks; t++)
-                mask[t] = stride2 ? dw_inside(b->origin + 2 * ox + t * SIMD_LANES, b->width)
+                mask[t] = stride2 ? dw_inside(b->origin + 2 * ox + t / 2 * 2 + t % 2 * SIMD_LANES,
+                                              b->width)
                                   : dw_inside(b->origin + ox + t, b->width);
         }
 #pragma GCC unroll 16
@@ -127,11 +120,11 @@ DW_ALWAYS_INLINE void block_body(const dw_block *b, const int KH, const int KW, 
             const int j_hi = i / SY < R - 1 ? i / SY : R - 1;
             if (j_lo > j_hi) continue;
             const float *row = b->rows[i];
-            simd_vec phase[2], next[2];
-            if (stride2) stride2_phases(b, row, ox, edge, KW, fill, mask, phase, next);
+            simd_vec lo[DW_MAX_MASKS / 2], hi[DW_MAX_MASKS / 2];
+            if (stride2) stride2_pairs(b, row, ox, edge, KW, fill, mask, lo, hi);
 #pragma GCC unroll 8
             for (int kx = 0; kx < KW; kx++) {
-                simd_vec x = tap_vector(b, row, ox, kx, read, fill, mask, phase, next);
+                simd_vec x = tap_vector(b, row, ox, kx, read, fill, mask, lo, hi);
                 /* keep it in a register: GCC would otherwise fold the load into every FMA
                  * that uses it, loading it once per output row */
                 __asm__("" : "+v"(x));
@@ -146,6 +139,7 @@ DW_ALWAYS_INLINE void block_body(const dw_block *b, const int KH, const int KW, 
         const int64_t left = b->x_end - ox;
 #pragma GCC unroll 8
         for (int j = 0; j < R; j++) {
+            if (stride2) acc[j] = dw_unscramble(acc[j]);
             if (left >= SIMD_LANES) simd_storeu(b->out[j] + ox, acc[j]);
             else simd_store_first(b->out[j] + ox, acc[j], (int)left);
         }
@@ -183,6 +177,21 @@ DW_SHAPE_BLOCKS(k3s2, 3, 3, 2, true)
 DW_SHAPE_BLOCKS(k5s1, 5, 5, 1, true)
 DW_SHAPE_BLOCKS(k5s2, 5, 5, 2, true)
 
+static void split2(const float *src, int64_t pairs, float *even, float *odd)
+{
+    int64_t i = 0;
+    for (; i + SIMD_LANES <= pairs; i += SIMD_LANES) {
+        simd_vec e, o;
+        dw_even_odd(simd_loadu(src + 2 * i), simd_loadu(src + 2 * i + SIMD_LANES), &e, &o);
+        simd_storeu(even + i, e);
+        simd_storeu(odd + i, o);
+    }
+    for (; i < pairs; i++) {
+        even[i] = src[2 * i];
+        odd[i] = src[2 * i + 1];
+    }
+}
+
 static void dw_end(void) { simd_end(); }
 
 const depthwise_kernels DEPTHWISE_KERNELS = {
@@ -196,6 +205,7 @@ const depthwise_kernels DEPTHWISE_KERNELS = {
             [DW_SHAPE_5X5_S1] = DW_SHAPE_ROW(k5s1),
             [DW_SHAPE_5X5_S2] = DW_SHAPE_ROW(k5s2),
         },
+    .split2 = split2,
     .end = dw_end,
 };
 
