@@ -23,6 +23,7 @@
 
 /* 4 rows: 4 accumulators, 9 held weights and the loaded vector in 14 of the 16 registers. */
 #define DW_ROWS 4
+#define DW_VECS 1
 
 typedef __m256i dw_mask;
 
@@ -50,17 +51,18 @@ static inline void dw_even_odd(simd_vec a, simd_vec b, simd_vec *even, simd_vec 
     *odd = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(o), _MM_SHUFFLE(3, 1, 2, 0)));
 }
 
-/* Per 128-bit half t: a[4t + q], a[4t + q + 2], b[4t + q], b[4t + q + 2]: phase q's lanes
- * 2t, 2t + 1, 4 + 2t, 4 + 2t + 1. */
-static inline simd_vec dw_phase(simd_vec a, simd_vec b, int q)
+/* s, v[0], ..., v[6] */
+static inline simd_vec dw_shift_in_first(simd_vec v, float s)
 {
-    return q == 0 ? _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0))
-                  : _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
+    const simd_vec up = _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(0, 0, 1, 2, 3, 4, 5, 6));
+    return _mm256_blend_ps(up, _mm256_set1_ps(s), 0x01);
 }
 
-static inline simd_vec dw_unscramble(simd_vec v)
+/* v[1], ..., v[7], s */
+static inline simd_vec dw_shift_in_last(simd_vec v, float s)
 {
-    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(v), _MM_SHUFFLE(3, 1, 2, 0)));
+    const simd_vec down = _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(1, 2, 3, 4, 5, 6, 7, 7));
+    return _mm256_blend_ps(down, _mm256_set1_ps(s), 0x80);
 }
 
 #define DEPTHWISE_KERNELS depthwise_kernels_avx2

@@ -25,6 +25,7 @@
  * registers; each input vector feeds up to 3 (5) rows, and 8 chains of FMAs keep both FMA
  * pipes busy through their latency. */
 #define DW_ROWS 8
+#define DW_VECS 2
 
 typedef __mmask16 dw_mask;
 
@@ -51,18 +52,18 @@ static inline void dw_even_odd(simd_vec a, simd_vec b, simd_vec *even, simd_vec 
     *odd = _mm512_permutex2var_ps(a, odd_lanes, b);
 }
 
-/* Per 128-bit lane t: a[4t + q], a[4t + q + 2], b[4t + q], b[4t + q + 2]: phase q's lanes
- * 2t, 2t + 1, 8 + 2t, 8 + 2t + 1. */
-static inline simd_vec dw_phase(simd_vec a, simd_vec b, int q)
+/* s, v[0], ..., v[14] */
+static inline simd_vec dw_shift_in_first(simd_vec v, float s)
 {
-    return q == 0 ? _mm512_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0))
-                  : _mm512_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
+    return _mm512_castsi512_ps(_mm512_alignr_epi32(
+        _mm512_castps_si512(v), _mm512_castps_si512(_mm512_set1_ps(s)), 15));
 }
 
-static inline simd_vec dw_unscramble(simd_vec v)
+/* v[1], ..., v[15], s */
+static inline simd_vec dw_shift_in_last(simd_vec v, float s)
 {
-    const __m512i from = _mm512_setr_epi32(0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15);
-    return _mm512_permutexvar_ps(from, v);
+    return _mm512_castsi512_ps(_mm512_alignr_epi32(
+        _mm512_castps_si512(_mm512_set1_ps(s)), _mm512_castps_si512(v), 1));
 }
 
 #define DEPTHWISE_KERNELS depthwise_kernels_avx512

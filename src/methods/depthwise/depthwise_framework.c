@@ -44,6 +44,7 @@
 #define TASKS_PER_THREAD 8
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+static int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
@@ -108,12 +109,16 @@ static bool layout(dw_plan *dp, const depthwise_kernels *k, const cb_problem *p,
         const bool s2 = p->SX == 2;
         dp->inner = k->block[shape][s2 ? DW_READ_IMAGE_S2 : DW_READ_IMAGE];
         dp->edge = k->block[shape][s2 ? DW_READ_IMAGE_S2_EDGE : DW_READ_IMAGE_EDGE];
-        /* vector at ox reads image columns [first, first + span) */
+        /* the vector at ox reads image columns [ox + origin, ox + origin + L + KW - 1) at
+         * stride 1; at stride 2 [2 ox + 2 m_lo, 2 ox + 2 max(m_hi, 0) + 2L), m = the taps'
+         * shifts (stride2_tap) */
         const int64_t col0 = s->col0;
-        const int64_t span = s2 ? 2 * ((p->KW - 1) / 2) + 2 * L : L + p->KW - 1;
-        const int64_t first_ox = s2 ? ceil_div(max64(0, -col0), 2) : max64(0, -col0);
+        const int64_t m_lo = floor_div(col0, 2), m_hi = floor_div(col0 + p->KW - 1, 2);
+        const int64_t lead = s2 ? -2 * m_lo : -col0; /* columns read before the vector's own */
+        const int64_t span = s2 ? 2 * max64(m_hi, 0) + 2 * L + lead : L + p->KW - 1;
+        const int64_t first_ox = s2 ? ceil_div(max64(0, lead), 2) : max64(0, lead);
         const int64_t x_lo = ceil_div(first_ox, L) * L;
-        const int64_t room = p->W - span - col0; /* the first column read may be at most this */
+        const int64_t room = p->W - span + lead; /* the vector's own first column at most */
         const int64_t last_ox = s2 ? (room >= 0 ? room / 2 : -1) : room;
         const int64_t last = last_ox >= 0 ? last_ox / L * L : -1;
         if (last < x_lo || x_lo >= s->OW) {
