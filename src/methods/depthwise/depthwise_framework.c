@@ -362,13 +362,19 @@ void depthwise_run(void *plan, const float *input, float *output)
 }
 
 /* ---- cost ----
- * KH KW fused multiply-adds per output, the columns rounded up to whole vectors, at the
- * fraction of the ISA's peak the blocks reach (fitted on the development host: see
- * docs/DESIGN.md, auto), and the compulsory traffic at the measured bandwidth. */
-#define DEPTHWISE_EFFICIENCY 0.6
-#define DEPTHWISE_ANY_EFFICIENCY 0.35   /* weights broadcast from memory */
-#define DEPTHWISE_RING_FACTOR 0.7       /* the rows made in the ring */
-#define DEPTHWISE_AVX2_FACTOR 0.8
+ * KH KW fused multiply-adds per output (columns rounded up to whole vectors, rows to whole
+ * blocks) at the fraction of the ISA's peak the blocks reach, and the input read and the
+ * output written once.  The roofline's bandwidth is DRAM streaming; a run whose input and
+ * output together stay in the last-level cache between runs (a CNN layer: 1.6-4 MB) reads
+ * them from there, about 2.5x faster.  Fitted on the 2-CPU Zen 4 development host
+ * (MobileNet's depthwise layers, 1 and 2 threads; docs/DESIGN.md, auto). */
+#define DEPTHWISE_EFFICIENCY 0.7         /* 3x3 and 5x5, stride 1, image reads */
+#define DEPTHWISE_STRIDE2_EFFICIENCY 0.4 /* image reads at column stride 2: shuffles */
+#define DEPTHWISE_ANY_FACTOR 0.6         /* other kernels: weights broadcast from memory */
+#define DEPTHWISE_RING_FACTOR 0.6        /* rows made in the ring */
+#define DEPTHWISE_AVX2_FACTOR 0.75       /* half-width vectors, 4-row blocks */
+#define DEPTHWISE_CACHED_BYTES ((double)(8 << 20))
+#define DEPTHWISE_CACHED_SPEEDUP 2.5
 
 double depthwise_framework_cost(const depthwise_kernels *k, cb_isa isa, const cb_problem *p,
                                 int threads, const cb_machine *m)
@@ -379,10 +385,13 @@ double depthwise_framework_cost(const depthwise_kernels *k, cb_isa isa, const cb
     const double padded_ow = (double)(ceil_div(s->OW, k->lanes) * k->lanes);
     const double padded_oh = (double)(dp.bands * dp.band_rows);
     const double flops = 2.0 * (double)p->N * padded_oh * padded_ow * (double)s->taps;
-    double efficiency = shape_of(p) == DW_SHAPE_ANY ? DEPTHWISE_ANY_EFFICIENCY : DEPTHWISE_EFFICIENCY;
+    double efficiency = dp.image && p->SX == 2 ? DEPTHWISE_STRIDE2_EFFICIENCY : DEPTHWISE_EFFICIENCY;
+    if (shape_of(p) == DW_SHAPE_ANY) efficiency *= DEPTHWISE_ANY_FACTOR;
     if (!dp.image) efficiency *= DEPTHWISE_RING_FACTOR;
     if (isa == CB_ISA_AVX2) efficiency *= DEPTHWISE_AVX2_FACTOR;
+    double bytes = cb_cost_compulsory_bytes(p);
+    if (bytes <= DEPTHWISE_CACHED_BYTES) bytes /= DEPTHWISE_CACHED_SPEEDUP;
     const double tasks = (double)(p->C * dp.bands);
-    return cb_cost_roofline(m, isa, dp.threads, flops, efficiency, cb_cost_compulsory_bytes(p),
+    return cb_cost_roofline(m, isa, dp.threads, flops, efficiency, bytes,
                             1e-6 + 50e-9 * tasks / dp.threads);
 }
