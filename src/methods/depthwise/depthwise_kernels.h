@@ -8,24 +8,23 @@
  *     dw_load_fill(p, mask, fill)          the lanes of p in the mask, the others `fill`;
  *                                          nothing outside the mask is read
  *     dw_even_odd(a, b, &even, &odd)       the even and odd lanes of the 2L floats a, b, in order
- *     dw_phase(a, b, q)                    lanes q, q + 2, ... of the 2L floats a, b, in an
- *                                          order of the ISA's (one in-lane shuffle)
- *     dw_unscramble(v)                     that order put right
+ *     dw_shift_in_first(v, s)              s, v[0], ..., v[L-2]
+ *     dw_shift_in_last(v, s)               v[1], ..., v[L-1], s
  * and DEPTHWISE_KERNELS, the name of the depthwise_kernels it defines by including this.
  *
  * ---- The kernel ----
- * A block is DW_ROWS output rows of one filter, one vector of columns at a time.  Each
+ * A block is DW_ROWS output rows of one filter, DW_VECS vectors of columns at a time.  Each
  * input row of the block is read once per vector: its KW tap vectors are made one after the
  * other and each is multiplied into every output row that uses that input row (output row j
  * takes input row i with the kernel row ky = i - j*SY).  Reading an image row at column stride
- * 2, tap kx = 2m + q is lanes q, q + 2, ... of the 2L floats at 2 ox + 2m, picked by one
- * in-lane shuffle (vshufps) that leaves them in an order of its own; every tap vector is in
- * that same order, so the sums are too, and one permute per output vector puts them right
- * before the store.  No output that
- * the stride discards is computed, and no gather is needed.  The 3x3 and 5x5 shapes at row
- * stride 1 and 2 are compiled with their sizes as constants, everything unrolled and the
- * weights held in registers; any other kernel runs the same loops with its sizes as
- * variables and the weights broadcast from memory.
+ * 2, the row's two vectors at 2 ox are split into its even and odd columns (phases 0 and 1),
+ * and tap kx, image columns 2 (ox + i) + d with d = origin + kx = 2m + q, is phase q shifted
+ * by m lanes: for m = -1 or 1 the one column that comes in is read alone and shifted in, any
+ * other m split from its own two vectors.  No output that the stride discards is computed,
+ * and no gather is needed.  The 3x3 and 5x5 shapes at row stride 1 and 2 are compiled with
+ * their sizes as constants (and the origin of 'same'), everything unrolled and the weights
+ * held in registers; any other kernel runs the same loops with its sizes as variables and
+ * the weights broadcast from memory.
  *
  * Every output is zeroed, then receives its products in the order ky, kx, one fused
  * multiply-add each, whatever the block, shape, read or ISA: the same bits everywhere. */
