@@ -205,18 +205,25 @@ static void test_workspace_covers_plan(void)
 }
 
 /* max_memory one byte short of the need refuses, before any allocation; the need itself is
- * enough.  cb_plan_memory's own refusals. */
-static void test_limit(void)
+ * enough: for every implementation that takes the problem (every one but those of a kind of
+ * problem, the depthwise ones, when `everyone`). */
+static void limit_on(const char *text, bool everyone)
 {
-    const cb_problem p = problem_from("C=4 N=6 groups=2 H=40 W=33 KH=5 KW=4 stride=2 mode=full");
+    const cb_problem p = problem_from(text);
     cb_shape s;
     cb_problem_shape(&p, &s, NULL, 0);
     float *weights = calloc((size_t)s.weight_elems, sizeof(float));
     if (!weights) exit(2);
     char why[CB_WHY_SIZE];
+    int planned = 0;
     for (size_t k = 0; k < cb_impl_count(); k++) {
         const cb_impl *impl = cb_impl_at(k);
         if (!cb_impl_available(impl, NULL, 0)) continue;
+        if (!cb_impl_supports(impl, &p, why, sizeof why)) {
+            EXPECT_MSG(!everyone || strstr(why, "depthwise"), "%s refuses '%s': %s", impl->name,
+                       text, why);
+            continue;
+        }
         cb_options opt = options_for(2);
         uint64_t need = 0;
         EXPECT(cb_plan_memory(impl->name, &p, &opt, &need, why, sizeof why) == CB_OK && need > 0);
@@ -233,7 +240,23 @@ static void test_limit(void)
         opt.max_memory = need;
         EXPECT(cb_plan_create(impl->name, &p, weights, &opt, &plan, why, sizeof why) == CB_OK);
         cb_plan_destroy(plan);
+        planned++;
     }
+    EXPECT(planned > 0);
+    free(weights);
+}
+
+/* The limit for every implementation; cb_plan_memory's own refusals. */
+static void test_limit(void)
+{
+    limit_on("C=4 N=6 groups=2 H=40 W=33 KH=5 KW=4 stride=2 mode=full", true);
+    limit_on("C=4 N=8 groups=4 H=40 W=33 KH=5 KW=4 stride=2 mode=full", false); /* depthwise */
+    const cb_problem p = problem_from("C=4 N=6 groups=2 H=40 W=33 KH=5 KW=4 stride=2 mode=full");
+    cb_shape s;
+    cb_problem_shape(&p, &s, NULL, 0);
+    float *weights = calloc((size_t)s.weight_elems, sizeof(float));
+    if (!weights) exit(2);
+    char why[CB_WHY_SIZE];
     /* the message of a limit that rounds like the need gives both in bytes */
     cb_options opt = options_for(1);
     uint64_t need = 0;
@@ -445,6 +468,7 @@ static void test_allocation_failures(void)
         "C=4 N=6 groups=2 H=23 W=37 KH=3 KW=4 mode=full boundary=wrap op=conv stride=2",
         "C=1 H=500 W=400 K=9 boundary=mirror",
         "C=2 N=2 H=40 W=40 K=1",
+        "C=3 N=6 groups=3 H=31 W=45 K=5 boundary=replicate stride=2", /* depthwise */
     };
     char why[CB_WHY_SIZE];
     for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++) {
@@ -455,7 +479,8 @@ static void test_allocation_failures(void)
         if (!weights) exit(2);
         for (size_t k = 0; k < cb_impl_count(); k++) {
             const cb_impl *impl = cb_impl_at(k);
-            if (!cb_impl_available(impl, NULL, 0)) continue;
+            if (!cb_impl_available(impl, NULL, 0) || !cb_impl_supports(impl, &p, NULL, 0))
+                continue;
             cb_options opt = options_for(impl->threaded ? 2 : 1);
             cb_plan *plan;
             /* warm-up: FFTW's and OpenMP's one-time allocations are not the plan's */
