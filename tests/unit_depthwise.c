@@ -114,6 +114,9 @@ static void test_network_layers(void)
         "C=64 N=64 groups=64 H=112 W=112 K=3 stride=2",
         "C=4 N=8 groups=4 H=29 W=211 K=5 stride=2 boundary=mirror",
         "C=2 N=2 groups=2 H=40 W=301 K=3 op=conv fill=-1.5",
+        /* row stride far above the kernel: only the rows read are made or counted */
+        "C=2 N=4 groups=2 H=300 W=90 KH=3 KW=2 stride=50,3 boundary=wrap",
+        "C=2 N=2 groups=2 H=300 W=90 K=2 stride=61,2",
     };
     char why[CB_WHY_SIZE];
     for (size_t i = 0; i < sizeof layers / sizeof *layers; i++) {
@@ -136,6 +139,11 @@ static void test_refuses_dense(void)
     p.groups = 8;
     for (size_t i = 0; i < IMPLS; i++)
         EXPECT(cb_impl_supports(cb_impl_find(depthwise_impls[i]), &p, why, sizeof why));
+    p.KH = 1 << 22, p.KW = 1, p.H = 1 << 22, p.W = 1; /* 2^22 rows: more than the blocks count */
+    for (size_t i = 0; i < IMPLS; i++) {
+        EXPECT(!cb_impl_supports(cb_impl_find(depthwise_impls[i]), &p, why, sizeof why));
+        EXPECT_MSG(strstr(why, "4194304x1 kernel"), "%s", why);
+    }
 }
 
 /* auto takes a depthwise row for both MobileNet layers, at 1 and 2 threads. */

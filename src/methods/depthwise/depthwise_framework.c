@@ -20,7 +20,7 @@
  * loads, the few at the left and right edges with masked loads that put the fill in the
  * lanes outside.  Nothing is copied.  Zero padding is what CNN layers use.
  * Ring reads (every other boundary or stride): each extended row a band needs is made once
- * into a ring of (rows - 1) SY + KH row buffers (rows: a block's), split into its min(SX, KW) column
+ * into a ring of row buffers (the rows of a block and of the next), split into its min(SX, KW) column
  * phases (phase q holds ext columns q, q + SX, ...), each phase padded to a whole number of
  * the widest vectors plus (KW - 1)/SX, the padding zero (set at plan time, never written):
  * tap kx is phase kx % SX at offset kx / SX, a stride-1 read.  Rows outside the image are
@@ -55,6 +55,7 @@ typedef struct {
     bool image;             /* image reads; else ring reads */
     dw_block_fn *inner, *edge; /* image: inside and edge vectors; ring: inner only */
     int64_t x_lo, x_hi;     /* image: columns of the vectors whose reads are inside */
+    int64_t step;           /* min(SY, KH): block rows between output rows (see ext_row) */
     int64_t phases, phase_len, row_floats, ring_rows, in_rows;
     int64_t out_floats;     /* a spare output row */
     int64_t *tap_offset;    /* ring: KW offsets of the taps in a row buffer */
@@ -66,13 +67,25 @@ typedef struct {
     const float **pointers; /* per worker: in_rows block rows, ring_rows ring rows */
 } dw_plan;
 
+/* The blocks count rows and taps in int. */
+#define DW_MAX_TAPS ((int64_t)1 << 24)
+
 bool depthwise_supports(const cb_problem *p, char *why, size_t why_size)
 {
-    if (p->C == p->groups) return true;
-    if (why && why_size)
-        snprintf(why, why_size, "not depthwise: each group has C/groups = %lld input channels, "
-                 "this method takes 1", (long long)(p->C / p->groups));
-    return false;
+    if (p->C != p->groups) {
+        if (why && why_size)
+            snprintf(why, why_size, "not depthwise: each group has C/groups = %lld input "
+                     "channels, this method takes 1", (long long)(p->C / p->groups));
+        return false;
+    }
+    if (p->KH > DW_MAX_TAPS / DEPTHWISE_MAX_ROWS || p->KW > DW_MAX_TAPS ||
+        p->KH * p->KW > DW_MAX_TAPS) {
+        if (why && why_size)
+            snprintf(why, why_size, "a %lldx%lld kernel: this method's blocks take at most 2^24 "
+                     "taps and 2^21 rows", (long long)p->KH, (long long)p->KW);
+        return false;
+    }
+    return true;
 }
 
 static dw_shape shape_of(const cb_problem *p)
@@ -101,7 +114,8 @@ static bool layout(dw_plan *dp, const depthwise_kernels *k, const cb_problem *p,
     const int64_t L = k->lanes;
     dp->image = reads_image(p);
     const dw_shape shape = shape_of(p);
-    dp->in_rows = (k->rows - 1) * p->SY + p->KH;
+    dp->step = min64(p->SY, p->KH);
+    dp->in_rows = (k->rows - 1) * dp->step + p->KH;
     /* output vectors of every ISA end by here */
     const int64_t covered = ceil_div(s->OW, DEPTHWISE_MAX_LANES) * DEPTHWISE_MAX_LANES;
     dp->out_floats = covered;
@@ -134,7 +148,7 @@ static bool layout(dw_plan *dp, const depthwise_kernels *k, const cb_problem *p,
         dp->phase_len = ceil_div(covered + (p->KW - 1) / p->SX, 16) * 16;
         if (__builtin_mul_overflow(dp->phases, dp->phase_len, &dp->row_floats)) return false;
         /* a block's rows and the next's, rounded up to a power of two (slots by a mask) */
-        const int64_t ring = dp->in_rows + k->rows * p->SY;
+        const int64_t ring = dp->in_rows + k->rows * dp->step;
         dp->ring_rows = 1;
         while (dp->ring_rows < ring) dp->ring_rows *= 2;
     }
@@ -219,6 +233,16 @@ void depthwise_destroy(void *plan) { cb_plan_head_free(plan); }
 
 /* ---- the run ---- */
 
+/* The ext row (counted from row0) of block row e, block rows being numbered step apart per
+ * output row: with SY <= KH the ext rows themselves; with SY > KH only the KH rows each output
+ * row reads (output row oy, kernel row ky is block row oy KH + ky), so the rows between, which
+ * no output reads, are neither made nor counted. */
+static int64_t ext_row(const dw_plan *dp, int64_t e)
+{
+    const cb_problem *p = &dp->head.p;
+    return p->SY <= p->KH ? e : e / p->KH * p->SY + e % p->KH;
+}
+
 /* Ext row e (counted from row0) of a channel into a ring buffer, split into column phases;
  * the fill row when it lies outside under the constant rule. */
 static const float *make_row(const dw_plan *dp, const float *plane, int64_t e, float *dst)
@@ -290,7 +314,7 @@ static void depthwise_task(void *ctx, int worker, int64_t task)
     float *spare = ring + dp->ring_rows * dp->row_floats;
     const float **rows = dp->pointers + worker * (dp->in_rows + dp->ring_rows);
     const float **ring_rows = rows + dp->in_rows;
-    int64_t made_end = y0 * p->SY; /* ring: ext rows below this are made */
+    int64_t made_end = y0 * dp->step; /* ring: block rows below this are made */
     dw_block b = {
         .rows = rows,
         .tap_offset = dp->tap_offset,
@@ -299,25 +323,22 @@ static void depthwise_task(void *ctx, int worker, int64_t task)
         .fill = &p->fill_value,
         .KH = p->KH,
         .KW = p->KW,
-        .SY = p->SY,
+        .SY = dp->step,
     };
     const int64_t block_rows = dp->k->rows;
     for (int64_t oy = y0; oy < y1; oy += block_rows) {
         const int64_t count = min64(block_rows, y1 - oy);
-        const int64_t first = oy * p->SY, used = (count - 1) * p->SY + p->KH;
+        const int64_t first = oy * dp->step, used = (count - 1) * dp->step + p->KH;
         if (!dp->image) {
             /* this block's rows and the next one's: a row is made a block before it is read,
              * since loads that straddle stores still in flight wait for them to complete */
             const int64_t next = min64(y1, oy + block_rows);
-            const int64_t ahead = next < y1 ? (min64(block_rows, y1 - next) - 1) * p->SY + p->KH
-                                            : 0;
-            const int64_t end = max64(first + used, next * p->SY + ahead);
+            const int64_t ahead =
+                next < y1 ? (min64(block_rows, y1 - next) - 1) * dp->step + p->KH : 0;
+            const int64_t end = max64(first + used, next * dp->step + ahead);
             for (int64_t e = made_end; e < end; e++) {
                 const int64_t slot = e & (dp->ring_rows - 1);
-                /* rows no kernel row reads (SY > KH) are skipped */
-                ring_rows[slot] = p->SY <= p->KH || e % p->SY < p->KH
-                                      ? make_row(dp, plane, e, ring + slot * dp->row_floats)
-                                      : dp->fill_row;
+                ring_rows[slot] = make_row(dp, plane, ext_row(dp, e), ring + slot * dp->row_floats);
             }
             made_end = max64(made_end, end);
         }
@@ -326,7 +347,7 @@ static void depthwise_task(void *ctx, int worker, int64_t task)
             if (i >= used) {
                 rows[i] = dp->fill_row;
             } else if (dp->image) {
-                const int64_t r = s->row0 + e;
+                const int64_t r = s->row0 + ext_row(dp, e);
                 rows[i] = r >= 0 && r < p->H ? plane + r * p->W : dp->fill_row;
             } else {
                 rows[i] = ring_rows[e & (dp->ring_rows - 1)];
