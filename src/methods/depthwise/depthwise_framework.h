@@ -9,8 +9,8 @@
 /* The most output rows of a register block (an ISA's DW_ROWS): every input row is loaded
  * once per block for all the output rows it feeds. */
 #define DEPTHWISE_MAX_ROWS 8
-/* Edge vectors at stride 1 keep one lane mask per kernel column: image reads take kernels up
- * to this wide. */
+/* Edge vectors at stride 1 keep one lane mask per kernel column: image reads take kernels
+ * narrower than this. */
 #define DW_MAX_MASKS 32
 /* Widest vector of any ISA, in floats: row buffers are padded for it. */
 #define DEPTHWISE_MAX_LANES 16
@@ -22,8 +22,9 @@
  *   IMAGE         an image row (or the fill row) at stride 1: tap kx at origin + ox + kx,
  *                 all inside [0, width);
  *   IMAGE_EDGE    the same where some lanes fall outside [0, width): those read the fill;
- *   IMAGE_S2      an image row at column stride 2: the two column phases made in registers
- *                 from three vectors at origin + 2 ox, all inside [0, width);
+ *   IMAGE_S2      an image row at column stride 2: its even and odd columns from the two
+ *                 vectors at 2 ox, tap kx the phase of origin + kx shifted by its half
+ *                 (depthwise_kernels.h), all inside [0, width);
  *   IMAGE_S2_EDGE the same with lanes outside [0, width) reading the fill. */
 typedef enum {
     DW_READ_PHASES,
