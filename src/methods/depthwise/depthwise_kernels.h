@@ -34,6 +34,11 @@
 #include "depthwise_framework.h"
 
 #define DW_ALWAYS_INLINE static inline __attribute__((always_inline))
+/* The unroll pragmas are for the fixed shapes; in the instantiation for any kernel the same
+ * loops have variable bounds, which clang reports as loops it could not unroll. */
+#ifdef __clang__
+#pragma clang diagnostic ignored "-Wpass-failed"
+#endif
 /* The most taps held in registers (5x5). */
 #define DW_HELD_TAPS 25
 
