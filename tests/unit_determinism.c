@@ -1,7 +1,7 @@
 /* Determinism: the same problem and data give the same bits, for every implementation.
  *
  * Random real data (integer data would hide a change of summation order: every order is
- * exact there).  For every implementation and problem, the output of a first plan at 1 thread
+ * exact there).  For every implementation and problem it supports, the output of a first plan at 1 thread
  * is compared bit for bit with:
  *   - a second run of the same plan;                                          [every impl]
  *   - a run of the same plan on input and output buffers one float off their
@@ -12,6 +12,8 @@
  * What holds across thread counts, and is held here:
  *   - direct__avx2, direct__avx512: each output is summed by one task in a fixed order
  *     whatever the thread count (src/methods/direct/direct_framework.c): identical at every count.
+ *   - depthwise__avx2, depthwise__avx512: the same, over (channel, band) tasks
+ *     (src/methods/depthwise/depthwise_framework.c).
  *   - im2col__openblas: OpenBLAS's threaded SGEMM splits the output (M and N) among its
  *     threads, not the K sums, and each thread runs the same kernel on its share: identical
  *     at 1 to 4 threads.  This is what OpenBLAS 0.3.21 (Debian 12) does, not a promise in its
@@ -65,6 +67,10 @@ static loaded_problem problems[] = {
     {.text = "C=8 N=16 H=64 W=64 K=3 boundary=replicate", .fft_threaded = false},
     /* a small layer: the channel-blocked method splits its filters between the threads */
     {.text = "C=16 N=40 H=7 W=7 K=3 stride=1", .fft_threaded = false},
+    /* depthwise (one input channel per group, the depthwise rows take it): image reads at
+     * stride 2, and the ring of extended rows */
+    {.text = "C=4 N=8 groups=4 H=45 W=67 K=3 stride=2 fill=0.5", .fft_threaded = false},
+    {.text = "C=3 N=3 groups=3 H=38 W=61 K=5 mode=full boundary=mirror op=conv", .fft_threaded = false},
     /* one 384^2 transform: FFTW's threads take part */
     {.text = "H=360 W=360 K=25", .fft_threaded = true},
 };
@@ -229,11 +235,11 @@ int main(void)
             continue;
         }
         for (size_t k = 0; k < PROBLEM_COUNT; k++) {
-            /* a method for some shapes only (winograd: 3x3 at stride 1; blocked: several
-             * channels) has nothing to repeat on the others */
+            if (problems[k].fft_threaded && !impl->error->bits_depend_on_threads) continue;
+            /* a method for some problems only (winograd: 3x3 at stride 1; blocked: several
+             * channels; depthwise) has nothing to repeat on the others */
             if (!cb_impl_supports(impl, &problems[k].p, why, sizeof why)) continue;
-            if (!problems[k].fft_threaded || impl->error->bits_depend_on_threads)
-                check_impl_on(impl, &problems[k]);
+            check_impl_on(impl, &problems[k]);
         }
     }
     for (size_t k = 0; k < PROBLEM_COUNT; k++) unload(&problems[k]);

@@ -20,6 +20,8 @@ extern const cb_impl cb_impl_blocked__avx2;
 extern const cb_impl cb_impl_blocked__avx512;
 extern const cb_impl cb_impl_winograd__avx2;
 extern const cb_impl cb_impl_winograd__avx512;
+extern const cb_impl cb_impl_depthwise__avx2;
+extern const cb_impl cb_impl_depthwise__avx512;
 
 static const cb_impl *const table[] = {
     &cb_impl_naive__scalar,
@@ -36,6 +38,8 @@ static const cb_impl *const table[] = {
     &cb_impl_blocked__avx512,
     &cb_impl_winograd__avx2,
     &cb_impl_winograd__avx512,
+    &cb_impl_depthwise__avx2,
+    &cb_impl_depthwise__avx512,
 };
 
 size_t cb_impl_count(void) { return sizeof table / sizeof table[0]; }
