@@ -51,6 +51,7 @@ static const char *const problem_texts[] = {
     "C=3 N=3 groups=3 H=64 W=48 K=7 mode=valid",
     "C=2 N=5 H=17 W=70 K=1",
     "C=3 N=4 H=30 W=26 K=3 boundary=symmetric op=conv",
+    "C=8 N=20 H=9 W=11 K=3 stride=2", /* several channels: the channel-blocked rows */
 };
 #define PROBLEM_COUNT (sizeof problem_texts / sizeof problem_texts[0])
 
@@ -127,8 +128,6 @@ static void plan_run_destroy(impl_count *ic, repeat_problem *rp, long round)
         return;
     }
     ic->runs++;
-    /* a method for some shapes only (winograd: 3x3 at stride 1) sits its others out */
-    if (!cb_impl_supports(ic->impl, &rp->p, NULL, 0)) return;
     const verify_reference *ref = verify_reference_for(&rp->refs, ic->impl, why, sizeof why);
     verify_result r;
     if (!ref || verify_run(ic->impl, &rp->p, rp->input, rp->weights, &opt, rp->output, ref, &r,
