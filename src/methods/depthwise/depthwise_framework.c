@@ -390,8 +390,10 @@ void depthwise_run(void *plan, const float *input, float *output)
  * them from there, about 2.5x faster.  Fitted on the 2-CPU Zen 4 development host
  * (MobileNet's depthwise layers, 1 and 2 threads; docs/DESIGN.md, auto). */
 #define DEPTHWISE_EFFICIENCY 0.7         /* 3x3 and 5x5, stride 1, image reads */
+/* beyond the last-level cache (no streaming stores): fitted on the grid's 2048^2 rows */
+#define DEPTHWISE_UNCACHED_FACTOR 0.75
 #define DEPTHWISE_STRIDE2_EFFICIENCY 0.4 /* image reads at column stride 2: shuffles */
-#define DEPTHWISE_ANY_FACTOR 0.6         /* other kernels: weights broadcast from memory */
+#define DEPTHWISE_ANY_FACTOR 0.3         /* other kernels: weights broadcast from memory */
 #define DEPTHWISE_RING_FACTOR 0.6        /* rows made in the ring */
 #define DEPTHWISE_AVX2_FACTOR 0.75       /* half-width vectors, 4-row blocks */
 #define DEPTHWISE_CACHED_BYTES ((double)(8 << 20))
@@ -411,7 +413,13 @@ double depthwise_framework_cost(const depthwise_kernels *k, cb_isa isa, const cb
     if (!dp.image) efficiency *= DEPTHWISE_RING_FACTOR;
     if (isa == CB_ISA_AVX2) efficiency *= DEPTHWISE_AVX2_FACTOR;
     double bytes = cb_cost_compulsory_bytes(p);
-    if (bytes <= DEPTHWISE_CACHED_BYTES) bytes /= DEPTHWISE_CACHED_SPEEDUP;
+    if (bytes <= DEPTHWISE_CACHED_BYTES) {
+        bytes /= DEPTHWISE_CACHED_SPEEDUP;
+    } else {
+        /* ordinary stores read each output line first (the direct method streams them) */
+        bytes += (double)s->output_elems * sizeof(float);
+        efficiency *= DEPTHWISE_UNCACHED_FACTOR;
+    }
     const double tasks = (double)(p->C * dp.bands);
     return cb_cost_roofline(m, isa, dp.threads, flops, efficiency, bytes,
                             1e-6 + 50e-9 * tasks / dp.threads);
