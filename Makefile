@@ -141,7 +141,7 @@ BENCH_SETS = data/grid.txt,data/colour.txt,data/filterbank.txt,data/cnn.txt,data
 ifeq ($(FULL),1)
 BENCH_ARGS ?= --problems data/smoke.txt,$(BENCH_SETS) --threads 1,2 --min-time 1 --max-cell-time 600
 else
-BENCH_ARGS ?= --problems $(BENCH_SETS) --threads 1,2 --min-time 0.15 --max-cell-time 2
+BENCH_ARGS ?= --problems $(BENCH_SETS) --threads 1,2 --min-time 0.12 --max-cell-time 2
 endif
 BENCH_CSV ?= results/$(shell hostname)-$(shell date -u +%Y-%m-%d).csv
 
