@@ -31,7 +31,8 @@
  * Cost: N * (C/groups) * KH*KW multiply-adds per computed position, the positions being
  *       OH * Wp rounded up to whole blocks per group; memory: the re-laid input
  *       (C x SY x SX x Hp x Wp floats, written and read once per run), the packed weights,
- *       nothing per thread (blocks are stored through a small stack tile).
+ *       nothing per thread in position mode (blocks are stored through a small stack tile);
+ *       pixel mode (blocked_pixels.c) adds its gathered panels and sums per thread.
  * Threads: cb_options.threads; tasks are (group, run of positions, run of filter blocks), each
  *       output stored by one task and summed in the one order (channel, tap): the same bits
  *       at any thread count.  The re-lay runs first, channels split between the threads.
@@ -219,7 +220,7 @@ cb_status blocked_framework_workspace(const blocked_microkernels *mk, const cb_p
         cb_workspace_add(&total, bp.py_count * bp.hp, sizeof(int64_t));
         cb_workspace_add(&total, bp.px_count * bp.row_len, sizeof(int64_t));
         cb_workspace_add(&total, bp.px_count * 2, sizeof(int64_t));
-        cb_workspace_add(&total, relaid_floats(&bp), sizeof(float));
+        if (!bp.direct_input) cb_workspace_add(&total, relaid_floats(&bp), sizeof(float));
         if (bp.pixels)
             blocked_pixels_workspace(&bp, &total);
         else
@@ -298,7 +299,9 @@ cb_status blocked_framework_plan(const blocked_microkernels *mk, const cb_proble
     bp->row_src = cb_plan_block(bp, (size_t)(bp->py_count * bp->hp), sizeof(int64_t));
     bp->col_src = cb_plan_block(bp, (size_t)(bp->px_count * bp->row_len), sizeof(int64_t));
     bp->col_run = cb_plan_block(bp, (size_t)(bp->px_count * 2), sizeof(int64_t));
-    bp->relaid = cb_plan_block(bp, (size_t)relaid_floats(bp), sizeof(float));
+    /* a layer read in place has no re-laid copy */
+    bp->relaid = bp->direct_input ? NULL
+                                  : cb_plan_block(bp, (size_t)relaid_floats(bp), sizeof(float));
     bool weights_ok;
     if (bp->pixels) {
         weights_ok = blocked_pixels_plan(bp);
@@ -307,7 +310,8 @@ cb_status blocked_framework_plan(const blocked_microkernels *mk, const cb_proble
         weights_ok = bp->packed != NULL;
         if (weights_ok) pack_weights(bp);
     }
-    if (!bp->tap_off || !bp->row_src || !bp->col_src || !bp->col_run || !bp->relaid ||
+    if (!bp->tap_off || !bp->row_src || !bp->col_src || !bp->col_run ||
+        (!bp->relaid && !bp->direct_input) ||
         !weights_ok) {
         cb_plan_head_free(bp);
         snprintf(why, why_size, "out of memory for the re-laid input and packed weights");
@@ -321,7 +325,7 @@ cb_status blocked_framework_plan(const blocked_microkernels *mk, const cb_proble
     source_tables(bp);
     /* rows and columns past the extent, and the slack after the last channel, are read only
      * for positions never stored; zero once so they hold numbers */
-    memset(bp->relaid, 0, (size_t)relaid_floats(bp) * sizeof(float));
+    if (bp->relaid) memset(bp->relaid, 0, (size_t)relaid_floats(bp) * sizeof(float));
     *plan = bp;
     return CB_OK;
 }
