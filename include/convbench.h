@@ -286,6 +286,64 @@ const cb_impl *cb_plan_impl(const cb_plan *plan);
 cb_status cb_convolve(const char *impl_name, const cb_problem *p, const float *input,
                       const float *weights, float *output, char *why, size_t why_size);
 
+/* ---- template matching (docs/DESIGN.md section 12) ----
+ * Slides a template over an image and scores every placement: a 'valid'-size map of
+ * (H - TH + 1) x (W - TW + 1) floats whose entry (y, x) scores the template with its top-left
+ * corner at (y, x).  Image C x H x W and template C x TH x TW, planar like a convolution's
+ * input; sums run over every channel.  With T' and I' the template and the window minus their
+ * own means (per channel):
+ *   CB_MATCH_CCOEFF         sum T' I'  (= sum T' I, since T' sums to zero)
+ *   CB_MATCH_CCOEFF_NORMED  sum T' I' / sqrt(sum T'^2 * sum I'^2), in [-1, 1]
+ *   CB_MATCH_SQDIFF         sum (I - T)^2
+ *   CB_MATCH_SQDIFF_NORMED  sum (I - T)^2 / sqrt(sum I^2 * sum T^2), capped at 1
+ * (OpenCV's TM_CCOEFF, TM_CCOEFF_NORMED, TM_SQDIFF, TM_SQDIFF_NORMED.)  Undefined quotients
+ * follow OpenCV 4.6's rule: a flat window (its variance at most 2^-40 of its sum of squares:
+ * rounding noise) scores 0 in ccoeff_normed, a flat template scores 1 everywhere; a window or
+ * template of zeros scores 1 in sqdiff_normed; a rounded ccoeff_normed of magnitude 1 to
+ * 1.125 becomes +-1, beyond that 0.  The correlation runs on any implementation of the table
+ * (or auto) as the convolution problem cb_match_conv_problem; the window sums are computed in
+ * double. */
+typedef enum {
+    CB_MATCH_CCOEFF,
+    CB_MATCH_CCOEFF_NORMED,
+    CB_MATCH_SQDIFF,
+    CB_MATCH_SQDIFF_NORMED
+} cb_match_method;
+
+typedef struct cb_match_problem {
+    int64_t C, H, W;      /* image channels and size */
+    int64_t TH, TW;       /* template size (same channels) */
+    cb_match_method method;
+} cb_match_problem;
+
+const char *cb_match_method_name(cb_match_method m);
+bool cb_match_method_from_name(const char *s, cb_match_method *m);
+/* Validates mp (sizes positive, template no larger than the image, sizes that fit); on error
+ * a reason in why. */
+cb_status cb_match_problem_check(const cb_match_problem *mp, char *why, size_t why_size);
+/* The correlation the match runs: C x H x W in, one filter of C x TH x TW, 'valid', corr. */
+cb_problem cb_match_conv_problem(const cb_match_problem *mp);
+
+typedef struct cb_match_plan cb_match_plan;
+/* Plans a match of this template (C x TH x TW floats, copied and prepared here) on
+ * implementation impl_name or auto; opt's threads, memory limit and FFTW planner apply. */
+cb_status cb_match_plan_create(const char *impl_name, const cb_match_problem *mp,
+                               const float *templ, const cb_options *opt, cb_match_plan **plan,
+                               char *why, size_t why_size);
+/* Scores one image (C x H x W) into score ((H-TH+1) x (W-TW+1) floats). */
+void cb_match_plan_run(cb_match_plan *plan, const float *image, float *score);
+void cb_match_plan_destroy(cb_match_plan *plan);
+/* The implementation that computes the plan's correlation (auto's choice when auto). */
+const cb_impl *cb_match_plan_impl(const cb_match_plan *plan);
+/* Bytes a plan would hold: the correlation plan's and the window sums' buffers. */
+cb_status cb_match_plan_memory(const char *impl_name, const cb_match_problem *mp,
+                               const cb_options *opt, uint64_t *bytes, char *why,
+                               size_t why_size);
+/* Plan, run once, destroy. */
+cb_status cb_match_template(const char *impl_name, const cb_match_problem *mp,
+                            const float *image, const float *templ, const cb_options *opt,
+                            float *score, char *why, size_t why_size);
+
 #ifdef __cplusplus
 }
 #endif
