@@ -141,7 +141,7 @@ test: all
 # the cap of 2 s per cell skips the reference-speed rows of the large problems); FULL=1 adds
 # the smoke set and lifts the caps.  --resume: rerunning continues an interrupted
 # run of the same day (delete the CSV to measure afresh).
-BENCH_SETS = data/grid.txt,data/colour.txt,data/filterbank.txt,data/cnn.txt,data/filters.txt
+BENCH_SETS = data/grid.txt,data/colour.txt,data/filterbank.txt,data/cnn.txt,data/filters.txt,data/match.txt
 ifeq ($(FULL),1)
 BENCH_ARGS ?= --problems data/smoke.txt,$(BENCH_SETS) --threads 1,2 --min-time 1 --max-cell-time 600
 else
