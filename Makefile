@@ -56,7 +56,8 @@ PROGRAM := $(BUILD)/convbench
 EXTRA_TESTS :=
 include $(sort $(wildcard mk/*.mk))
 
-.PHONY: all test test-suite test-unit test-check test-oracle test-cli test-bench test-sanitized \
+.PHONY: all test test-suite test-unit test-check test-oracle test-cli test-bench test-python \
+	test-sanitized \
 	bench peers data examples deps clean
 
 all: $(LIB) $(SHARED_LIB) $(PROGRAM)
@@ -124,7 +125,13 @@ test-bench: $(PROGRAM)
 	$(PYTHON) tests/test_compare_peers.py
 	$(PYTHON) tests/test_check_targets.py
 
-test-suite: test-unit test-check test-oracle test-cli test-bench $(EXTRA_TESTS)
+# The NumPy interface (python/convbench) on this build's library.
+test-python: $(SHARED_LIB)
+	@test -n "$(PYTHON)" || { echo "no Python with numpy and scipy: run 'make deps'" >&2; exit 1; }
+	CONVBENCH_LIBRARY=$(abspath $(SHARED_LIB)) PYTHONPATH=$(CURDIR)/python:$(CURDIR)/tests \
+		$(PY_ENV) $(PYTHON) tests/test_numpy_api.py
+
+test-suite: test-unit test-check test-oracle test-cli test-bench test-python $(EXTRA_TESTS)
 
 test-sanitized:
 	$(MAKE) --no-print-directory BUILD=$(BUILD)/sanitized SANITIZE=1 test-suite

@@ -8,7 +8,8 @@ looks for libconvbench.so):
     convbench.filter2d                            cv2.filter2D's anchor and border names
     convbench.conv2d                              CNN layers: (C, H, W) x (N, C/groups, KH, KW)
     convbench.match_template                      template matching (OpenCV's four scores)
-    convbench.plan, convbench.implementations, convbench.explain, convbench.benchmark
+    convbench.plan, convbench.implementations, convbench.explain, convbench.benchmark,
+    convbench.parse_problem
 
 Shared by the scripts (scripts/) and the Python tests (tests/):
 
@@ -24,6 +25,7 @@ _EXPORTS = {
     "correlate2d": "signal", "convolve2d": "signal", "filter2d": "cv", "conv2d": "cnn",
     "match_template": "matching", "plan": "plans", "Plan": "plans",
     "implementations": "plans", "explain": "plans", "benchmark": "plans",
+    "parse_problem": "plans",
     "LibraryNotFound": "library",
 }
 

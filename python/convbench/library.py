@@ -92,6 +92,7 @@ _PROTOTYPES = {
     "cb_options_default": (Options, []),
     "cb_problem_shape": (ctypes.c_int, [_P(Problem), _P(Shape), _WHY, ctypes.c_size_t]),
     "cb_problem_flops": (ctypes.c_double, [_P(Problem)]),
+    "cb_problem_parse": (ctypes.c_bool, [ctypes.c_char_p, _P(Problem), _WHY, ctypes.c_size_t]),
     "cb_status_message": (ctypes.c_char_p, [ctypes.c_int]),
     "cb_impl_count": (ctypes.c_size_t, []),
     "cb_impl_at": (_P(Impl), [ctypes.c_size_t]),

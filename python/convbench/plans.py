@@ -37,6 +37,26 @@ def _problem(weights_shape, image_shape, mode, boundary, fillvalue, op, stride, 
                              _run.pair(stride, "stride"), mode, rule, float(fillvalue), op)
 
 
+def parse_problem(text):
+    """The fields of a problem line ("C=3 H=64 K=5 mode=valid ...", the library's parser):
+    a dict of C, H, W, N, groups, KH, KW, SY, SX, mode, boundary, fill, op; ValueError with
+    the library's reason for an unknown key, a bad value or an invalid problem."""
+    if not isinstance(text, str):
+        raise ValueError(f"a problem is a text of key=value fields, not {text!r}")
+    lib = L.lib()
+    problem = lib.cb_problem_default()
+    why = L.why_buffer()
+    if not lib.cb_problem_parse(text.encode(errors="replace"), ctypes.byref(problem), why,
+                                L.WHY_SIZE):
+        raise ValueError(why.value.decode(errors="replace"))
+    _run.shape_of(problem)
+    fields = {name: getattr(problem, name) for name in ("C", "H", "W", "N", "groups", "KH", "KW",
+                                                         "SY", "SX")}
+    fields.update(mode=L.MODES[problem.mode], boundary=L.BOUNDARIES[problem.boundary],
+                  fill=problem.fill_value, op=L.OPS[problem.op])
+    return fields
+
+
 class Plan:
     """A planned convolution of one weight bank: run() takes images of the planned shape."""
 
@@ -50,7 +70,7 @@ class Plan:
                                 stride, groups)
         shape = _run.shape_of(self.problem)
         self.output_shape = ((shape.OH, shape.OW) if bank.ndim == 2 and len(self.image_shape) == 2
-                             else (shape.N, shape.OH, shape.OW))
+                             else (self.problem.N, shape.OH, shape.OW))
         opt = _run.options(threads, fftw_planner, max_memory)
         handle = ctypes.c_void_p()
         why = L.why_buffer()
