@@ -57,6 +57,7 @@ EXTRA_TESTS :=
 include $(sort $(wildcard mk/*.mk))
 
 .PHONY: all test test-suite test-unit test-check test-oracle test-cli test-bench test-python \
+	test-examples \
 	test-sanitized \
 	bench peers data examples deps clean
 
@@ -131,7 +132,14 @@ test-python: $(SHARED_LIB)
 	CONVBENCH_LIBRARY=$(abspath $(SHARED_LIB)) PYTHONPATH=$(CURDIR)/python:$(CURDIR)/tests \
 		$(PY_ENV) $(PYTHON) tests/test_numpy_api.py
 
-test-suite: test-unit test-check test-oracle test-cli test-bench test-python $(EXTRA_TESTS)
+# The lessons redone with convbench (examples/), at small sizes, as checks.
+test-examples: $(SHARED_LIB)
+	@test -n "$(PYTHON)" || { echo "no Python with numpy and scipy: run 'make deps'" >&2; exit 1; }
+	@for f in examples/[a-z]*.py; do echo "== $$f"; \
+		CONVBENCH_LIBRARY=$(abspath $(SHARED_LIB)) $(PY_ENV) $(PYTHON) $$f --check || exit 1; done
+
+test-suite: test-unit test-check test-oracle test-cli test-bench test-python test-examples \
+	$(EXTRA_TESTS)
 
 test-sanitized:
 	$(MAKE) --no-print-directory BUILD=$(BUILD)/sanitized SANITIZE=1 test-suite

@@ -100,11 +100,11 @@ def output_array(out, shape, inputs):
     return out
 
 
-def run(problem, image, weights, impl="auto", opt=None, out=None, out_shape=None):
+def run(problem, image, weights, impl="auto", opt=None, out=None, out_shape=None, shape=None):
     """Plans impl for problem with these (float32, C-contiguous) weights, runs it once on image
     into the output (N x OH x OW floats, or out_shape), and releases the plan.  Returns the
-    output and the name of the implementation that ran."""
-    shape = shape_of(problem)
+    output and the name of the implementation that ran.  shape: the problem's, when known."""
+    shape = shape or shape_of(problem)
     result = output_array(out, out_shape or (problem.N, shape.OH, shape.OW),
                           (image, weights))
     if result.size != shape.output_elems:

@@ -81,7 +81,7 @@ class MatchProblem(ctypes.Structure):
         ("method", ctypes.c_int)]
 
 
-_FLOATS = ctypes.POINTER(ctypes.c_float)
+_FLOATS = ctypes.c_void_p  # float arrays are passed as their data address (floats())
 _DOUBLES = ctypes.POINTER(ctypes.c_double)
 _WHY = ctypes.c_char_p
 _P = ctypes.POINTER
@@ -152,6 +152,8 @@ def _open():
 def lib():
     """The loaded library, its functions typed."""
     global _library
+    if _library is not None:
+        return _library
     with _lock:
         if _library is None:
             handle = _open()
@@ -181,5 +183,7 @@ def raise_for(status, why, what=""):
 
 
 def floats(array):
-    """A float32 array's data as the library's float pointer."""
-    return array.ctypes.data_as(_FLOATS)
+    """A float32 array's data address, as the library's float pointers take it (faster than
+    ctypes' data_as).  The address keeps nothing alive: the caller holds the array in a name
+    for as long as the library may read or write it."""
+    return array.__array_interface__["data"][0]

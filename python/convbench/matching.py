@@ -27,15 +27,17 @@ def match_template(image, templ, method="ccoeff_normed", *, impl="auto", threads
         raise ValueError(f"the template ({TH}x{TW}) is larger than the image ({H}x{W})")
     result = _run.output_array(out, (H - TH + 1, W - TW + 1), (image, templ))
     lib = L.lib()
+    # held in names for the calls: the library gets their addresses only (L.floats)
+    template_data, image_data = planar(template), planar(picture)
     plan = ctypes.c_void_p()
     why = L.why_buffer()
     status = lib.cb_match_plan_create(str(impl).encode(), ctypes.byref(problem),
-                                      L.floats(planar(template)),
+                                      L.floats(template_data),
                                       ctypes.byref(_run.options(threads)), ctypes.byref(plan),
                                       why, L.WHY_SIZE)
     L.raise_for(status, why, str(impl))
     try:
-        lib.cb_match_plan_run(plan, L.floats(planar(picture)), L.floats(result))
+        lib.cb_match_plan_run(plan, L.floats(image_data), L.floats(result))
     finally:
         lib.cb_match_plan_destroy(plan)
     return result

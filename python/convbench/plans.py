@@ -75,8 +75,9 @@ class Plan:
         handle = ctypes.c_void_p()
         why = L.why_buffer()
         self._lib = L.lib()
+        data = _run.as_float32(bank)  # held for the call: the library gets its address only
         status = self._lib.cb_plan_create(str(impl).encode(), ctypes.byref(self.problem),
-                                          L.floats(_run.as_float32(bank)), ctypes.byref(opt),
+                                          L.floats(data), ctypes.byref(opt),
                                           ctypes.byref(handle), why, L.WHY_SIZE)
         L.raise_for(status, why, str(impl))
         self._handle = handle

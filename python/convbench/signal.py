@@ -51,7 +51,7 @@ def _filter2d(in1, in2, mode, boundary, fillvalue, impl, threads, stride, out, o
     s = _run.shape_of(problem)
     final = _run.output_array(out, (s.OH, s.OW), (in1, in2))
     _run.run(problem, _run.as_float32(image), _run.as_float32(kernel), impl, opt,
-             out=final.reshape(1, s.OH, s.OW))
+             out=final.reshape(1, s.OH, s.OW), shape=s)
     return final
 
 
