@@ -302,6 +302,16 @@ def check_bad_inputs():
         except (ValueError, MemoryError):
             refused += 1
     expect(ran + refused >= 10 and ran >= 3, f"the problem-line corpus: {ran} ran, {refused} refused")
+    # the README's line, from the repository's root with nothing on PYTHONPATH
+    root = os.path.dirname(HERE)
+    line = ("import convbench, numpy; print(convbench.correlate2d(numpy.ones((5,5)), "
+            "numpy.ones((3,3)), 'same'))")
+    bare = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run([sys.executable, "-c", line], capture_output=True, text=True,
+                            env=bare, cwd=root)
+    expect(result.returncode == 0 and result.stdout.startswith("[[4. 6. 6. 6. 4.]") and
+           line in open(os.path.join(root, "README.md")).read(),
+           f"the README's Python line from the repository root: {result.stdout!r} {result.stderr!r}")
     # a missing library: one line naming where the package looked
     env = dict(os.environ, CONVBENCH_LIBRARY="/nonexistent/libconvbench.so")
     result = subprocess.run([sys.executable, "-c", "import convbench, numpy;"

@@ -122,7 +122,7 @@ _library = None
 
 
 def _candidates():
-    here = os.path.dirname(os.path.abspath(__file__))
+    here = os.path.dirname(os.path.realpath(__file__))  # through the repository root's link
     yield os.path.normpath(os.path.join(here, "..", "..", "build", "libconvbench.so"))
     yield os.path.normpath(os.path.join(here, "..", "..", "..", "libconvbench.so"))
     found = ctypes.util.find_library("convbench")
