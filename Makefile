@@ -166,12 +166,14 @@ examples: data
 # The peers files go beside the bench CSV (results/ by default), where check_targets reads them.
 PEER_SETS = data/grid.txt,data/filters.txt
 ONEDNN_SET = data/cnn.txt
+MATCH_SET = data/match.txt
 PEERS_CSV = $(dir $(BENCH_CSV))peers-$(notdir $(BENCH_CSV))
 peers: all $(ONEDNN_PEER)
 	$(PYTHON) scripts/compare_peers.py --bench $(BENCH_CSV) --problems $(PEER_SETS) \
-		--onednn $(ONEDNN_PEER) --cnn $(ONEDNN_SET) \
+		--onednn $(ONEDNN_PEER) --cnn $(ONEDNN_SET) --match $(MATCH_SET) \
 		--csv $(PEERS_CSV) --out $(PEERS_CSV:.csv=.md)
 	$(PYTHON) scripts/check_targets.py $(BENCH_CSV) --peers $(PEERS_CSV) --cnn $(ONEDNN_SET) \
+		--match $(MATCH_SET) \
 		--out $(BENCH_CSV:.csv=-targets.txt)
 
 deps:
