@@ -36,8 +36,9 @@ convolution row and a faster sqdiff row of the same fields; the best under anoth
 row, shown with its pick); the ratios and the headline count (convbench at least 3x faster); a
 problem without bench rows reported, not refused; the rows in the peers CSV; --match beside
 --problems gives both sections; the reference itself: a score map shifted by one placement, or
-the template flipped, is far over the tolerance, and a schema-3 bench CSV still joins the
-convolution problems;
+the template flipped, is far over the tolerance; convbench.problems reads match= lines (good
+and bad) as the C program does (`convbench list --problems`: the same fields and default
+names, or the same error);
 and bad inputs (missing or malformed CSV, wrong header, missing or malformed problem file, no
 matching rows, a match file with a forbidden field, a bad method or a convolution line, bad
 options) exit 2 with one stderr line and leave no output behind (an existing
@@ -625,6 +626,56 @@ def check_match_reference():
                f"{expected[3, 2]:.6f}")
 
 
+# Lines the C parser and convbench.problems.parse_match_line must read alike: problems (their
+# fields and default names) or the same one-line error.
+MATCH_LINES = """name=a match=ccoeff_normed H=64 K=8
+match=sqdiff H=40 W=56 KH=5 KW=7 C=3
+match=ccoeff H=40 K=5 KH=3
+match=ccoeff H=40 KH=3 K=5
+match=sqdiff_normed H=9 W=12 KW=4 KH=2   # comment N=3
+match=zncc H=40 K=5
+match= H=40 K=5
+match=ccoeff H=40 K=5 match=sqdiff
+match=ccoeff H=40 K=5 N=2
+match=ccoeff H=40 K=5 stride=2
+match=ccoeff H=40 K=5 kernel=box:5
+match=ccoeff H=40 K=5 mode=valid
+match=ccoeff H=40 W=30 K=31
+match=ccoeff K=5
+match=ccoeff H=5
+match=ccoeff H=0 K=1
+match=ccoeff H=-3 K=1
+match=ccoeff H=4x K=1
+match=ccoeff H=40 K=5 foo=1
+match=ccoeff H=40 K=5 bar
+match=ccoeff H=5000 K=4097
+name=b,c match=ccoeff H=40 K=5""".splitlines()
+
+
+def check_match_parser(work):
+    """convbench.problems reads match= lines as `convbench list --problems` does."""
+    sys.path.insert(0, os.path.join(os.path.dirname(HERE), "python"))
+    from convbench import problems
+    path = os.path.join(work, "one-match.txt")
+    for line in MATCH_LINES:
+        write_text(path, line + "\n")
+        result = subprocess.run([problems.program_path(), "list", "--problems", path,
+                                 "--format", "csv"], capture_output=True, text=True, timeout=60)
+        if result.returncode == 0:
+            row = next(csv.DictReader(result.stdout.splitlines()))
+            c_side = (row["name"],) + tuple(int(row[k]) for k in problems.INT_FIELDS) + \
+                (row["mode"], row["boundary"], row["op"], float(row["fill"]), row["weights"])
+        else:
+            c_side = "error: " + result.stderr.strip().split(f"{path}:1: ", 1)[-1]
+        try:
+            p = problems.parse_match_line(line)
+            python_side = (p.name,) + tuple(getattr(p, k) for k in problems.INT_FIELDS) + \
+                (p.mode, p.boundary, p.op, p.fill, p.weights)
+        except problems.ProblemError as e:
+            python_side = f"error: {e}"
+        expect(c_side == python_side, f"match line {line!r}: C {c_side}, Python {python_side}")
+
+
 def check_errors(script, work):
     out_dir = os.path.join(work, "errors")
     os.mkdir(out_dir)
@@ -855,6 +906,7 @@ def main(argv):
         check_onednn_run(args.script, work)
         check_match_run(args.script, work)
         check_match_reference()
+        check_match_parser(work)
         check_kernel_taps(work)
         check_errors(args.script, work)
     finally:

@@ -131,9 +131,8 @@ NAME_MAX = 63
 TOKEN_MAX = 127
 INT64_MAX = 2**63 - 1
 # The fields a match= line takes; the correlation's other fields are fixed by the task.
-MATCH_FIELDS = ("match", "C", "H", "W", "K", "KH", "KW")
-FIXED_BY_MATCH = ("N", "groups", "SY", "SX", "stride", "mode", "boundary", "op", "fill",
-                  "kernel")
+MATCH_FIELDS = ("C", "H", "W", "K", "KH", "KW")
+FIXED_BY_MATCH = ("N", "groups", "stride", "SY", "SX", "mode", "boundary", "fill", "op")
 C_SPACE = " \t\n\v\f\r"   # C's isspace in the "C" locale
 INTEGER = re.compile(r"[+-]?[0-9]+\Z")
 
@@ -174,34 +173,60 @@ def take_name(fields):
     return ""
 
 
-def parse_size(key, value):
-    """An integer as strtoll reads it whole (sign, digits, nothing else), at least 1."""
-    if not INTEGER.match(value) or abs(int(value)) > INT64_MAX:
+def parse_int(key, value):
+    """An integer as strtoll reads it whole (sign, digits, nothing else, 64 bits)."""
+    if not INTEGER.match(value) or not -INT64_MAX - 1 <= int(value) <= INT64_MAX:
         raise ProblemError(f"{key}={value} is not an integer")
-    if int(value) < 1:
-        raise ProblemError(f"{key}={value}: sizes must be at least 1")
     return int(value)
 
 
 def default_match_name(method, C, H, W, KH, KW):
-    """The name of a match= line without name=, in problem_default_name's style."""
-    image = f"c{C}-{H}x{W}"
-    template = f"t{KH}" if KH == KW else f"t{KH}x{KW}"
-    return f"match-{method}-{image}-{template}"
+    """The name of a match= line without name= (formats/problem_set.c)."""
+    return f"match-{method}-c{C}-{H}x{W}-t{KH}x{KW}"
+
+
+def take_match(fields):
+    """Removes the first match= token from fields; its method (ProblemError for an unknown
+    one or a second match=)."""
+    index = next(i for i, token in enumerate(fields) if token.startswith("match="))
+    method = fields.pop(index)[len("match="):]
+    if method not in MATCH_METHODS:
+        raise ProblemError(f"match={method}: unknown method ({', '.join(MATCH_METHODS)})")
+    if any(token.startswith("match=") for token in fields):
+        raise ProblemError("match= is given twice")
+    return method
+
+
+def check_match_sizes(C, H, W, KH, KW):
+    """cb_match_problem_check's rules on the sizes."""
+    if min(C, H, W, KH, KW) < 1:
+        raise ProblemError("image and template sizes and channels must be at least 1")
+    if KH > H or KW > W:
+        raise ProblemError(f"the template ({KH}x{KW}) is larger than the image ({H}x{W})")
+    if KH * KW > 1 << 24:
+        raise ProblemError("the template has more than 2^24 pixels per channel")
 
 
 def parse_match_line(text):
-    """The Problem of one match= line of a problem file, by formats/problem_set.c's rules for
-    the fields it shares with convolution lines (name=, comments, key=value tokens, integers,
-    H= required, W defaulting to H and KW to KH, K= for both); ProblemError with one line
-    for a bad method, a field match= does not take, a missing or bad size, or a template larger
-    than the image."""
+    """The Problem of one match= line of a problem file, by formats/problem_set.c's rules and
+    in its order (name=, kernel=, match=, the fields match= does not take, key=value tokens and
+    integers, H= and K= or KH= required, W defaulting to H and KW to KH, then
+    cb_match_problem_check's sizes); ProblemError with the C program's one line otherwise.
+    Not mirrored: the byte-count overflow of sizes near 2^63."""
     if len(text.rstrip("\r\n")) > LINE_MAX:
         raise ProblemError(f"line is longer than {LINE_MAX} characters")
     if "\0" in text:
         raise ProblemError("line holds a NUL byte")
     fields = tokens(line_text(text))
     name = take_name(fields)
+    if any(token.startswith("kernel=") for token in fields):
+        raise ProblemError("kernel= does not apply to a match= problem (its template is random)")
+    method = take_match(fields)
+    for token in fields:
+        key = token.partition("=")[0]
+        if key in FIXED_BY_MATCH and "=" in token:
+            raise ProblemError(f"{key}= does not apply to a match= problem (an image and a "
+                               "template: C, H, W, K or KH and KW)")
     values = {}
     for token in fields:
         if len(token.encode("utf-8", "surrogateescape")) > TOKEN_MAX:
@@ -209,25 +234,18 @@ def parse_match_line(text):
         key, eq, value = token.partition("=")
         if not eq or not key:
             raise ProblemError(f"'{token}' is not key=value")
-        if key in FIXED_BY_MATCH:
-            raise ProblemError(f"{key}= is not allowed with match= (a match problem takes "
-                               f"C, H, W, K or KH and KW, and name)")
         if key not in MATCH_FIELDS:
             raise ProblemError(f"unknown field '{key}'")
-        values[key] = value if key == "match" else parse_size(key, value)
+        values[key] = parse_int(key, value)
         if key == "K":
             values["KH"] = values["KW"] = values.pop("K")
-    method = values.get("match", "")
-    if method not in MATCH_METHODS:
-        raise ProblemError(f"unknown match method '{method}' ({', '.join(MATCH_METHODS)})")
     if "H" not in values:
         raise ProblemError("H= is required")
     if "KH" not in values:
-        raise ProblemError("KH= (or K=) is required")
+        raise ProblemError("KH= (or K=, or kernel=) is required")
     C, H, KH = values.get("C", 1), values["H"], values["KH"]
     W, KW = values.get("W", H), values.get("KW", KH)
-    if KH > H or KW > W:
-        raise ProblemError(f"template {KH}x{KW} is larger than the image {H}x{W}")
+    check_match_sizes(C, H, W, KH, KW)
     name = name or default_match_name(method, C, H, W, KH, KW)
     return Problem(name, C=C, H=H, W=W, KH=KH, KW=KW, mode="valid", task=MATCH_PREFIX + method)
 
