@@ -162,10 +162,11 @@ data: all
 examples: data
 	$(PYTHON) scripts/make_examples.py $(PROGRAM) data data/examples/apply-ascent.png
 
-# Issues 4 and 11's performance targets, measured: OpenCV and SciPy timed against the latest
+# Issues 4, 11 and 12's performance targets, measured: OpenCV and SciPy timed against the latest
 # bench CSV (on the grid, and on the picture filters with GaussianBlur, sepFilter2D and boxFilter
-# too), oneDNN on the CNN layers at 1 and 2 threads ($(ONEDNN_PEER), mk/onednn.mk), then each
-# target's measured ratio printed (all written to results/).
+# too), oneDNN on the CNN layers at 1 and 2 threads ($(ONEDNN_PEER), mk/onednn.mk), OpenCV
+# matchTemplate on the template-matching problems, then each target's measured ratio printed
+# (all written to results/).
 # The peers files go beside the bench CSV (results/ by default), where check_targets reads them.
 PEER_SETS = data/grid.txt,data/filters.txt
 ONEDNN_SET = data/cnn.txt

@@ -135,11 +135,17 @@ Problem = problems_lib.Problem
 
 
 def load_problems(path):
-    """The problems of a problem file, as the C program reads them (convbench.problems)."""
+    """The problems of a problem file, as the C program reads them (convbench.problems);
+    template-matching problems belong to --match."""
     try:
         found = problems_lib.load_problems(path)
     except problems_lib.ProblemError as e:
         raise UsageError(str(e)) from None
+    for one in path.split(","):
+        line = first_match_line(one)
+        if line:
+            raise UsageError(f"{one}:{line}: a match= problem: template-matching problem "
+                             "sets go to --match")
     if not found:
         raise UsageError(f"{path}: holds no problems")
     for p in found:
@@ -149,6 +155,18 @@ def load_problems(path):
             except kernels_lib.KernelError as e:
                 raise UsageError(f"{p.name}: {e}") from None
     return found
+
+
+def first_match_line(path):
+    """The number of the first match= line of a problem file (which the C program has read
+    already), or None."""
+    try:
+        with open(path, "rb") as f:
+            text = f.read().decode("utf-8", "surrogateescape")
+    except OSError:
+        return None
+    return next((n for n, line in enumerate(text.splitlines(), 1)
+                 if problems_lib.is_match_line(line)), None)
 
 
 def load_match_problems(path):

@@ -438,6 +438,8 @@ def error_cases(work):
     write_text(match_method, "name=m match=zncc H=32 K=4\n")
     match_conv = os.path.join(bad, "match-conv.txt")
     write_text(match_conv, "name=m H=32 K=4\n")
+    match_good = os.path.join(bad, "match-good.txt")
+    write_text(match_good, "# fine for --match\nname=m match=ccoeff_normed H=32 K=4\n")
     match_big = os.path.join(bad, "match-big.txt")
     write_text(match_big, "name=m match=ccoeff_normed H=8 K=9\n")
     return [
@@ -458,6 +460,8 @@ def error_cases(work):
         ("a convolution line in the match file", ["--bench", bench, "--match", match_conv]),
         ("a template larger than the image", ["--bench", bench, "--match", match_big]),
         ("match file of comments only", ["--bench", bench, "--match", comments]),
+        ("a match file given as --problems", ["--bench", bench, "--problems",
+                                              f"{problems},{match_good}"]),
         ("unknown option", ["--bench", bench, "--problems", problems, "--fast"]),
     ]
 
