@@ -675,7 +675,7 @@ def error_cases(work):
         ("missing match file", [bench, "--match", os.path.join(work, "no-match.txt")], None),
         ("match problem with N=", [bench, "--match", bad_match], f"{bad_match}:2: N="),
         ("match problem with an unknown method", [bench, "--match", bad_method],
-         f"{bad_method}:1: unknown match method 'ncc'"),
+         f"{bad_method}:1: match=ncc: unknown method"),
         ("bench row with a bad task", [bad_task], f"{bad_task}:{len(rows) + 1}: task "
          "'match:normed'"),
         ("no arguments", [], None),
