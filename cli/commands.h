@@ -8,5 +8,6 @@ int cmd_apply(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_peak(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 
 #endif
