@@ -82,6 +82,20 @@ $(BUILD)/obj/%_omp.o: CFLAGS += -fopenmp
 $(BUILD)/obj/%_avx2_omp.o: CFLAGS += $(AVX2_FLAGS) -fopenmp
 $(BUILD)/obj/%_avx512_omp.o: CFLAGS += $(AVX512_FLAGS) -fopenmp
 
+# The bench CSV's provenance (bench/build_info.c): the commit and the flags, recompiled when
+# either changes (the stamp file is rewritten only then).
+GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell \
+	git rev-parse --git-dir >/dev/null 2>&1 && ! git diff --quiet HEAD -- 2>/dev/null && echo -dirty)
+BUILD_INFO := $(GIT_COMMIT) $(CC) $(CFLAGS)
+$(BUILD)/build_info.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(BUILD_INFO)' | cmp -s - $@ 2>/dev/null || echo '$(BUILD_INFO)' > $@
+$(BUILD)/obj/bench/build_info.o: $(BUILD)/build_info.stamp
+$(BUILD)/obj/bench/build_info.o: CPPFLAGS += -DCB_GIT_COMMIT='"$(GIT_COMMIT)"' \
+	-DCB_BUILD_CFLAGS='"$(strip $(CFLAGS))"'
+.PHONY: FORCE
+FORCE:
+
 $(LIB): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
@@ -125,6 +139,7 @@ test-bench: $(PROGRAM)
 	$(PYTHON) tests/test_report.py
 	$(PYTHON) tests/test_compare_peers.py
 	$(PYTHON) tests/test_check_targets.py
+	$(PYTHON) tests/test_compare.py $(PROGRAM)
 
 # The NumPy interface (python/convbench) on this build's library.
 test-python: $(SHARED_LIB)

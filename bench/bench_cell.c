@@ -254,19 +254,45 @@ static bool cell_supports(const bench_problem *bp, const cb_impl *impl, char *wh
     return ok;
 }
 
+/* The weights a cost function judges: a match's correlation gets them from the template
+ * (cell_supports), and its costs do not depend on them; so NULL there. */
+static const float *traffic_weights(const bench_problem *bp)
+{
+    return bp->np.match ? NULL : bp->weights;
+}
+
 /* Plans the cell's full problem; its run is then timed through timing_measure_runs. */
 typedef struct {
     cb_plan *plan;
     cb_match_plan *match;
+    double slowdown; /* the test hook's factor (slowdown_for), 1 normally */
 } cell_plan;
+
+/* A test-only hook: CONVBENCH_TEST_SLOWDOWN=IMPL=FACTOR makes IMPL's timed runs take FACTOR
+ * times as long (a busy wait after each), so that tests can check that `convbench compare`
+ * finds a regression of a known size.  Nothing sets it outside the tests. */
+static double slowdown_for(const cb_impl *impl)
+{
+    const char *hook = getenv("CONVBENCH_TEST_SLOWDOWN");
+    const size_t n = strlen(impl->name);
+    if (!hook || strncmp(hook, impl->name, n) != 0 || hook[n] != '=') return 1.0;
+    const double factor = atof(hook + n + 1);
+    return factor > 1 && factor < 100 ? factor : 1.0;
+}
 
 static void run_cell_plan(void *what, const float *input, float *output)
 {
     cell_plan *c = what;
+    const double started = c->slowdown > 1 ? timing_now() : 0;
     if (c->match)
         cb_match_plan_run(c->match, input, output);
     else
         cb_plan_run(c->plan, input, output);
+    if (c->slowdown > 1) {
+        const double until = started + (timing_now() - started) * c->slowdown;
+        while (timing_now() < until) {
+        }
+    }
 }
 
 void bench_cell_run(bench_problem *bp, const cb_impl *impl, int threads,
@@ -305,7 +331,7 @@ void bench_cell_run(bench_problem *bp, const cb_impl *impl, int threads,
         return;
     }
     double t0 = timing_now();
-    cell_plan plan = {0};
+    cell_plan plan = {.slowdown = slowdown_for(impl)};
     const cb_match_problem mp = named_match_problem(&bp->np);
     const cb_status made =
         bp->np.match
@@ -332,6 +358,13 @@ void bench_cell_run(bench_problem *bp, const cb_impl *impl, int threads,
     }
     out->status = CELL_OK;
     out->reps = st.reps;
+    out->n_samples = st.n_kept;
+    memcpy(out->samples, st.kept, (size_t)st.n_kept * sizeof st.kept[0]);
+    double flops, bytes;
+    char unused[CB_WHY_SIZE];
+    if (cb_impl_traffic(ran, p, traffic_weights(bp), threads, &flops, &bytes, unused,
+                        sizeof unused) == CB_OK)
+        out->bytes = bytes;
     out->min_s = st.min_s;
     out->median_s = st.median_s;
     out->mad_s = st.mad_s;

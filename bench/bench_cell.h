@@ -5,6 +5,7 @@
 
 #include "convbench.h"
 #include "problem_set.h"
+#include "timing.h"
 #include "verify.h"
 
 typedef enum { CELL_OK, CELL_UNSUPPORTED, CELL_SKIPPED, CELL_FAILED, CELL_INTERRUPTED } cell_status;
@@ -39,6 +40,9 @@ typedef struct {
     char chosen[64];
     int reps;
     double plan_s, min_s, median_s, mad_s, gflops, err_over_bound;
+    double samples[TIMING_KEPT_SAMPLES]; /* run times kept (timing_stats.kept) */
+    int n_samples;
+    double bytes; /* the memory traffic the implementation's cost function counts; 0 unknown */
     bool checked; /* err_over_bound holds the check's result */
 } cell_result;
 

@@ -74,7 +74,7 @@ void bench_csv_key(char *buf, size_t size, const char *impl, int threads, const 
 
 void bench_csv_row_key(const char *row, char *key, size_t size)
 {
-    char copy[4096];
+    char copy[BENCH_CSV_ROW_MAX];
     snprintf(copy, sizeof copy, "%s", row);
     char *f[BENCH_CSV_COLUMNS + 1];
     int n = csv_split(copy, f, BENCH_CSV_COLUMNS + 1);
@@ -182,6 +182,11 @@ static bool load_existing(const bench_csv *csv, bench_csv *into, char *why, size
                          "%s is a schema-3 CSV (no task column); --resume continues only "
                          "schema %d: choose another --out", csv->shown, BENCH_CSV_SCHEMA);
                 ok = false;
+            } else if (strcmp(line, BENCH_CSV_HEADER_V4) == 0) {
+                snprintf(why, why_size,
+                         "%s is a schema-4 CSV (no samples or provenance); --resume continues "
+                         "only schema %d: choose another --out", csv->shown, BENCH_CSV_SCHEMA);
+                ok = false;
             } else if (strcmp(line, BENCH_CSV_HEADER) != 0) {
                 snprintf(why, why_size,
                          "%s has a different header (another schema or not a convbench CSV); "
@@ -191,7 +196,7 @@ static bool load_existing(const bench_csv *csv, bench_csv *into, char *why, size
             continue;
         }
         if (len == 0) continue;
-        char copy[4096];
+        char copy[BENCH_CSV_ROW_MAX];
         char *fields[BENCH_CSV_COLUMNS + 1];
         snprintf(copy, sizeof copy, "%s", line);
         if ((size_t)len >= sizeof copy || csv_split(copy, fields, BENCH_CSV_COLUMNS + 1) != BENCH_CSV_COLUMNS) {

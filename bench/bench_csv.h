@@ -10,12 +10,21 @@
 
 #include "atomic_file.h"
 
-#define BENCH_CSV_SCHEMA 4
+#define BENCH_CSV_SCHEMA 5
 #define BENCH_CSV_HEADER                                                                       \
     "schema,when,host,cpu,impl,chosen,isa,family,threads,name,C,H,W,N,groups,KH,KW,SY,SX,"    \
     "mode,boundary,op,fill,weights,task,status,reason,reps,plan_s,min_s,median_s,mad_s,"      \
+    "gflops,peak_gflops,pct_peak,bandwidth_gbs,err_over_bound,bytes,samples,compiler,flags,"  \
+    "libraries,commit,cpu_mhz"
+#define BENCH_CSV_COLUMNS 44
+/* A row's characters at most (the samples and the flags are the long fields). */
+#define BENCH_CSV_ROW_MAX 4096
+/* Schema 4's header (no bytes, samples or provenance): recognised to say why --resume
+ * refuses it. */
+#define BENCH_CSV_HEADER_V4                                                                    \
+    "schema,when,host,cpu,impl,chosen,isa,family,threads,name,C,H,W,N,groups,KH,KW,SY,SX,"    \
+    "mode,boundary,op,fill,weights,task,status,reason,reps,plan_s,min_s,median_s,mad_s,"      \
     "gflops,peak_gflops,pct_peak,bandwidth_gbs,err_over_bound"
-#define BENCH_CSV_COLUMNS 37
 /* Schema 3's header (no task): recognised only to say why --resume refuses it. */
 #define BENCH_CSV_HEADER_V3                                                                    \
     "schema,when,host,cpu,impl,chosen,isa,family,threads,name,C,H,W,N,groups,KH,KW,SY,SX,"    \

@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "timing.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -42,6 +43,10 @@ bool timing_measure_runs(timing_runner run, void *what, const float *input, floa
         total += samples[n++];
         if (timing_stop_requested) return false;
     }
+    /* kept in run order before the sort: every k-th run, k spreading the kept over all */
+    stats->n_kept = n < TIMING_KEPT_SAMPLES ? n : TIMING_KEPT_SAMPLES;
+    for (int i = 0; i < stats->n_kept; i++)
+        stats->kept[i] = samples[(int64_t)i * n / stats->n_kept];
     qsort(samples, (size_t)n, sizeof samples[0], compare_doubles);
     stats->reps = n;
     stats->min_s = samples[0];

@@ -7,9 +7,15 @@
 
 #include <signal.h>
 
+/* Run times a measurement keeps for later comparisons (the CSV's samples column): all of
+ * them up to this many, else this many evenly spread over the runs, in run order. */
+#define TIMING_KEPT_SAMPLES 48
+
 typedef struct {
     int reps;
     double min_s, median_s, mad_s;
+    double kept[TIMING_KEPT_SAMPLES];
+    int n_kept;
 } timing_stats;
 
 /* Set (by a signal handler) to ask a measurement to stop after its current run. */

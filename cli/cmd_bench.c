@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "bench_cell.h"
 #include "bench_csv.h"
+#include "build_info.h"
 #include "cli.h"
 #include "commands.h"
 #include "convbench.h"
@@ -330,6 +331,9 @@ static void problem_fields(const named_problem *np, char *buf, size_t size)
 
 typedef struct {
     char host[256], cpu[256];
+    /* provenance (build_info.h), the same for every row of a run */
+    char compiler[128], flags[512], libraries[160], commit[64];
+    double cpu_mhz;
 } machine_identity;
 
 static void format_row(char *row, size_t size, const machine_identity *m, const cb_impl *impl,
@@ -371,7 +375,23 @@ static void format_row(char *row, size_t size, const machine_identity *m, const 
     }
     number[0] = '\0';
     if (r->checked) snprintf(number, sizeof number, "%.3g", r->err_over_bound);
-    csv_put(row, size, &len, number, true);
+    csv_put(row, size, &len, number, false);
+    /* schema 5: the traffic the roofline places the row by, the kept run times, provenance */
+    number[0] = '\0';
+    if (r->status == CELL_OK && r->bytes > 0) snprintf(number, sizeof number, "%.6g", r->bytes);
+    csv_put(row, size, &len, number, false);
+    char samples[TIMING_KEPT_SAMPLES * 14 + 1] = "";
+    size_t used = 0;
+    for (int i = 0; i < r->n_samples && used < sizeof samples; i++)
+        used += (size_t)snprintf(samples + used, sizeof samples - used, "%s%.4g", i ? " " : "",
+                                 r->samples[i]);
+    csv_put(row, size, &len, samples, false);
+    csv_put(row, size, &len, m->compiler, false);
+    csv_put(row, size, &len, m->flags, false);
+    csv_put(row, size, &len, m->libraries, false);
+    csv_put(row, size, &len, m->commit, false);
+    snprintf(number, sizeof number, "%.0f", m->cpu_mhz);
+    csv_put(row, size, &len, m->cpu_mhz > 0 ? number : "", true);
 }
 
 /* ---- the run ---- */
@@ -490,6 +510,11 @@ int cmd_bench(int argc, char **argv)
     gethostname(m.host, sizeof m.host - 1);
     m.host[sizeof m.host - 1] = '\0';
     read_cpu_model(m.cpu, sizeof m.cpu);
+    snprintf(m.compiler, sizeof m.compiler, "%s", build_compiler());
+    snprintf(m.flags, sizeof m.flags, "%s", build_flags());
+    build_libraries(m.libraries, sizeof m.libraries);
+    snprintf(m.commit, sizeof m.commit, "%s", build_commit());
+    m.cpu_mhz = build_cpu_mhz();
     install_stop_handlers();
     bool progress = isatty(STDERR_FILENO);
     measure_peaks(&o);
@@ -525,7 +550,7 @@ int cmd_bench(int argc, char **argv)
                 cell_result r;
                 bench_cell_run(&bp, impl, counts[ti], &o.limits, &r);
                 if (r.status == CELL_INTERRUPTED) break;
-                char row[4096];
+                char row[BENCH_CSV_ROW_MAX];
                 format_row(row, sizeof row, &m, impl, counts[ti], np, &r);
                 if (progress) fputs("\r\033[K", stderr);
                 print_result(impl, counts[ti], np, &r, peak_gflops(cb_impl_peak_isa(impl), counts[ti]));

@@ -69,7 +69,7 @@ static void free_rows(row_list *list)
 /* The machine of a row: its CPU model. */
 static void row_machine(const char *row, char *machine, size_t size)
 {
-    char copy[4096];
+    char copy[BENCH_CSV_ROW_MAX];
     snprintf(copy, sizeof copy, "%s", row);
     char *f[BENCH_CSV_COLUMNS + 1];
     if (csv_split(copy, f, BENCH_CSV_COLUMNS + 1) == BENCH_CSV_COLUMNS)

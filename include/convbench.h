@@ -242,6 +242,15 @@ cb_status cb_impl_predict(const cb_impl *impl, const cb_problem *p, const float 
                           const cb_options *opt, const cb_machine *m, double *seconds,
                           char *why, size_t why_size);
 
+/* The operations and the bytes of memory traffic an implementation's cost function counts
+ * for one run of p (for auto, those of its choice): direct-equivalent or its own FLOPs (a
+ * direct kernel's padded blocks, FFT's transforms) and its bytes (the compulsory input, output
+ * and weights, or more: im2col's unrolled matrix, FFT's spectra).  The report's roofline
+ * places each row by these bytes.  CB_ERR_UNSUPPORTED with a reason when it would refuse p. */
+cb_status cb_impl_traffic(const cb_impl *impl, const cb_problem *p, const float *weights,
+                          int threads, double *flops, double *bytes, char *why,
+                          size_t why_size);
+
 /* The name that stands for auto's choice wherever an implementation is named
  * (cb_plan_create, cb_plan_memory, cb_convolve, the program's --impl). */
 #define CB_AUTO_NAME "auto"

@@ -19,6 +19,7 @@ install: $(LIB) $(SHARED_LIB) $(PROGRAM)
 	install -m 644 include/convbench.h $(DESTDIR)$(PREFIX)/include/convbench.h
 	install -m 644 python/convbench/*.py $(INSTALL_PY)/
 	install -m 644 data/*.txt $(DESTDIR)$(PREFIX)/share/convbench/
+	install -m 644 scripts/compare.py scripts/report.py $(DESTDIR)$(PREFIX)/share/convbench/
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
 		'Name: convbench' \
 		'Description: 2-D convolution computed many ways behind one table, checked and timed' \

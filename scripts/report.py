@@ -11,12 +11,18 @@ For results/host-2026-11-21.csv it writes, into DIR (default: the CSV's folder):
   host-2026-11-21-threads.png  speed-up against thread count, per threaded implementation
   host-2026-11-21-match.png    template matching (task match:METHOD): GFLOP/s of each
                                implementation on each problem, one panel per method
+  host-2026-11-21-roofline.png each ok row at its arithmetic intensity (direct-equivalent
+                               FLOPs over the bytes its cost function counts, schema 5) and
+                               GFLOP/s, under the measured peaks and bandwidth, per thread count
 The first three plot the convolutions only; the summary gives the template-matching problems
 their own section and winners table.
 A plot with nothing to show is skipped with a message (and an older file of that name removed,
 so the folder never mixes plots of different runs).
 
-Only the CSV is read (schema 4: exactly the columns of convbench.results.COLUMNS; schema 3,
+The summary gives every row its bound (memory or compute: the lower roof at its intensity) and
+its fraction of that roof, where the CSV has the byte count.
+Only the CSV is read (schema 5: exactly the columns of convbench.results.COLUMNS; schema 4,
+without bytes, samples and provenance, schema 3,
 without `task`, its rows all convolutions, schema 2, also without `chosen` and `weights`, and
 schema 1, also without `fill` and `family`, are read too, their rows having run their own
 implementation on random weights and fill 0).  The whole file is checked
@@ -135,7 +141,7 @@ def problem_section(problem, rows, impl_order):
     if reference is not None:
         lines += [f"Speed-up is relative to {reference_text}. The fastest is in bold.", ""]
     header = ["implementation", "threads", "median", "± MAD", "GFLOP/s", "% peak",
-              "speed-up", "plan", "err/bound", "status"]
+              "bound", "% roof", "speed-up", "plan", "err/bound", "status"]
     lines += markdown_table(header, [result_cells(r, reference, r is winner) for r in ordered],
                             text_columns=1)
     return lines
@@ -145,7 +151,7 @@ def result_cells(row, reference, bold):
     # an implementation that picks another (auto) says which one ran
     impl = f"`{row.impl}`" + (f" (ran `{row.chosen}`)" if row.chosen != row.impl else "")
     if not row.ok:
-        return [impl, row.threads] + ["—"] * 7 + [f"{row.status}: {row.reason or '(no reason)'}"]
+        return [impl, row.threads] + ["—"] * 9 + [f"{row.status}: {row.reason or '(no reason)'}"]
     t = row.timing
     unit = time_unit(t["median_s"])
     speedup = reference.median_s / row.median_s
@@ -153,6 +159,7 @@ def result_cells(row, reference, bold):
              "± " + seconds_text(t["mad_s"], unit, digits=2),
              significant(t["gflops"]),
              f"{significant(t['pct_peak'], 2)}%" if t["peak_gflops"] > 0 else "—",
+             *roof_cells(row),
              f"×{significant(speedup)}" + (" (ref)" if row is reference else ""),
              seconds_text(t["plan_s"]),
              significant(t["err_over_bound"], 2),
@@ -161,6 +168,25 @@ def result_cells(row, reference, bold):
         # The first cells carry the emphasis: enough to find the winner at a glance.
         cells[:5] = [f"**{c}**" for c in cells[:5]]
     return cells
+
+
+def roof(row):
+    """(bound, roof in GFLOP/s) of an ok row with a byte count: the roofline's lower ceiling at
+    the row's intensity, direct-equivalent FLOPs over the bytes its cost function counts, under
+    the measured peak of its ISA and threads and the measured bandwidth; None without bytes."""
+    t = row.timing
+    if row.bytes is None or not t["peak_gflops"] > 0 or not t["bandwidth_gbs"] > 0:
+        return None
+    memory = t["bandwidth_gbs"] * row.problem.flops() / row.bytes
+    return ("memory", memory) if memory < t["peak_gflops"] else ("compute", t["peak_gflops"])
+
+
+def roof_cells(row):
+    found = roof(row)
+    if found is None:
+        return ["—", "—"]
+    bound, ceiling = found
+    return [bound, f"{significant(100 * row.timing['gflops'] / ceiling, 2)}%"]
 
 
 def winners_section(problems):
@@ -514,6 +540,59 @@ def plot_problem_sets(sets, path, plt, styles, host_text, title):
     return threads
 
 
+def plot_roofline(rows, path, plt, styles, host_text):
+    """Each ok row with a byte count (schema 5) as a point: x its intensity, direct-equivalent
+    FLOPs per byte its cost function counts; y its direct-equivalent GFLOP/s.  One panel per
+    thread count; the roofs are the measured FMA peak of each ISA at that thread count and the
+    measured bandwidth (the medians of the CSV's columns)."""
+    placed = [r for r in rows if r.ok and r.bytes is not None and r.timing["gflops"] > 0]
+    if not placed:
+        return "no ok rows with a byte count (schema 5's bytes column)"
+    thread_counts = sorted({r.threads for r in placed})
+    fig, axes = panel_grid(plt, len(thread_counts), 5.6, 4.4, sharey=True)
+    xs = [r.problem.flops() / r.bytes for r in placed]
+    ys = [r.timing["gflops"] for r in placed]
+    peaks, _ = measured_peaks(placed)
+    top = max(ys + [max(v) for v in peaks.values()]) * 2
+    x_low, x_high = min(xs) / 2, max(xs) * 2
+    for ax, threads in zip(axes, thread_counts):
+        chosen = [r for r in placed if r.threads == threads]
+        for impl in first_appearance(r.impl for r in chosen):
+            mine = [r for r in chosen if r.impl == impl]
+            colour, marker = styles[impl]
+            ax.scatter([r.problem.flops() / r.bytes for r in mine],
+                       [r.timing["gflops"] for r in mine], color=colour, marker=marker, s=22,
+                       label=impl, zorder=3, alpha=0.85)
+        bandwidth = sorted(r.timing["bandwidth_gbs"] for r in chosen)[len(chosen) // 2]
+        ridge_x = [x_low, x_high]
+        ax.plot(ridge_x, [bandwidth * x for x in ridge_x], color="0.3", linestyle="-",
+                linewidth=1.2, zorder=2)
+        ax.text(x_low * 1.1, bandwidth * x_low * 1.25, f"bandwidth {significant(bandwidth)} GB/s",
+                fontsize=8, color="0.3", rotation=0)
+        for isa in ISAS:
+            if (isa, threads) not in peaks:
+                continue
+            peak = max(peaks[(isa, threads)])
+            ax.axhline(peak, color="0.5", linestyle="--", linewidth=1, zorder=1)
+            ax.text(x_high / 1.1, peak * 1.05, f"{isa} peak {significant(peak)} GFLOP/s",
+                    fontsize=8, color="0.35", ha="right")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlim(x_low, x_high)
+        ax.set_ylim(min(ys) / 2, top)
+        ax.set_title(threads_text(threads), fontsize=10)
+        ax.set_xlabel("arithmetic intensity, FLOP/byte (direct-equivalent FLOPs over the\n"
+                      "bytes each implementation's cost function counts; log)")
+        ax.grid(True, which="major", alpha=0.3)
+    axes[0].set_ylabel("GFLOP/s, direct-equivalent (log)")
+    fig.suptitle(f"Roofline — {host_text}\nsolid: measured bandwidth; dashed: measured FP32 "
+                 "peak per ISA; a point per problem (above a roof: fewer operations than the "
+                 "direct count, as FFT and Winograd do)", fontsize=11)
+    add_figure_legend(fig, axes)
+    save_figure(fig, path, plt)
+    return None
+
+
 def plot_match(rows, path, plt, styles, host_text):
     """Template matching: one panel per method, its problems along x."""
     tasks = first_appearance(r.problem.task for r in rows if r.ok and r.problem.is_match())
@@ -562,7 +641,8 @@ def write_plots(rows, stem, out_dir, staged):
     host_text = ", ".join(hosts)
     skipped = []
     for suffix, plot in (("gflops", plot_gflops), ("winner", plot_winner),
-                         ("threads", plot_threads), ("match", plot_match)):
+                         ("threads", plot_threads), ("match", plot_match),
+                         ("roofline", plot_roofline)):
         name = f"{stem}-{suffix}.png"
         why = staged.stage(os.path.join(out_dir, name),
                            lambda path: plot(rows, path, plt, styles, host_text))

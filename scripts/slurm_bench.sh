@@ -12,7 +12,8 @@
 # same ones.  merge refuses shards of different CPU models unless told --mixed-machines
 # (host names may differ, as nodes' do).  Set CONVBENCH_SETS and CONVBENCH_ARGS to choose the
 # problems and timing (the defaults are make bench's), CONVBENCH_OUT_DIR for the shards' folder
-# (results).  tests/test_bench.py runs it with a job array's variables set by hand.
+# (results), CONVBENCH for the program (build/convbench).  tests/test_bench.py runs it with a
+# job array's variables set by hand.
 #SBATCH --job-name=convbench
 #SBATCH --cpus-per-task=2
 #SBATCH --exclusive
@@ -27,5 +28,5 @@ sets=${CONVBENCH_SETS:-data/grid.txt,data/colour.txt,data/filterbank.txt,data/cn
 read -r -a args <<< "${CONVBENCH_ARGS:---threads 1,2 --min-time 0.12 --max-cell-time 2}"
 out_dir=${CONVBENCH_OUT_DIR:-results}
 mkdir -p "$out_dir"
-exec build/convbench bench --problems "$sets" "${args[@]}" --shard "$index/$count" \
+exec "${CONVBENCH:-build/convbench}" bench --problems "$sets" "${args[@]}" --shard "$index/$count" \
     --out "$out_dir/shard-$job-$index.csv" --resume

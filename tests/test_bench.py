@@ -17,8 +17,10 @@ from tally import expect, report
 CONVBENCH = sys.argv[1]
 HEADER = ("schema,when,host,cpu,impl,chosen,isa,family,threads,name,C,H,W,N,groups,KH,KW,SY,SX,"
           "mode,boundary,op,fill,weights,task,status,reason,reps,plan_s,min_s,median_s,mad_s,"
-          "gflops,peak_gflops,pct_peak,bandwidth_gbs,err_over_bound").split(",")
-HEADER_V3 = [c for c in HEADER if c != "task"]
+          "gflops,peak_gflops,pct_peak,bandwidth_gbs,err_over_bound,bytes,samples,compiler,flags,"
+          "libraries,commit,cpu_mhz").split(",")
+HEADER_V4 = HEADER[:HEADER.index("bytes")]
+HEADER_V3 = [c for c in HEADER_V4 if c != "task"]
 HEADER_V2 = [c for c in HEADER_V3 if c not in ("chosen", "weights")]
 
 
@@ -40,7 +42,19 @@ def check_rows(header, rows, what):
         # chosen: the row's own implementation, or for auto the table row it took
         chosen_ok = (r["chosen"] not in ("", "auto") if r["impl"] == "auto" and r["status"] == "ok"
                      else r["chosen"] == r["impl"] or r["impl"] == "auto")
-        expect(r["schema"] == "4" and chosen_ok, f"{what}: schema, chosen {row}")
+        expect(r["schema"] == "5" and chosen_ok, f"{what}: schema, chosen {row}")
+        # schema 5: ok rows keep their run times (up to 48, spread over the runs) and the
+        # traffic their cost function counts; every row says what built and ran it
+        if r["status"] == "ok":
+            kept = [float(t) for t in r["samples"].split()]
+            expect(0 < len(kept) <= min(48, int(r["reps"])) and all(t > 0 for t in kept) and
+                   min(kept) >= float(r["min_s"]) * 0.999 and float(r["bytes"]) > 0,
+                   f"{what}: samples and bytes of {r['impl']} {r['name']}: {r['samples'][:80]} {r['bytes']}")
+        else:
+            expect(r["samples"] == "" and r["bytes"] == "", f"{what}: no samples in a {r['status']} row")
+        expect(r["compiler"].split()[0] in ("gcc", "clang") and "-O" in r["flags"] and
+               "OpenBLAS" in r["libraries"] and "fftw" in r["libraries"] and r["commit"] and
+               (r["cpu_mhz"] == "" or float(r["cpu_mhz"]) > 0), f"{what}: provenance {row[-5:]}")
         expect(r["task"] in ("convolution", "match:ccoeff", "match:ccoeff_normed", "match:sqdiff",
                              "match:sqdiff_normed"), f"{what}: task {r['task']}")
         expect(r["status"] in ("ok", "unsupported", "skipped", "failed"), f"{what}: status {r['status']}")
@@ -142,6 +156,15 @@ def main(tmp):
     expect(res.returncode == 2 and len(res.stderr.splitlines()) == 1 and
            "schema-3" in res.stderr and open(old3).read() == old_text,
            f"a schema-3 CSV is refused by --resume, saying so: {res.stderr}")
+    # a schema-4 file (before samples and provenance): refused by name, left as it was
+    old4 = os.path.join(tmp, "schema4.csv")
+    old_text = ",".join(HEADER_V4) + "\n"
+    with open(old4, "w") as f:
+        f.write(old_text)
+    res = bench("--problems", problems, "--out", old4, "--resume")
+    expect(res.returncode == 2 and len(res.stderr.splitlines()) == 1 and
+           "schema-4" in res.stderr and open(old4).read() == old_text,
+           f"a schema-4 CSV is refused by --resume, saying so: {res.stderr}")
     # match= lines: a bad method and fields a match does not take are one-line errors
     for line, needle in (("match=ccorr H=20 K=3", "unknown method"),
                          ("match=sqdiff H=20 K=3 N=2", "N= does not apply"),
@@ -267,6 +290,7 @@ def main(tmp):
     for index in (0, 1):
         env = dict(os.environ, SLURM_ARRAY_TASK_COUNT="2", SLURM_ARRAY_TASK_ID=str(index),
                    SLURM_ARRAY_JOB_ID="77", SLURM_SUBMIT_DIR=root, CONVBENCH_SETS=sharded,
+                   CONVBENCH=os.path.abspath(CONVBENCH),
                    CONVBENCH_OUT_DIR=slurm_dir,
                    CONVBENCH_ARGS="--impl naive__scalar,direct__avx2,fft__fftw,auto --threads 1,2 "
                                   "--min-time 0 --max-cell-time 1")

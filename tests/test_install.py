@@ -40,6 +40,9 @@ def main():
     try:
         prefix = os.path.join(work, "prefix")
         os.mkdir(prefix)
+        # everything built first by this user: the unprivileged install only copies
+        built = run([args.make, "--no-print-directory", "-C", ROOT, "all", f"BUILD={args.build}"])
+        expect(built.returncode == 0, f"make all before installing: {built.stderr[-800:]}")
         install = [args.make, "--no-print-directory", "-C", ROOT, "install", f"PREFIX={prefix}",
                    f"BUILD={args.build}"]
         if os.geteuid() == 0:  # install as nobody: nothing in make install may need root

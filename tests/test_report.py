@@ -178,7 +178,7 @@ def check_problem_table(name, table, rows):
     for r in ok:
         cells = by_key.get((r["impl"], str(r["threads"])))
         want = float(reference["median_s"]) / float(r["median_s"])
-        got = speedup_value(cells[6]) if cells else None
+        got = speedup_value(cells[8]) if cells else None
         expect(got is not None and abs(got / want - 1) < 0.01,
                f"{name}: {r['impl']} x{r['threads']} speed-up {got}, expected {want:.4g}")
     for r in rows:
@@ -270,7 +270,8 @@ def check_default_out_dir_and_skips(report, work):
     expect(result.returncode == 0, f"multi-channel CSV: exit 0, got {result.returncode}")
     names = sorted(os.listdir(folder))
     expect(names == ["run-summary.md", "run.csv"], f"only the summary written, got {names}")
-    expect(result.stdout.count("skipped") == 4, "four plots skipped with a message")
+    expect(result.stdout.count("skipped") == 5, "five plots skipped with a message (the "
+           "roofline too: schema 1 has no byte counts)")
 
 
 # ---------------------------------------------------------------- malformed CSVs
@@ -425,6 +426,7 @@ def check_schema_4(report, work):
         check_png(os.path.join(folder, f"s4-{suffix}.png"))
     # the only cell run at two thread counts is a match one: the threads plot leaves it out
     skipped = [l for l in result.stdout.split("\n") if l.startswith("skipped")]
+    skipped = [l for l in skipped if "s4-roofline.png" not in l]  # schema 4: no byte counts
     expect(len(skipped) == 1 and "s4-threads.png" in skipped[0] and
            not os.path.exists(os.path.join(folder, "s4-threads.png")),
            f"schema 4: the threads plot counts convolutions only: {skipped}")
@@ -436,8 +438,8 @@ def check_schema_4(report, work):
     expect(result.returncode == 0 and written == ["only-match.png", "only-summary.md"],
            f"schema 4: a match-only CSV gives the summary and the match plot: {written} "
            f"{result.stderr!r}")
-    expect(result.stdout.count("skipped") == 3 and "on a convolution" in result.stdout,
-           f"schema 4: three convolution plots skipped: {result.stdout!r}")
+    expect(result.stdout.count("skipped") == 4 and "on a convolution" in result.stdout,
+           f"schema 4: three convolution plots and the roofline skipped: {result.stdout!r}")
     for label, change, needle in (
             ("a bad task", {"task": "match:ncc"}, "task 'match:ncc'"),
             ("an empty task", {"task": ""}, "task ''"),
@@ -494,6 +496,56 @@ def expect_refusal(report, label, csv_path, folder, must_name):
            f"{label}: nothing written, folder now {sorted(os.listdir(folder))}")
 
 
+SCHEMA_5_COLUMNS = SCHEMA_4_COLUMNS + ["bytes", "samples", "compiler", "flags", "libraries",
+                                      "commit", "cpu_mhz"]
+
+
+def check_schema_5(report, work):
+    """Byte counts place each row on the roofline: the plot is written, and the summary gives
+    every ok row its bound and fraction of the roof, computed here from the same columns;
+    samples and provenance are read, and a bad samples field is refused with its line."""
+    folder = os.path.join(work, "schema5")
+    os.makedirs(folder)
+    rows = []
+    for K, bytes_per_run in ((3, 4e6), (9, 1e5)):
+        p = problem(f"grid-512-k{K}", 512, K)
+        for impl, isa, gflops in (("naive__scalar", "scalar", 1.5), ("direct__avx2", "avx2", 30.0)):
+            row = schema_4_row(p, impl, isa, 1, gflops, 0)
+            median = float(row["median_s"])
+            row.update(schema=5, bytes=bytes_per_run,
+                       samples=" ".join(f"{median * f:.6g}" for f in (1.01, 0.99, 1.0)),
+                       compiler="gcc 12.2.0", flags="-O2", libraries="OpenBLAS 0.3.21; fftw-3.3.10",
+                       commit="abcdef123456", cpu_mhz="3000")
+            rows.append(row)
+    path = os.path.join(folder, "s5.csv")
+    write_csv(path, rows, SCHEMA_5_COLUMNS)
+    result = run_report(report, path)
+    expect(result.returncode == 0 and "s5-roofline.png" in result.stdout,
+           f"schema 5: the roofline is written: {result.stdout!r} {result.stderr!r}")
+    check_png(os.path.join(folder, "s5-roofline.png"))
+    summary = open(os.path.join(folder, "s5-summary.md"), encoding="utf-8").read()
+    for r in rows:
+        intensity = direct_flops(r) / r["bytes"]
+        memory = BANDWIDTH[1] * intensity
+        bound, ceiling = (("memory", memory) if memory < r["peak_gflops"]
+                          else ("compute", r["peak_gflops"]))
+        percent = 100 * float(r["gflops"]) / ceiling
+        table = section(summary, "Problems").split(f"### {r['name']}", 1)[-1].split("###", 1)[0]
+        line = next((l for l in table.splitlines() if l.startswith(f"| `{r['impl']}`") or
+                     l.startswith(f"| **`{r['impl']}`")), "")
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        expect(len(cells) > 7 and cells[6] == bound and
+               abs(float(cells[7].rstrip("%")) / percent - 1) < 0.05,
+               f"schema 5: {r['name']} {r['impl']} is {bound}-bound at {percent:.3g}% of its "
+               f"roof: {cells[6:8] if len(cells) > 7 else line}")
+    rows[1]["samples"] = "0.1 fast"
+    bad = os.path.join(folder, "bad.csv")
+    write_csv(bad, rows, SCHEMA_5_COLUMNS)
+    result = run_report(report, bad)
+    expect(result.returncode == 2 and f"{bad}:3" in result.stderr and "samples" in result.stderr,
+           f"schema 5: a bad samples field refused with its line: {result.stderr!r}")
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     parser = argparse.ArgumentParser(description="test of scripts/report.py")
@@ -509,6 +561,7 @@ def main():
         check_malformed(args.report, work)
         check_schema_3(args.report, work)
         check_schema_4(args.report, work)
+        check_schema_5(args.report, work)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -12,20 +12,25 @@ from datetime import datetime, timezone
 
 from convbench.problems import CONVOLUTION, TASKS, Problem
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
+# Schema 5's last columns: the memory traffic the implementation's cost function counts (the
+# roofline's x), the run times kept (space-separated seconds), and the build and machine.
+PROVENANCE_COLUMNS = ("compiler", "flags", "libraries", "commit", "cpu_mhz")
 COLUMNS = (
     "schema", "when", "host", "cpu", "impl", "chosen", "isa", "family", "threads", "name",
     "C", "H", "W", "N", "groups", "KH", "KW", "SY", "SX", "mode", "boundary", "op", "fill",
     "weights", "task", "status", "reason", "reps", "plan_s", "min_s", "median_s", "mad_s",
-    "gflops", "peak_gflops", "pct_peak", "bandwidth_gbs", "err_over_bound",
+    "gflops", "peak_gflops", "pct_peak", "bandwidth_gbs", "err_over_bound", "bytes", "samples",
+    *PROVENANCE_COLUMNS,
 )
-# Each schema's columns: schema 3 had no task (every row a convolution); schema 2 had no chosen
-# (every row ran its impl) and no weights (all random); schema 1 had no fill either (its
-# problems all had fill 0) and no family.
-SCHEMA_3_COLUMNS = tuple(c for c in COLUMNS if c != "task")
+# Each schema's columns: schema 4 had no bytes, samples or provenance; schema 3 no task (every
+# row a convolution); schema 2 had no chosen (every row ran its impl) and no weights (all
+# random); schema 1 had no fill either (its problems all had fill 0) and no family.
+SCHEMA_4_COLUMNS = COLUMNS[:COLUMNS.index("bytes")]
+SCHEMA_3_COLUMNS = tuple(c for c in SCHEMA_4_COLUMNS if c != "task")
 SCHEMA_2_COLUMNS = tuple(c for c in SCHEMA_3_COLUMNS if c not in ("chosen", "weights"))
 COLUMNS_BY_SCHEMA = {1: tuple(c for c in SCHEMA_2_COLUMNS if c not in ("fill", "family")),
-                     2: SCHEMA_2_COLUMNS, 3: SCHEMA_3_COLUMNS, 4: COLUMNS}
+                     2: SCHEMA_2_COLUMNS, 3: SCHEMA_3_COLUMNS, 4: SCHEMA_4_COLUMNS, 5: COLUMNS}
 # A template-matching row's correlation: every field but the sizes is fixed by the task.
 MATCH_FIXED = {"N": 1, "groups": 1, "SY": 1, "SX": 1, "mode": "valid", "boundary": "constant",
                "op": "corr", "fill": 0.0, "weights": "random"}
@@ -74,6 +79,9 @@ class Row:
     timing: dict          # column -> float, or None where a non-ok row leaves it empty
     family: str = "direct"  # the method's error-model family: direct, fft, ...
     chosen: str = ""        # the implementation that ran (auto's pick); impl for the rest
+    bytes: object = None    # the cost function's memory traffic (schema 5), or None
+    samples: tuple = ()     # run times kept, in seconds (schema 5)
+    provenance: dict = None  # compiler, flags, libraries, commit, cpu_mhz (schema 5)
 
     @property
     def ok(self):
@@ -229,10 +237,28 @@ def parse_row(values, line, file_schema=SCHEMA_VERSION):
         check_match_problem(problem)
     reps, timing = parse_timing(fields, ok)
     family = fields.get("family") or SCHEMA_1_FAMILIES.get(fields["impl"], "direct")
+    traffic = parse_float("bytes", fields["bytes"]) if fields.get("bytes") else None
+    if traffic is not None and not traffic > 0:
+        raise CsvError(f"bytes must be positive, not {fields['bytes']!r}")
+    samples = parse_samples(fields.get("samples", ""))
+    if samples and not ok:
+        raise CsvError(f"a {status} row holds run times")
     return Row(line, parse_when(fields["when"], ok), fields["host"], fields["cpu"],
                fields["impl"], parse_choice("isa", fields["isa"]), sizes["threads"], problem,
                status, fields["reason"], reps, timing, family,
-               fields.get("chosen") or fields["impl"])
+               fields.get("chosen") or fields["impl"], traffic, samples,
+               {c: fields.get(c, "") for c in PROVENANCE_COLUMNS})
+
+
+def parse_samples(text):
+    """The samples column: space-separated run times in seconds, each positive."""
+    values = []
+    for item in text.split():
+        value = parse_float("samples", item)
+        if not value > 0:
+            raise CsvError(f"samples: run time {item!r} is not positive")
+        values.append(value)
+    return tuple(values)
 
 
 def load_rows(path):
