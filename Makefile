@@ -134,6 +134,7 @@ test-cli: $(PROGRAM) data
 	PYTHON=$(PYTHON) bash tests/cli_errors.sh $(PROGRAM)
 	$(PYTHON) tests/cli_apply.py $(PROGRAM)
 	$(PYTHON) tests/test_hardening.py $(PROGRAM)
+	$(PYTHON) tests/test_named_kernels.py $(PROGRAM)
 
 test-bench: $(PROGRAM)
 	@test -n "$(PYTHON)" || { echo "no Python with numpy and scipy: run 'make deps'" >&2; exit 1; }

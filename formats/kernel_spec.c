@@ -28,24 +28,43 @@ static bool fixed_3x3(const float values[9], float **taps, int64_t *KH, int64_t 
     return true;
 }
 
-/* Outer product of a 1-D profile with itself, scaled to sum to 1. */
-static bool separable_normalised(const double *profile, int64_t k, float **taps, int64_t *KH,
-                                 int64_t *KW)
+/* Outer product of a column profile (kh values) and a row profile (kw values), each scaled
+ * to sum to 1, so the taps sum to 1. */
+static bool separable_normalised(const double *column, int64_t kh, const double *row,
+                                 int64_t kw, float **taps, int64_t *KH, int64_t *KW)
 {
-    double sum = 0.0;
-    for (int64_t i = 0; i < k; i++) sum += profile[i];
-    *taps = new_taps(k, k);
+    double sum_column = 0.0, sum_row = 0.0;
+    for (int64_t i = 0; i < kh; i++) sum_column += column[i];
+    for (int64_t i = 0; i < kw; i++) sum_row += row[i];
+    *taps = new_taps(kh, kw);
     if (!*taps) return false;
-    for (int64_t y = 0; y < k; y++)
-        for (int64_t x = 0; x < k; x++)
-            (*taps)[y * k + x] = (float)(profile[y] / sum * profile[x] / sum);
-    *KH = *KW = k;
+    for (int64_t y = 0; y < kh; y++)
+        for (int64_t x = 0; x < kw; x++)
+            (*taps)[y * kw + x] = (float)(column[y] / sum_column * row[x] / sum_row);
+    *KH = kh;
+    *KW = kw;
     return true;
 }
 
-static bool parse_size(const char *name, const char *text, int64_t *k, char *why, size_t why_size)
+/* K (a square K x K) or KHxKW (rectangular): box:3x5, gaussian:5x9:1.5, binomial:3x7. */
+static bool parse_size(const char *name, const char *text, int64_t *kh, int64_t *kw, char *why,
+                       size_t why_size)
 {
-    return cli_int(name, text, 1, MAX_NAMED_K, k, why, why_size);
+    const char *x = strchr(text, 'x');
+    if (!x) {
+        if (!cli_int(name, text, 1, MAX_NAMED_K, kh, why, why_size)) return false;
+        *kw = *kh;
+        return true;
+    }
+    char first[32];
+    if ((size_t)(x - text) >= sizeof first) {
+        snprintf(why, why_size, "%s: the size must be K or KHxKW", name);
+        return false;
+    }
+    memcpy(first, text, (size_t)(x - text));
+    first[x - text] = '\0';
+    return cli_int(name, first, 1, MAX_NAMED_K, kh, why, why_size) &&
+           cli_int(name, x + 1, 1, MAX_NAMED_K, kw, why, why_size);
 }
 
 /* Splits "name:a:b" into at most 3 parts; returns the count. */
@@ -68,12 +87,16 @@ typedef enum { NAMED_FIXED, NAMED_IDENTITY, NAMED_BOX, NAMED_BINOMIAL, NAMED_GAU
 typedef struct {
     named_kind kind;
     const float *fixed; /* NAMED_FIXED: 3x3 taps */
-    int64_t k;          /* box, binomial, gaussian: size */
+    int64_t kh, kw;     /* box, binomial, gaussian: size */
     double sigma;       /* gaussian */
 } named_recipe;
 
 static const struct { const char *name; float v[9]; } fixed_kernels[] = {
     {"sharpen", {-1 / 9.f, -1 / 9.f, -1 / 9.f, -1 / 9.f, 17 / 9.f, -1 / 9.f, -1 / 9.f, -1 / 9.f, -1 / 9.f}},
+    /* the Laplacian over 4 and over 8 neighbours with cv2.Laplacian's sign (centre negative),
+     * and `laplacian`, the older name for the 8-neighbour one negated (centre +8) */
+    {"laplacian4", {0, 1, 0, 1, -4, 1, 0, 1, 0}},
+    {"laplacian8", {1, 1, 1, 1, -8, 1, 1, 1, 1}},
     {"laplacian", {-1, -1, -1, -1, 8, -1, -1, -1, -1}},
     {"sobel-x", {-1, 0, 1, -2, 0, 2, -1, 0, 1}},
     {"sobel-y", {-1, -2, -1, 0, 0, 0, 1, 2, 1}},
@@ -86,8 +109,9 @@ static bool unknown_kernel(const char *spec, char *why, size_t why_size)
     char shown[CB_SHOWN_PATH_SIZE];
     cb_shown_path(spec, shown, sizeof shown);
     snprintf(why, why_size,
-             "unknown kernel '%s' (identity, box:K, gaussian:K:SIGMA, binomial:K, sharpen, "
-             "laplacian, sobel-x, sobel-y, prewitt-x, prewitt-y, or a .npy file)",
+             "unknown kernel '%s' (identity, box:K, gaussian:K:SIGMA, binomial:K with K or "
+             "KHxKW, sharpen, laplacian4, laplacian8, laplacian, sobel-x, sobel-y, prewitt-x, "
+             "prewitt-y, or a .npy file)",
              shown);
     return false;
 }
@@ -128,26 +152,26 @@ static bool parse_named(const char *spec, named_recipe *r, int64_t *KH, int64_t 
     }
     if (strcmp(name, "box") == 0 && n == 2) {
         r->kind = NAMED_BOX;
-        if (!parse_size("box:K", parts[1], &r->k, why, why_size)) return false;
+        if (!parse_size("box:K", parts[1], &r->kh, &r->kw, why, why_size)) return false;
     } else if (strcmp(name, "binomial") == 0 && n == 2) {
         r->kind = NAMED_BINOMIAL;
-        if (!parse_size("binomial:K", parts[1], &r->k, why, why_size)) return false;
+        if (!parse_size("binomial:K", parts[1], &r->kh, &r->kw, why, why_size)) return false;
     } else if (strcmp(name, "gaussian") == 0 && n == 3) {
         r->kind = NAMED_GAUSSIAN;
-        if (!parse_size("gaussian:K:SIGMA", parts[1], &r->k, why, why_size) ||
+        if (!parse_size("gaussian:K:SIGMA", parts[1], &r->kh, &r->kw, why, why_size) ||
             !parse_sigma(parts[2], &r->sigma, why, why_size))
             return false;
     } else {
         return unknown_kernel(spec, why, why_size);
     }
-    *KH = *KW = r->k;
+    *KH = r->kh;
+    *KW = r->kw;
     return true;
 }
 
-/* The 1-D profile of a separable recipe, k values (malloc'd), or NULL when out of memory. */
-static double *recipe_profile(const named_recipe *r)
+/* The 1-D profile of k taps of a separable recipe (malloc'd), or NULL when out of memory. */
+static double *recipe_profile(const named_recipe *r, int64_t k)
 {
-    const int64_t k = r->k;
     double *profile = malloc((size_t)k * sizeof *profile);
     if (!profile) return NULL;
     if (r->kind == NAMED_BOX) {
@@ -187,9 +211,10 @@ bool kernel_named(const char *spec, float **taps, int64_t *KH, int64_t *KW, char
         if (*taps) (*taps)[0] = 1.0f;
         ok = *taps != NULL;
     } else {
-        double *profile = recipe_profile(&r);
-        ok = profile && separable_normalised(profile, r.k, taps, KH, KW);
-        free(profile);
+        double *column = recipe_profile(&r, r.kh), *row = recipe_profile(&r, r.kw);
+        ok = column && row && separable_normalised(column, r.kh, row, r.kw, taps, KH, KW);
+        free(column);
+        free(row);
     }
     if (!ok) {
         char shown[CB_SHOWN_PATH_SIZE];
@@ -285,9 +310,9 @@ bool kernel_bank_shape(const char *spec, int64_t channels, kernel_bank *bank, ui
         int64_t kh, kw;
         if (!parse_named(spec, &r, &kh, &kw, why, why_size)) return false;
         *bank = (kernel_bank){.N = channels, .groups = channels, .KH = kh, .KW = kw};
-        /* the taps, the profile they come from, the bank */
+        /* the taps, the profiles they come from, the bank */
         *build_bytes = add_saturating(add_saturating((uint64_t)(kh * kw) * sizeof(float),
-                                                     (uint64_t)r.k * sizeof(double)),
+                                                     (uint64_t)(r.kh + r.kw) * sizeof(double)),
                                       bank_bytes(bank, channels));
         return true;
     }
