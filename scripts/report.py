@@ -9,6 +9,9 @@ For results/host-2026-11-21.csv it writes, into DIR (default: the CSV's folder):
                                (single-channel problems, C=1 and N=1)
   host-2026-11-21-winner.png   the fastest implementation per image size x kernel size
   host-2026-11-21-threads.png  speed-up against thread count, per threaded implementation
+  host-2026-11-21-problems.png the convolutions of more than one channel or filter (colour
+                               pictures, filter banks, CNN layers): GFLOP/s of each
+                               implementation on each problem, one panel per channel layout
   host-2026-11-21-match.png    template matching (task match:METHOD): GFLOP/s of each
                                implementation on each problem, one panel per method
   host-2026-11-21-roofline.png each ok row at its arithmetic intensity (direct-equivalent
@@ -540,6 +543,29 @@ def plot_problem_sets(sets, path, plt, styles, host_text, title):
     return threads
 
 
+def layout_of(problem):
+    """The panel a multi-channel convolution goes to, by its channel layout."""
+    if problem.groups == problem.C == problem.N:
+        return "per channel (groups = C = N: colour pictures, depthwise)"
+    if problem.C == 1:
+        return "filter banks (C = 1, N filters)"
+    return "layers (C in, N out, dense or grouped)"
+
+
+def plot_problems(rows, path, plt, styles, host_text):
+    """Every convolution the single-channel plots leave out (C > 1 or N > 1: colour pictures,
+    filter banks, CNN layers): one panel per channel layout, the problems along x."""
+    chosen = [r for r in rows if not r.problem.is_match() and
+              (r.problem.C > 1 or r.problem.N > 1)]
+    layouts = first_appearance(layout_of(r.problem) for r in chosen if r.ok)
+    if not layouts:
+        return "no ok rows of multi-channel convolutions (C > 1 or N > 1)"
+    sets = [(layout, [r for r in chosen if layout_of(r.problem) == layout]) for layout in layouts]
+    plot_problem_sets(sets, path, plt, styles, host_text,
+                      "Multi-channel convolution speed (direct-equivalent)")
+    return None
+
+
 def plot_roofline(rows, path, plt, styles, host_text):
     """Each ok row with a byte count (schema 5) as a point: x its intensity, direct-equivalent
     FLOPs per byte its cost function counts; y its direct-equivalent GFLOP/s.  One panel per
@@ -641,8 +667,8 @@ def write_plots(rows, stem, out_dir, staged):
     host_text = ", ".join(hosts)
     skipped = []
     for suffix, plot in (("gflops", plot_gflops), ("winner", plot_winner),
-                         ("threads", plot_threads), ("match", plot_match),
-                         ("roofline", plot_roofline)):
+                         ("threads", plot_threads), ("problems", plot_problems),
+                         ("match", plot_match), ("roofline", plot_roofline)):
         name = f"{stem}-{suffix}.png"
         why = staged.stage(os.path.join(out_dir, name),
                            lambda path: plot(rows, path, plt, styles, host_text))

@@ -269,7 +269,9 @@ def check_default_out_dir_and_skips(report, work):
     result = run_report(report, os.path.join(folder, "run.csv"))
     expect(result.returncode == 0, f"multi-channel CSV: exit 0, got {result.returncode}")
     names = sorted(os.listdir(folder))
-    expect(names == ["run-summary.md", "run.csv"], f"only the summary written, got {names}")
+    expect(names == ["run-problems.png", "run-summary.md", "run.csv"],
+           f"the summary and the multi-channel problems plot written, got {names}")
+    check_png(os.path.join(folder, "run-problems.png"))
     expect(result.stdout.count("skipped") == 5, "five plots skipped with a message (the "
            "roofline too: schema 1 has no byte counts)")
 
@@ -426,7 +428,8 @@ def check_schema_4(report, work):
         check_png(os.path.join(folder, f"s4-{suffix}.png"))
     # the only cell run at two thread counts is a match one: the threads plot leaves it out
     skipped = [l for l in result.stdout.split("\n") if l.startswith("skipped")]
-    skipped = [l for l in skipped if "s4-roofline.png" not in l]  # schema 4: no byte counts
+    # schema 4 has no byte counts, and this file no multi-channel convolution
+    skipped = [l for l in skipped if "s4-roofline.png" not in l and "s4-problems.png" not in l]
     expect(len(skipped) == 1 and "s4-threads.png" in skipped[0] and
            not os.path.exists(os.path.join(folder, "s4-threads.png")),
            f"schema 4: the threads plot counts convolutions only: {skipped}")
@@ -438,8 +441,8 @@ def check_schema_4(report, work):
     expect(result.returncode == 0 and written == ["only-match.png", "only-summary.md"],
            f"schema 4: a match-only CSV gives the summary and the match plot: {written} "
            f"{result.stderr!r}")
-    expect(result.stdout.count("skipped") == 4 and "on a convolution" in result.stdout,
-           f"schema 4: three convolution plots and the roofline skipped: {result.stdout!r}")
+    expect(result.stdout.count("skipped") == 5 and "on a convolution" in result.stdout,
+           f"schema 4: four convolution plots and the roofline skipped: {result.stdout!r}")
     for label, change, needle in (
             ("a bad task", {"task": "match:ncc"}, "task 'match:ncc'"),
             ("an empty task", {"task": ""}, "task ''"),
