@@ -1,0 +1,397 @@
+"""End-to-end test of `convbench match`: the lesson's NumPy template matching against every
+implementation, OpenCV's matchTemplate for the normalised methods and the flat rules, the picks
+(--top, --min-distance, NaN), every bad input, and the README's example on data/face.png.
+usage: cli_match.py build/convbench      Ends with "cli_match: N passed, M failed"."""
+import csv
+import io
+import math
+import os
+import subprocess
+import sys
+import tempfile
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from tally import expect, report
+
+CONVBENCH = sys.argv[1]
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OPENCV = {"ccoeff": cv2.TM_CCOEFF, "ccoeff_normed": cv2.TM_CCOEFF_NORMED,
+          "sqdiff": cv2.TM_SQDIFF, "sqdiff_normed": cv2.TM_SQDIFF_NORMED}
+
+
+def template_match(image, template):
+    """The lesson's template matching, as the lesson writes it: the template minus its mean,
+    then at every valid placement the window minus its own mean, multiplied elementwise with it
+    and summed; float64 throughout."""
+    th, tw = template.shape
+    template = template - template.mean()
+    out = np.zeros((image.shape[0] - th + 1, image.shape[1] - tw + 1))
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            window = image[i:i + th, j:j + tw]
+            out[i, j] = np.sum((window - window.mean()) * template)
+    return out
+
+
+def run(*args):
+    return subprocess.run([CONVBENCH, "match", *map(str, args)], capture_output=True, text=True)
+
+
+def match(*args):
+    """Runs match and returns (header line, picks as (rank, row, col, score) tuples)."""
+    result = run(*args)
+    if result.returncode != 0:
+        raise RuntimeError(f"match {' '.join(map(str, args))}: {result.stderr.strip()}")
+    lines = result.stdout.splitlines()
+    picks = [(int(r), int(y), int(x), float(s))
+             for r, y, x, s in (line.split() for line in lines if not line.startswith("#"))]
+    return lines[0], picks
+
+
+def chosen_impl(header):
+    """The implementation the header says ran: '# METHOD by NAME (auto), ...'."""
+    return header.split(" by ", 1)[1].split(",")[0].split()[0]
+
+
+def implementations():
+    """name -> row of `convbench list --format csv` (available rows only)."""
+    listing = subprocess.run([CONVBENCH, "list", "--format", "csv"], capture_output=True,
+                             text=True, check=True).stdout
+    return {row["name"]: row for row in csv.DictReader(io.StringIO(listing))
+            if row["available"] == "1"}
+
+
+def refused(result, name):
+    """Whether match refused with implementation `name`'s one-line reason (it does not compute
+    the problem: Winograd takes 3x3 kernels only, the separable method low-rank ones)."""
+    return (result.returncode == 2 and result.stderr.startswith(f"convbench: match: {name}: ")
+            and result.stderr.count("\n") == 1)
+
+
+def fft_style_tolerance(template, image, channels):
+    """The largest error any implementation may make on ccoeff of real data: the FFT method's
+    bound (20 log2 L + C + 5) 2^-24 ||x|| ||w|| (fft__fftw.c) with the whole image's norm for
+    its tile's and 4 H W for its transform length L, which also covers the direct methods'
+    (n + 1) 2^-24 sum |x w| (Cauchy-Schwarz) and 5 2^-24 ||T'|| ||I|| more for the de-meaned
+    template's rounding and the final one."""
+    length = 4 * image.size
+    centred = template - template.mean()
+    return ((20 * math.log2(length) + channels + 10) * 2.0 ** -24 *
+            np.linalg.norm(centred) * np.linalg.norm(image))
+
+
+def lesson_against_implementations(tmp):
+    """(a) The lesson's ccoeff from every implementation that takes the problem (and auto)."""
+    rng = np.random.default_rng(12)
+    table = implementations()
+    names = list(table) + ["auto"]
+    image = rng.integers(0, 16, (23, 31)).astype(np.float64)
+    template = rng.integers(0, 16, (4, 8)).astype(np.float64)
+    # A template whose mean is a whole number: the de-meaned template is then integer too, so
+    # every product and sum of the correlation is a small integer, exact in float.  Its 32
+    # taps make every window's mean a multiple of 1/32, so the lesson's own float64 arithmetic
+    # is exact as well (with 5x7, means of k/35 leave ~1e-13 in it, and np.float32 keeps such
+    # a residue where the exact score is 0).
+    template[0, 0] += -template.sum() % 32
+    expect(template.sum() % 32 == 0 and template.max() <= 47, "integer template mean")
+    np.save(f"{tmp}/int_image.npy", image.astype(np.uint8))
+    np.save(f"{tmp}/int_template.npy", template.astype(np.int16))
+    want = template_match(image, template)
+    expect(np.array_equal(np.float32(want), np.round(want)), "the lesson's values are integers")
+
+    real_image = rng.standard_normal((29, 37)) * 3 + 5
+    real_template = rng.standard_normal((6, 5)) * 2 - 1
+    np.save(f"{tmp}/real_image.npy", real_image.astype(np.float32))
+    np.save(f"{tmp}/real_template.npy", real_template.astype(np.float32))
+    real_want = template_match(real_image.astype(np.float32).astype(np.float64),
+                               real_template.astype(np.float32).astype(np.float64))
+    tolerance = fft_style_tolerance(real_template, real_image, 1)
+    # the tolerance against the values' own size: a wrong sum is off by ~|value|, far above it
+    expect(tolerance < 1e-3 * np.abs(real_want).max(),
+           f"real-data tolerance {tolerance:.3g} is small against the scores "
+           f"{np.abs(real_want).max():.3g}")
+
+    took = {"exact": 0, "real": 0}
+    for name in names:
+        result = run(f"{tmp}/int_image.npy", f"{tmp}/int_template.npy", "--method", "ccoeff",
+                     "--impl", name, "--out", f"{tmp}/map.npy")
+        if refused(result, name):
+            expect(not os.path.exists(f"{tmp}/map.npy"), f"{name} refused and wrote nothing")
+            continue
+        if not expect(result.returncode == 0, f"match --impl {name}: {result.stderr.strip()}"):
+            continue
+        ran = chosen_impl(result.stdout.splitlines()[0])
+        expect(ran == name or name == "auto", f"--impl {name} ran {ran}")
+        got = np.load(f"{tmp}/map.npy")
+        os.remove(f"{tmp}/map.npy")
+        expect(got.dtype == np.float32 and got.shape == want.shape, f"{name}: map {got.shape}")
+        if table[ran]["exact_on_integers"] == "1":
+            took["exact"] += 1
+            expect(np.array_equal(got, np.float32(want)),
+                   f"{name} ({ran}) equals the lesson exactly on integers: worst "
+                   f"{np.abs(got - want).max():.3g}")
+        else:
+            int_tolerance = fft_style_tolerance(template, image, 1)
+            expect(np.abs(got - want).max() <= int_tolerance,
+                   f"{name} ({ran}) within {int_tolerance:.3g} of the lesson on integers: "
+                   f"{np.abs(got - want).max():.3g}")
+
+        result = run(f"{tmp}/real_image.npy", f"{tmp}/real_template.npy", "--method", "ccoeff",
+                     "--impl", name, "--out", f"{tmp}/map.npy")
+        if refused(result, name):
+            continue
+        if not expect(result.returncode == 0, f"match --impl {name} real: {result.stderr}"):
+            continue
+        took["real"] += 1
+        got = np.load(f"{tmp}/map.npy").astype(np.float64)
+        os.remove(f"{tmp}/map.npy")
+        expect(np.abs(got - real_want).max() <= tolerance,
+               f"{name} within {tolerance:.3g} of the lesson on real data: "
+               f"{np.abs(got - real_want).max():.3g}")
+    # naive, views, im2col, direct x3, depthwise x2 take a one-channel 4x8 correlation
+    expect(took["exact"] >= 6, f"exact implementations compared: {took['exact']}")
+    expect(took["real"] >= 8, f"implementations compared on real data: {took['real']}")
+
+
+def against_opencv(tmp):
+    """(b) Every method against cv2.matchTemplate, grey and (H,W,3), the flat rules."""
+    rng = np.random.default_rng(5)
+    cases = {
+        "grey": (rng.random((41, 53)) * 4 - 1, rng.random((9, 12)) * 3 + 2),
+        "rgb": (rng.random((37, 45, 3)) * 200, rng.random((7, 10, 3)) * 200),
+    }
+    for label, (image, template) in cases.items():
+        image, template = image.astype(np.float32), template.astype(np.float32)
+        np.save(f"{tmp}/cv_image.npy", image)
+        np.save(f"{tmp}/cv_template.npy", template)
+        for method, flag in OPENCV.items():
+            for impl in ("auto", "naive__scalar", "fft__fftw"):
+                match(f"{tmp}/cv_image.npy", f"{tmp}/cv_template.npy", "--method", method,
+                      "--impl", impl, "--out", f"{tmp}/map.npy")
+                got = np.load(f"{tmp}/map.npy").astype(np.float64)
+                want = cv2.matchTemplate(image, template, flag).astype(np.float64)
+                # Normalised scores are within 1e-4 of OpenCV's (both in float; OpenCV's own
+                # error is ~1e-6 here); the others within 1e-5 of the scores' scale.
+                normed = method.endswith("normed")
+                if not expect(got.shape == want.shape, f"{label} {method}: map {got.shape}"):
+                    continue
+                worst = np.abs(got - want).max() / (1.0 if normed else np.abs(want).max())
+                expect(worst <= (1e-4 if normed else 1e-5),
+                       f"{label} {method} --impl {impl} against OpenCV: {worst:.3g}")
+
+    # a flat patch: every window inside it scores 0 in ccoeff_normed, as in OpenCV
+    image = rng.random((30, 34)).astype(np.float32) * 10
+    image[6:22, 8:26] = 7.25
+    template = rng.random((5, 6)).astype(np.float32)
+    np.save(f"{tmp}/flat_image.npy", image)
+    np.save(f"{tmp}/flat_template.npy", template)
+    want = cv2.matchTemplate(image, template, cv2.TM_CCOEFF_NORMED)
+    expect(np.all(want[6:18, 8:21] == 0), "OpenCV scores flat windows 0")
+    for impl in ("auto", "naive__scalar", "fft__fftw", "direct__avx2"):
+        match(f"{tmp}/flat_image.npy", f"{tmp}/flat_template.npy", "--impl", impl,
+              "--out", f"{tmp}/map.npy")
+        got = np.load(f"{tmp}/map.npy")
+        expect(np.all(got[6:18, 8:21] == 0), f"flat windows score 0 ({impl})")
+        expect(np.abs(got - want).max() <= 1e-4, f"flat-patch image against OpenCV ({impl}): "
+               f"{np.abs(got - want).max():.3g}")
+    # a flat template scores 1 everywhere, as in OpenCV
+    flat = np.full((4, 5), 3.5, np.float32)
+    np.save(f"{tmp}/flat_template.npy", flat)
+    want = cv2.matchTemplate(image, flat, cv2.TM_CCOEFF_NORMED)
+    expect(np.all(want == 1), "OpenCV scores a flat template 1")
+    match(f"{tmp}/flat_image.npy", f"{tmp}/flat_template.npy", "--out", f"{tmp}/map.npy")
+    expect(np.all(np.load(f"{tmp}/map.npy") == 1), "a flat template scores 1 everywhere")
+
+
+def greedy_picks(scores, top, distance, lower_better):
+    """The picking rule, written plainly: best first, then the best placement farther than
+    `distance` (Chebyshev) from every earlier pick; NaN never; ties to row-major order."""
+    order = sorted((float(v) if lower_better else -float(v), i)
+                   for i, v in enumerate(scores.ravel()) if not np.isnan(v))
+    picks = []
+    for _, i in order:
+        row, col = divmod(i, scores.shape[1])
+        if all(max(abs(row - r), abs(col - c)) > distance for r, c, _ in picks):
+            picks.append((row, col, scores[row, col]))
+        if len(picks) == top:
+            break
+    return picks
+
+
+def picks_and_suppression(tmp):
+    """(c) Three planted copies found in order; picks as the greedy rule gives them."""
+    rng = np.random.default_rng(3)
+    template = rng.random((8, 11)).astype(np.float32) * 100
+    image = rng.random((70, 90)).astype(np.float32) * 100
+    planted = [((40, 60), 0.0), ((5, 7), 2.0), ((52, 18), 6.0)]  # (row, col), noise
+    for (row, col), noise in planted:
+        image[row:row + 8, col:col + 11] = template + rng.standard_normal((8, 11)) * noise
+    np.save(f"{tmp}/three.npy", image)
+    np.save(f"{tmp}/three_t.npy", template)
+    for method in ("ccoeff_normed", "sqdiff"):
+        header, picks = match(f"{tmp}/three.npy", f"{tmp}/three_t.npy", "--top", 3,
+                              "--method", method, "--out", f"{tmp}/map.npy")
+        expect([(r, y, x) for r, y, x, _ in picks] ==
+               [(k + 1, row, col) for k, ((row, col), _) in enumerate(planted)],
+               f"{method}: the three copies in order: {picks}")
+        expect("min-distance 4" in header, f"default min-distance is half of 8: {header}")
+        scores = np.load(f"{tmp}/map.npy")
+        expect(all(np.float32(s) == scores[y, x] for _, y, x, s in picks),
+               f"{method}: printed scores are the map's")
+    # the copy at 52,18 is 42 pixels from the best (40,60), the one at 5,7 is 53 away
+    _, picks = match(f"{tmp}/three.npy", f"{tmp}/three_t.npy", "--top", 3, "--min-distance", 50)
+    expect([p[1:3] for p in picks[:2]] == [(40, 60), (5, 7)] and
+           all(max(abs(y - 40), abs(x - 60)) > 50 and max(abs(y - 5), abs(x - 7)) > 50
+               for _, y, x, _ in picks[2:]), f"--min-distance 50 drops the copy at 52,18: {picks}")
+    # the rule itself, in both ways it is run (scanned for few picks, sorted for many),
+    # on a map with ties and a NaN
+    image = np.round(rng.random((30, 40)) * 3).astype(np.float32)
+    image[11, 17] = np.nan
+    np.save(f"{tmp}/ties.npy", image)
+    np.save(f"{tmp}/ties_t.npy", np.round(rng.random((3, 4)) * 3).astype(np.float32))
+    for method in ("ccoeff", "sqdiff"):
+        for top, distance in ((5, None), (40, None), (5, 0), (60, 0), (7, 6), (100, 2)):
+            args = [f"{tmp}/ties.npy", f"{tmp}/ties_t.npy", "--method", method, "--top", top,
+                    "--impl", "naive__scalar", "--out", f"{tmp}/map.npy"]
+            if distance is not None:
+                args += ["--min-distance", distance]
+            _, picks = match(*args)
+            scores = np.load(f"{tmp}/map.npy")
+            want = greedy_picks(scores, top, 1 if distance is None else distance,
+                                method == "sqdiff")
+            expect(np.isnan(scores).any(), "the NaN pixel gives NaN scores")
+            expect([(y, x) for _, y, x, _ in picks] == [(y, x) for y, x, _ in want] and
+                   all(not math.isnan(s) for *_, s in picks),
+                   f"{method} --top {top} --min-distance {distance}: {picks[:6]} "
+                   f"against {want[:6]}")
+    # fewer placements than --top: all of them
+    _, picks = match(f"{tmp}/three.npy", "--crop", "1,1,69,89", "--top", 10,
+                     "--min-distance", 0, "--method", "sqdiff")
+    expect(sorted((y, x) for _, y, x, _ in picks) == [(0, 0), (0, 1), (1, 0), (1, 1)] and
+           picks[0][1:3] == (1, 1), f"a 2x2 map gives its 4 placements, the crop's first: {picks}")
+
+
+def bad_inputs(tmp):
+    """(d) Each bad input: exit 2, one line on stderr, the --out file untouched, no temporary."""
+    rng = np.random.default_rng(9)
+    np.save(f"{tmp}/g.npy", rng.random((20, 24)).astype(np.float32))
+    np.save(f"{tmp}/rgb.npy", rng.random((20, 24, 3)).astype(np.float32))
+    np.save(f"{tmp}/t.npy", rng.random((5, 6)).astype(np.float32))
+    np.save(f"{tmp}/big.npy", rng.random((21, 6)).astype(np.float32))
+    np.save(f"{tmp}/vector.npy", rng.random(6).astype(np.float32))
+    with open(f"{tmp}/broken.npy", "wb") as f:
+        f.write(open(f"{tmp}/t.npy", "rb").read()[:-7])
+    with open(f"{tmp}/notpicture.png", "wb") as f:
+        f.write(b"not a picture")
+    g, t, rgb = f"{tmp}/g.npy", f"{tmp}/t.npy", f"{tmp}/rgb.npy"
+    out = f"{tmp}/kept.npy"
+    cases = {
+        "template larger than the image": [g, f"{tmp}/big.npy"],
+        "channel mismatch": [rgb, t],
+        "empty crop": [g, "--crop", "2,3,0,4"],
+        "crop outside the image": [g, "--crop", "18,3,5,4"],
+        "crop past the right edge": [g, "--crop", "0,20,5,5"],
+        "crop negative": [g, "--crop", "-1,3,5,4"],
+        "crop three numbers": [g, "--crop", "1,2,3"],
+        "crop empty item": [g, "--crop", "1,,3,4"],
+        "crop not numbers": [g, "--crop", "a,b,c,d"],
+        "crop and template": [g, t, "--crop", "0,0,3,3"],
+        "no template": [g],
+        "no image": [],
+        "three positionals": [g, t, t],
+        "top 0": [g, t, "--top", "0"],
+        "top negative": [g, t, "--top", "-2"],
+        "top text": [g, t, "--top", "three"],
+        "min-distance negative": [g, t, "--min-distance", "-1"],
+        "min-distance text": [g, t, "--min-distance", "1.5"],
+        "threads 0": [g, t, "--threads", "0"],
+        "threads text": [g, t, "--threads", "two"],
+        "threads too many": [g, t, "--threads", "100000"],
+        "unknown method": [g, t, "--method", "ccorr"],
+        "unknown option": [g, t, "--fast"],
+        "unknown implementation": [g, t, "--impl", "fastest"],
+        "implementation refuses": [g, t, "--impl", "winograd__avx2"],
+        "option without value": [g, t, "--top"],
+        "image missing": [f"{tmp}/missing.npy", t],
+        "template missing": [g, f"{tmp}/missing.npy"],
+        "image unknown type": [f"{tmp}/g.txt", t],
+        "template truncated": [g, f"{tmp}/broken.npy"],
+        "template not a picture": [g, f"{tmp}/notpicture.png"],
+        "image 1-d": [f"{tmp}/vector.npy", t],
+        "over --max-memory": [g, t, "--max-memory", "1K"],
+        "bad --max-memory": [g, t, "--max-memory", "lots"],
+        "bad --fftw-planner": [g, t, "--fftw-planner", "fast"],
+    }
+    sentinel = b"\x93NUMPY an existing file that must stay as it is"
+    for what, args in cases.items():
+        for output in (out, out.replace(".npy", ".png")):
+            with open(output, "wb") as f:
+                f.write(sentinel)
+            result = run("--out", output, *args)
+            left = [n for n in os.listdir(tmp) if ".tmp." in n]
+            with open(output, "rb") as f:
+                kept = f.read() == sentinel
+            expect(result.returncode == 2 and result.stderr.count("\n") == 1 and
+                   result.stderr.startswith("convbench: match: ") and not result.stdout and
+                   kept and not left,
+                   f"{what} ({os.path.basename(output)}): exit {result.returncode}, "
+                   f"stderr {result.stderr!r}, stdout {result.stdout[:80]!r}, kept {kept}, "
+                   f"temporaries {left}")
+    for output in (f"{tmp}/map.txt", f"{tmp}/nodir/map.npy", ""):
+        result = run(g, t, "--out", output)
+        expect(result.returncode == 2 and result.stderr.count("\n") == 1 and not result.stdout
+               and not os.path.exists(output),
+               f"--out {output!r}: exit {result.returncode}, {result.stderr!r}")
+
+
+def face_example(tmp):
+    """The README's example: an eye of data/face.png found by its own crop, then again in a
+    brightened, lower-contrast copy where plain squared differences are fooled."""
+    subprocess.run([sys.executable, os.path.join(REPO, "scripts", "make_data.py"), tmp],
+                   check=True, capture_output=True)
+    face = f"{tmp}/face.png"
+    y, x, h, w = 287, 557, 40, 40  # the raccoon's left eye
+    header, picks = match(face, "--crop", f"{y},{x},{h},{w}", "--top", 3)
+    print(f"  face, --crop {y},{x},{h},{w}:\n    {header}\n    " +
+          "\n    ".join(" ".join(map(str, p)) for p in picks))
+    expect((picks[0][1], picks[0][2]) == (y, x) and picks[0][3] >= 0.9999,
+           f"the crop found at its own place with score ~1: {picks[0]}")
+    expect(all(p[3] < 0.9 for p in picks[1:]), f"nothing else scores like it: {picks}")
+
+    pixels = np.asarray(Image.open(face)).astype(np.float64)
+    np.save(f"{tmp}/eye.npy", pixels[y:y + h, x:x + w].astype(np.float32))
+    brighter = np.clip(0.6 * pixels + 70, 0, 255)
+    Image.fromarray(np.round(brighter).astype(np.uint8)).save(f"{tmp}/brighter.png")
+    found = {}
+    for method in OPENCV:
+        header, picks = match(f"{tmp}/brighter.png", f"{tmp}/eye.npy", "--method", method)
+        found[method] = picks[0]
+        print(f"  brightened, {method}: {' '.join(map(str, picks[0]))}")
+    expect(found["ccoeff_normed"][1:3] == (y, x) and found["ccoeff_normed"][3] >= 0.999,
+           f"ccoeff_normed finds the eye in the brightened picture: {found['ccoeff_normed']}")
+    # What the other methods do (observed, and why): ccoeff subtracts the means, and a uniform
+    # contrast factor only scales every score, so it finds the eye too; sqdiff compares raw
+    # values and is fooled by the 70 added: it takes a darker place of the brighter picture
+    # (the grass at 632,547); sqdiff_normed still finds the eye, at a poor 0.19.
+    expect(found["ccoeff"][1:3] == (y, x), f"ccoeff finds it too: {found['ccoeff']}")
+    expect(found["sqdiff"][1:3] != (y, x) and
+           max(abs(found["sqdiff"][1] - y), abs(found["sqdiff"][2] - x)) > 100,
+           f"sqdiff is fooled by the brightening: {found['sqdiff']}")
+    expect(found["sqdiff_normed"][1:3] == (y, x) and found["sqdiff_normed"][3] > 0.1,
+           f"sqdiff_normed finds it with a poor score: {found['sqdiff_normed']}")
+
+
+def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        lesson_against_implementations(tmp)
+        against_opencv(tmp)
+        picks_and_suppression(tmp)
+        bad_inputs(tmp)
+        face_example(tmp)
+
+
+main()
+sys.exit(report("cli_match"))
