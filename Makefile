@@ -72,6 +72,9 @@ AVX2_FLAGS = -mavx2 -mfma
 AVX512_FLAGS = -mavx512f -mavx512bw -mavx512dq -mavx512vl -mfma
 $(BUILD)/obj/%_avx2.o: CFLAGS += $(AVX2_FLAGS)
 $(BUILD)/obj/%_avx512.o: CFLAGS += $(AVX512_FLAGS)
+# Template matching's window sums are loops left for the compiler to vectorise (-O3), with
+# the same bits in their portable and AVX-512 builds (no contraction into FMA; sqrt sets no errno and comparisons may be if-converted).
+$(BUILD)/obj/src/match/match_rows_%.o: CFLAGS += -O3 -ffp-contract=off -fno-math-errno -fno-trapping-math
 # OpenMP only where a file asks for it by name (*_omp.c), with its ISA's flags.
 $(BUILD)/obj/%_omp.o: CFLAGS += -fopenmp
 $(BUILD)/obj/%_avx2_omp.o: CFLAGS += $(AVX2_FLAGS) -fopenmp

@@ -1,0 +1,7 @@
+/* The portable build of match_rows_body.h. */
+#include "match_rows.h"
+
+#define MATCH_ROWS match_rows_scalar
+#include "match_rows_body.h"
+
+int64_t match_rows_space(int64_t C, int64_t W) { return 2 * C * W + 6 * W; }
