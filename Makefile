@@ -115,6 +115,7 @@ test-cli: $(PROGRAM)
 	@test -n "$(PYTHON)" || { echo "no Python with numpy and scipy: run 'make deps'" >&2; exit 1; }
 	PYTHON=$(PYTHON) bash tests/cli_errors.sh $(PROGRAM)
 	$(PYTHON) tests/cli_apply.py $(PROGRAM)
+	$(PYTHON) tests/cli_match.py $(PROGRAM)
 	$(PYTHON) tests/test_hardening.py $(PROGRAM)
 
 test-bench: $(PROGRAM)
