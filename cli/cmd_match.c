@@ -254,7 +254,8 @@ static bool match_memory_fits(const match_options *o, const cb_match_problem *mp
         add_bytes(map, png),
     };
     uint64_t others = 0;
-    for (size_t i = 0; i < sizeof phases / sizeof phases[0]; i++) others = max_bytes(others, phases[i]);
+    for (size_t i = 0; i < sizeof phases / sizeof phases[0]; i++)
+        others = max_bytes(others, phases[i]);
     if (add_bytes(running, plan) >= others)
         return memory_fits(o->plan_options.max_memory, running, plan, o->impl, why, why_size);
     return memory_fits(o->plan_options.max_memory, others, 0, NULL, why, why_size);

@@ -134,7 +134,8 @@ def lesson_against_implementations(tmp):
             exact = np.round(want)
             expect(np.abs(want - exact).max() < 1e-9, f"{label}: the lesson's scores are integers")
             if label.startswith("grey 4x8"):
-                expect(np.array_equal(np.float32(want), exact), f"{label}: np.float32(lesson) exact")
+                expect(np.array_equal(np.float32(want), exact),
+                       f"{label}: np.float32(lesson) is exact")
         tolerance = fft_style_tolerance(template.astype(np.float64), image.astype(np.float64))
         # the tolerance against the scores' own size: a wrong sum is off by about a score
         expect(tolerance < 1e-3 * np.abs(want).max(),
@@ -388,7 +389,8 @@ def face_example(tmp):
     # What the other methods do (observed, and why): ccoeff subtracts the means, and a uniform
     # contrast factor only scales every score, so it finds the eye too; sqdiff compares raw
     # values and is fooled by the 70 added: it takes a darker place of the brighter picture
-    # (the grass at 632,547); sqdiff_normed still finds the eye, at a poor 0.19.
+    # (a dark patch between the leaves at 632,547); sqdiff_normed still finds the eye, at a
+    # poor 0.19.
     expect(found["ccoeff"][1:3] == (y, x), f"ccoeff finds it too: {found['ccoeff']}")
     expect(found["sqdiff"][1:3] != (y, x) and
            max(abs(found["sqdiff"][1] - y), abs(found["sqdiff"][2] - x)) > 100,
