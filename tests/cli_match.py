@@ -288,6 +288,57 @@ def picks_and_suppression(tmp):
            picks[0][1:3] == (1, 1), f"a 2x2 map gives its 4 placements, the crop's first: {picks}")
 
 
+def files_and_options(tmp):
+    """Pictures in, the PNG map, threads, --auto measure, --help and the command list."""
+    rng = np.random.default_rng(21)
+    picture = rng.integers(0, 256, (40, 50, 3)).astype(np.uint8)
+    Image.fromarray(picture).save(f"{tmp}/pic.png")
+    Image.fromarray(picture[9:19, 30:42]).save(f"{tmp}/pic_t.png")
+    np.save(f"{tmp}/pic.npy", picture)
+    np.save(f"{tmp}/pic_t.npy", picture[9:19, 30:42].astype(np.float64))
+    _, from_png = match(f"{tmp}/pic.png", f"{tmp}/pic_t.png", "--top", 4, "--out",
+                        f"{tmp}/png.npy")
+    _, from_npy = match(f"{tmp}/pic.npy", f"{tmp}/pic_t.npy", "--top", 4, "--out",
+                        f"{tmp}/npy.npy")
+    _, from_crop = match(f"{tmp}/pic.png", "--crop", "9,30,10,12", "--top", 4)
+    expect(from_png == from_npy == from_crop and from_png[0][1:3] == (9, 30),
+           f"PNG, .npy and --crop give the same picks: {from_png} {from_npy} {from_crop}")
+    expect(np.array_equal(np.load(f"{tmp}/png.npy"), np.load(f"{tmp}/npy.npy")),
+           "PNG and .npy inputs give the same map")
+
+    # the PNG map: min..max stretched onto 0..255, rounded
+    match(f"{tmp}/pic.png", f"{tmp}/pic_t.png", "--method", "sqdiff", "--out", f"{tmp}/m.npy")
+    match(f"{tmp}/pic.png", f"{tmp}/pic_t.png", "--method", "sqdiff", "--out", f"{tmp}/m.png")
+    scores = np.load(f"{tmp}/m.npy").astype(np.float64)
+    want = np.floor((scores - scores.min()) * (255.0 / (scores.max() - scores.min())) + 0.5)
+    got = np.asarray(Image.open(f"{tmp}/m.png"))
+    expect(got.dtype == np.uint8 and got.shape == scores.shape and np.array_equal(got, want),
+           f"--out .png is the map stretched min..max: {got.shape}")
+
+    # threads: the direct method gives the same bits at any count
+    maps = []
+    for threads in (1, 2):
+        match(f"{tmp}/pic.npy", f"{tmp}/pic_t.npy", "--impl", "direct__avx2", "--threads",
+              threads, "--out", f"{tmp}/t{threads}.npy")
+        maps.append(np.load(f"{tmp}/t{threads}.npy"))
+    expect(np.array_equal(maps[0], maps[1]), "--threads 2 gives direct__avx2's bits at 1")
+    result = subprocess.run([CONVBENCH, "match", "--auto", "measure", f"{tmp}/pic.npy",
+                             f"{tmp}/pic_t.npy", "--top", "4"], capture_output=True, text=True,
+                            env=dict(os.environ, CONVBENCH_CACHE_DIR=tmp))
+    expect(result.returncode == 0 and " (auto)" in result.stdout and
+           [tuple(map(int, line.split()[1:3])) for line in result.stdout.splitlines()
+            if not line.startswith("#")] == [p[1:3] for p in from_npy],
+           f"--auto measure: {result.stdout} {result.stderr}")
+
+    result = run("--help")
+    expect(result.returncode == 0 and result.stdout.startswith("usage: convbench match") and
+           not result.stderr, "match --help")
+    result = subprocess.run([CONVBENCH], capture_output=True, text=True)
+    expect(result.returncode == 2 and "match" in result.stderr, f"the command list: {result.stderr}")
+    result = subprocess.run([CONVBENCH, "--help"], capture_output=True, text=True)
+    expect(result.returncode == 0 and "\n  match " in result.stdout, "convbench --help lists match")
+
+
 def bad_inputs(tmp):
     """(d) Each bad input: exit 2, one line on stderr, the --out file untouched, no temporary."""
     rng = np.random.default_rng(9)
@@ -404,6 +455,7 @@ def main():
         lesson_against_implementations(tmp)
         against_opencv(tmp)
         picks_and_suppression(tmp)
+        files_and_options(tmp)
         bad_inputs(tmp)
         face_example(tmp)
 
