@@ -17,6 +17,7 @@
 #include "method.h"
 #include "parallel.h"
 #include "match_rows.h"
+#include "match_weights.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -137,13 +138,11 @@ cb_status cb_match_plan_memory(const char *impl_name, const cb_match_problem *mp
     return CB_OK;
 }
 
-/* The correlation's weights and the template's sums (in the plan). */
-static float *prepare_template(cb_match_plan *mp_plan, const float *templ)
+void cb_match_weights(const cb_match_problem *mp, const float *templ, float *weights,
+                      double *templ_var, double *templ_sq)
 {
-    const cb_match_problem *mp = &mp_plan->mp;
     const int64_t n = mp->TH * mp->TW;
-    float *w = cb_alloc((size_t)(mp->C * n), sizeof(float));
-    if (!w) return NULL;
+    const bool plain = mp->method == CB_MATCH_SQDIFF || mp->method == CB_MATCH_SQDIFF_NORMED;
     double var = 0, sq = 0;
     for (int64_t c = 0; c < mp->C; c++) {
         const float *t = templ + c * n;
@@ -154,15 +153,21 @@ static float *prepare_template(cb_match_plan *mp_plan, const float *templ)
             const double d = t[i] - mean;
             var += d * d;
             sq += (double)t[i] * t[i];
-            /* sqdiff correlates with T itself */
-            w[c * n + i] = mp->method == CB_MATCH_SQDIFF || mp->method == CB_MATCH_SQDIFF_NORMED
-                               ? t[i]
-                               : (float)((double)n * t[i] - sum);
+            weights[c * n + i] = plain ? t[i] : (float)((double)n * t[i] - sum);
         }
     }
-    mp_plan->templ_var = var;
-    mp_plan->templ_sq = sq;
-    mp_plan->templ_flat = !(var > MATCH_FLAT_FRACTION * sq) && isfinite(var);
+    *templ_var = var;
+    *templ_sq = sq;
+}
+
+/* The correlation's weights and the template's sums (in the plan). */
+static float *prepare_template(cb_match_plan *m, const float *templ)
+{
+    const cb_match_problem *mp = &m->mp;
+    float *w = cb_alloc((size_t)(mp->C * mp->TH * mp->TW), sizeof(float));
+    if (!w) return NULL;
+    cb_match_weights(mp, templ, w, &m->templ_var, &m->templ_sq);
+    m->templ_flat = !(m->templ_var > MATCH_FLAT_FRACTION * m->templ_sq) && isfinite(m->templ_var);
     return w;
 }
 
