@@ -56,7 +56,9 @@ PROGRAM := $(BUILD)/convbench
 EXTRA_TESTS :=
 include $(sort $(wildcard mk/*.mk))
 
-.PHONY: all test test-suite test-unit test-check test-oracle test-cli test-bench test-sanitized \
+.PHONY: all test test-suite test-unit test-check test-oracle test-cli test-bench test-python \
+	test-examples \
+	test-sanitized \
 	bench peers data examples deps clean
 
 all: $(LIB) $(SHARED_LIB) $(PROGRAM)
@@ -125,7 +127,20 @@ test-bench: $(PROGRAM)
 	$(PYTHON) tests/test_compare_peers.py
 	$(PYTHON) tests/test_check_targets.py
 
-test-suite: test-unit test-check test-oracle test-cli test-bench $(EXTRA_TESTS)
+# The NumPy interface (python/convbench) on this build's library.
+test-python: $(SHARED_LIB)
+	@test -n "$(PYTHON)" || { echo "no Python with numpy and scipy: run 'make deps'" >&2; exit 1; }
+	CONVBENCH_LIBRARY=$(abspath $(SHARED_LIB)) PYTHONPATH=$(CURDIR)/python:$(CURDIR)/tests \
+		$(PY_ENV) $(PYTHON) tests/test_numpy_api.py
+
+# The lessons redone with convbench (examples/), at small sizes, as checks.
+test-examples: $(SHARED_LIB)
+	@test -n "$(PYTHON)" || { echo "no Python with numpy and scipy: run 'make deps'" >&2; exit 1; }
+	@for f in examples/[a-z]*.py; do echo "== $$f"; \
+		CONVBENCH_LIBRARY=$(abspath $(SHARED_LIB)) $(PY_ENV) $(PYTHON) $$f --check || exit 1; done
+
+test-suite: test-unit test-check test-oracle test-cli test-bench test-python test-examples \
+	$(EXTRA_TESTS)
 
 test-sanitized:
 	$(MAKE) --no-print-directory BUILD=$(BUILD)/sanitized SANITIZE=1 test-suite
@@ -142,7 +157,7 @@ test: all
 # the cap of 2 s per cell skips the reference-speed rows of the large problems); FULL=1 adds
 # the smoke set and lifts the caps.  --resume: rerunning continues an interrupted
 # run of the same day (delete the CSV to measure afresh).
-BENCH_SETS = data/grid.txt,data/colour.txt,data/filterbank.txt,data/cnn.txt,data/filters.txt
+BENCH_SETS = data/grid.txt,data/colour.txt,data/filterbank.txt,data/cnn.txt,data/filters.txt,data/match.txt
 ifeq ($(FULL),1)
 BENCH_ARGS ?= --problems data/smoke.txt,$(BENCH_SETS) --threads 1,2 --min-time 1 --max-cell-time 600
 else

@@ -7,6 +7,8 @@
 #include "auto_option.h"
 #include "fftw_planner_option.h"
 #include "kernel_spec.h"
+#include "match_verify.h"
+#include "match_weights.h"
 #include "memory_option.h"
 #include "timing.h"
 
@@ -25,19 +27,26 @@ const char *cell_status_name(cell_status s)
     return names[s];
 }
 
-/* A copy of p with H and W scaled down so that its direct cost is about CHECK_FLOPS. */
+/* A copy of p with H and W scaled down so that its direct cost is about CHECK_FLOPS.  In
+ * 'valid' mode the outputs are scaled (the image keeps its kernel-sized border), so a large
+ * kernel on a large image keeps enough outputs for its run time to predict the full one. */
 static cb_problem shrunk_for_check(const cb_problem *p)
 {
     cb_problem q = *p;
     double flops = cb_problem_flops(p);
     if (flops <= CHECK_FLOPS) return q;
     double scale = sqrt(CHECK_FLOPS / flops);
-    int64_t min_h = p->mode == CB_MODE_VALID ? p->KH : 1;
-    int64_t min_w = p->mode == CB_MODE_VALID ? p->KW : 1;
+    if (p->mode == CB_MODE_VALID) {
+        const int64_t oh = (int64_t)ceil((double)(p->H - p->KH + 1) * scale);
+        const int64_t ow = (int64_t)ceil((double)(p->W - p->KW + 1) * scale);
+        q.H = (oh < 1 ? 1 : oh) + p->KH - 1;
+        q.W = (ow < 1 ? 1 : ow) + p->KW - 1;
+        return q;
+    }
     q.H = (int64_t)ceil((double)p->H * scale);
     q.W = (int64_t)ceil((double)p->W * scale);
-    if (q.H < min_h) q.H = min_h;
-    if (q.W < min_w) q.W = min_w;
+    if (q.H < 1) q.H = 1;
+    if (q.W < 1) q.W = 1;
     return q;
 }
 
@@ -127,17 +136,31 @@ void bench_problem_free(bench_problem *bp)
     memset(bp, 0, sizeof *bp);
 }
 
+/* A match problem's check copy (the template is the problem's weights). */
+static cb_match_problem check_match_problem(const bench_problem *bp)
+{
+    named_problem copy = bp->np;
+    copy.problem = bp->check_problem;
+    return named_match_problem(&copy);
+}
+
 /* The reference with the bound of the implementation's error model; one is kept (as the
  * memory count assumes), remade when an implementation of another model comes. */
-static bool ensure_reference(bench_problem *bp, const cb_error_model *model, char *why,
-                             size_t why_size)
+static bool ensure_reference(bench_problem *bp, const cb_impl *impl, char *why, size_t why_size)
 {
+    const cb_error_model *model = impl->error;
     if (bp->reference_ready && bp->check_ref.model == model) return true;
     verify_reference_free(&bp->check_ref);
     bp->reference_ready = false;
-    if (verify_reference_make(&bp->check_problem, bp->check_input, bp->check_weights, false,
-                              model, &bp->check_ref, why, why_size) != CB_OK)
+    if (bp->np.match) {
+        const cb_match_problem mp = check_match_problem(bp);
+        if (match_reference_make(&mp, bp->check_input, bp->check_weights, false, impl,
+                                 &bp->check_ref, why, why_size) != CB_OK)
+            return false;
+    } else if (verify_reference_make(&bp->check_problem, bp->check_input, bp->check_weights,
+                                     false, model, &bp->check_ref, why, why_size) != CB_OK) {
         return false;
+    }
     bp->reference_ready = true;
     return true;
 }
@@ -148,15 +171,21 @@ static double check_cell(bench_problem *bp, const cb_impl *impl, const cb_option
                          cell_result *out)
 {
     char why[CB_WHY_SIZE];
-    if (!ensure_reference(bp, impl->error, why, sizeof why)) {
+    if (!ensure_reference(bp, impl, why, sizeof why)) {
         out->status = CELL_FAILED;
         snprintf(out->reason, sizeof out->reason, "reference failed: %s", why);
         return -1;
     }
     verify_result r;
     double elapsed;
-    if (verify_run(impl, &bp->check_problem, bp->check_input, bp->check_weights, opt,
-                   bp->check_output, &bp->check_ref, &r, &elapsed, why, sizeof why) != CB_OK) {
+    const cb_match_problem mp = check_match_problem(bp);
+    cb_status st =
+        bp->np.match
+            ? match_verify_run(impl->name, &mp, bp->check_input, bp->check_weights, opt,
+                               bp->check_output, &bp->check_ref, &r, &elapsed, why, sizeof why)
+            : verify_run(impl, &bp->check_problem, bp->check_input, bp->check_weights, opt,
+                         bp->check_output, &bp->check_ref, &r, &elapsed, why, sizeof why);
+    if (st != CB_OK) {
         out->status = CELL_FAILED;
         snprintf(out->reason, sizeof out->reason, "plan failed: %s", why);
         return -1;
@@ -167,6 +196,12 @@ static double check_cell(bench_problem *bp, const cb_impl *impl, const cb_option
     char line[400];
     cb_problem_format(&bp->check_problem, line, sizeof line);
     out->status = CELL_FAILED;
+    if (bp->np.match) {
+        snprintf(out->reason, sizeof out->reason,
+                 "check: %lld scores of match:%s over the error bound (worst %.3g x) on %s",
+                 (long long)r.failures, cb_match_method_name(mp.method), r.worst_ratio, line);
+        return -1;
+    }
     snprintf(out->reason, sizeof out->reason,
              "check: %lld outputs over the error bound (worst %.3g x); reproduce: convbench check "
              "--impl %s --case '%s'",
@@ -182,10 +217,17 @@ static bool cell_memory_fits(const bench_problem *bp, const cb_impl *impl, const
 {
     uint64_t check_plan = 0, full_plan = 0;
     char why[CB_WHY_SIZE];
-    cb_status st =
-        cb_plan_memory(impl->name, &bp->check_problem, opt, &check_plan, why, sizeof why);
-    if (st == CB_OK)
-        st = cb_plan_memory(impl->name, &bp->np.problem, opt, &full_plan, why, sizeof why);
+    cb_status st;
+    if (bp->np.match) {
+        const cb_match_problem check = check_match_problem(bp), full = named_match_problem(&bp->np);
+        st = cb_match_plan_memory(impl->name, &check, opt, &check_plan, why, sizeof why);
+        if (st == CB_OK)
+            st = cb_match_plan_memory(impl->name, &full, opt, &full_plan, why, sizeof why);
+    } else {
+        st = cb_plan_memory(impl->name, &bp->check_problem, opt, &check_plan, why, sizeof why);
+        if (st == CB_OK)
+            st = cb_plan_memory(impl->name, &bp->np.problem, opt, &full_plan, why, sizeof why);
+    }
     if (st == CB_OK &&
         memory_fits(max_memory, bp->buffer_bytes, max_bytes(check_plan, full_plan), impl->name,
                     out->reason, sizeof out->reason))
@@ -195,14 +237,45 @@ static bool cell_memory_fits(const bench_problem *bp, const cb_impl *impl, const
     return false;
 }
 
+/* Whether the implementation takes the problem and its weights: for a match, the weights its
+ * correlation gets from the template. */
+static bool cell_supports(const bench_problem *bp, const cb_impl *impl, char *why,
+                          size_t why_size)
+{
+    if (!bp->np.match || !bp->weights)
+        return cb_impl_supports_weights(impl, &bp->np.problem, bp->weights, why, why_size);
+    const cb_match_problem mp = named_match_problem(&bp->np);
+    float *prepared = alloc_floats(bp->shape.weight_elems);
+    if (!prepared) return cb_impl_supports(impl, &bp->np.problem, why, why_size);
+    double var, sq;
+    cb_match_weights(&mp, bp->weights, prepared, &var, &sq);
+    const bool ok = cb_impl_supports_weights(impl, &bp->np.problem, prepared, why, why_size);
+    free(prepared);
+    return ok;
+}
+
+/* Plans the cell's full problem; its run is then timed through timing_measure_runs. */
+typedef struct {
+    cb_plan *plan;
+    cb_match_plan *match;
+} cell_plan;
+
+static void run_cell_plan(void *what, const float *input, float *output)
+{
+    cell_plan *c = what;
+    if (c->match)
+        cb_match_plan_run(c->match, input, output);
+    else
+        cb_plan_run(c->plan, input, output);
+}
+
 void bench_cell_run(bench_problem *bp, const cb_impl *impl, int threads,
                     const cell_limits *limits, cell_result *out)
 {
     memset(out, 0, sizeof *out);
     const cb_problem *p = &bp->np.problem;
     char why[CB_WHY_SIZE];
-    if (!cb_impl_available(impl, why, sizeof why) ||
-        !cb_impl_supports_weights(impl, p, bp->weights, why, sizeof why)) {
+    if (!cb_impl_available(impl, why, sizeof why) || !cell_supports(bp, impl, why, sizeof why)) {
         out->status = CELL_UNSUPPORTED;
         snprintf(out->reason, sizeof out->reason, "%s", why);
         return;
@@ -232,18 +305,26 @@ void bench_cell_run(bench_problem *bp, const cb_impl *impl, int threads,
         return;
     }
     double t0 = timing_now();
-    cb_plan *plan;
-    if (cb_plan_create(impl->name, p, bp->weights, &opt, &plan, why, sizeof why) != CB_OK) {
+    cell_plan plan = {0};
+    const cb_match_problem mp = named_match_problem(&bp->np);
+    const cb_status made =
+        bp->np.match
+            ? cb_match_plan_create(impl->name, &mp, bp->weights, &opt, &plan.match, why, sizeof why)
+            : cb_plan_create(impl->name, p, bp->weights, &opt, &plan.plan, why, sizeof why);
+    if (made != CB_OK) {
         out->status = CELL_FAILED;
         snprintf(out->reason, sizeof out->reason, "plan failed: %s", why);
         return;
     }
     out->plan_s = timing_now() - t0;
-    if (cb_plan_impl(plan) != impl) /* auto: the row names its choice */
-        snprintf(out->chosen, sizeof out->chosen, "%s", cb_plan_impl(plan)->name);
+    const cb_impl *ran = plan.match ? cb_match_plan_impl(plan.match) : cb_plan_impl(plan.plan);
+    if (ran != impl) /* auto: the row names its choice */
+        snprintf(out->chosen, sizeof out->chosen, "%s", ran->name);
     timing_stats st;
-    bool finished = timing_measure(plan, bp->input, bp->output, limits->min_time, MIN_REPS, &st);
-    cb_plan_destroy(plan);
+    bool finished = timing_measure_runs(run_cell_plan, &plan, bp->input, bp->output,
+                                        limits->min_time, MIN_REPS, &st);
+    cb_plan_destroy(plan.plan);
+    cb_match_plan_destroy(plan.match);
     if (!finished) {
         out->status = CELL_INTERRUPTED;
         snprintf(out->reason, sizeof out->reason, "interrupted");

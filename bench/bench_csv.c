@@ -72,7 +72,7 @@ void bench_csv_key(char *buf, size_t size, const char *impl, int threads, const 
     snprintf(buf, size, "%s|%d|%s|%s", impl, threads, name, problem_fields);
 }
 
-/* The key of a stored row, from its fields: impl, threads, name and the problem (C .. weights). */
+/* The key of a stored row, from its fields: impl, threads, name and the problem (C .. task). */
 static void row_key(const char *row, char *key, size_t size)
 {
     char copy[4096];
@@ -177,6 +177,11 @@ static bool load_existing(const bench_csv *csv, bench_csv *into, char *why, size
                          "%s is a schema-2 CSV (no chosen or weights columns); --resume "
                          "continues only schema %d: choose another --out", csv->shown,
                          BENCH_CSV_SCHEMA);
+                ok = false;
+            } else if (strcmp(line, BENCH_CSV_HEADER_V3) == 0) {
+                snprintf(why, why_size,
+                         "%s is a schema-3 CSV (no task column); --resume continues only "
+                         "schema %d: choose another --out", csv->shown, BENCH_CSV_SCHEMA);
                 ok = false;
             } else if (strcmp(line, BENCH_CSV_HEADER) != 0) {
                 snprintf(why, why_size,

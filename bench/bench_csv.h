@@ -10,24 +10,29 @@
 
 #include "atomic_file.h"
 
-#define BENCH_CSV_SCHEMA 3
+#define BENCH_CSV_SCHEMA 4
 #define BENCH_CSV_HEADER                                                                       \
+    "schema,when,host,cpu,impl,chosen,isa,family,threads,name,C,H,W,N,groups,KH,KW,SY,SX,"    \
+    "mode,boundary,op,fill,weights,task,status,reason,reps,plan_s,min_s,median_s,mad_s,"      \
+    "gflops,peak_gflops,pct_peak,bandwidth_gbs,err_over_bound"
+#define BENCH_CSV_COLUMNS 37
+/* Schema 3's header (no task): recognised only to say why --resume refuses it. */
+#define BENCH_CSV_HEADER_V3                                                                    \
     "schema,when,host,cpu,impl,chosen,isa,family,threads,name,C,H,W,N,groups,KH,KW,SY,SX,"    \
     "mode,boundary,op,fill,weights,status,reason,reps,plan_s,min_s,median_s,mad_s,gflops,"    \
     "peak_gflops,pct_peak,bandwidth_gbs,err_over_bound"
-#define BENCH_CSV_COLUMNS 36
 /* Schema 2's header (no chosen, no weights): recognised only to say why --resume refuses it. */
 #define BENCH_CSV_HEADER_V2                                                                    \
     "schema,when,host,cpu,impl,isa,family,threads,name,C,H,W,N,groups,KH,KW,SY,SX,mode,"       \
     "boundary,op,fill,status,reason,reps,plan_s,min_s,median_s,mad_s,gflops,peak_gflops,"     \
     "pct_peak,bandwidth_gbs,err_over_bound"
-/* 0-based columns of a row's key: impl, threads, name, and the problem's fields C .. weights
- * (problems that differ only in their weights are different rows) */
+/* 0-based columns of a row's key: impl, threads, name, and the problem's fields C .. task
+ * (problems that differ only in their weights or their task are different rows) */
 #define BENCH_CSV_IMPL_COLUMN 4
 #define BENCH_CSV_THREADS_COLUMN 8
 #define BENCH_CSV_NAME_COLUMN 9
 #define BENCH_CSV_FIRST_PROBLEM_COLUMN 10
-#define BENCH_CSV_LAST_PROBLEM_COLUMN 23
+#define BENCH_CSV_LAST_PROBLEM_COLUMN 24
 
 typedef struct {
     char *path;
@@ -54,7 +59,7 @@ bool bench_csv_open(bench_csv *csv, const char *path, bool resume, char *why, si
 /* Whether a row with this key (impl, threads, name, problem fields) exists, in
  * this process's rows or, newly, in the file. */
 bool bench_csv_has(bench_csv *csv, const char *key);
-/* The resume key of a row's fields in column order impl, threads, name, C..weights. */
+/* The resume key of a row's fields in column order impl, threads, name, C..task. */
 void bench_csv_key(char *buf, size_t size, const char *impl, int threads, const char *name,
                    const char *problem_fields);
 /* Appends one formatted row and rewrites the file. */

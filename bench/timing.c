@@ -27,17 +27,17 @@ static double median_of_sorted(const double *v, int n)
 
 volatile sig_atomic_t timing_stop_requested = 0;
 
-bool timing_measure(cb_plan *plan, const float *input, float *output, double min_time,
-                    int min_reps, timing_stats *stats)
+bool timing_measure_runs(timing_runner run, void *what, const float *input, float *output,
+                         double min_time, int min_reps, timing_stats *stats)
 {
     static double samples[MAX_REPS];
-    cb_plan_run(plan, input, output); /* warm-up: caches, page faults, lazy initialisation */
+    run(what, input, output); /* warm-up: caches, page faults, lazy initialisation */
     if (timing_stop_requested) return false;
     double total = 0.0;
     int n = 0;
     while ((n < min_reps || total < min_time) && n < MAX_REPS) {
         double t0 = timing_now();
-        cb_plan_run(plan, input, output);
+        run(what, input, output);
         samples[n] = timing_now() - t0;
         total += samples[n++];
         if (timing_stop_requested) return false;
@@ -54,4 +54,15 @@ bool timing_measure(cb_plan *plan, const float *input, float *output, double min
     qsort(deviations, (size_t)n, sizeof deviations[0], compare_doubles);
     stats->mad_s = median_of_sorted(deviations, n);
     return true;
+}
+
+static void run_plan(void *plan, const float *input, float *output)
+{
+    cb_plan_run(plan, input, output);
+}
+
+bool timing_measure(cb_plan *plan, const float *input, float *output, double min_time,
+                    int min_reps, timing_stats *stats)
+{
+    return timing_measure_runs(run_plan, plan, input, output, min_time, min_reps, stats);
 }

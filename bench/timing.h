@@ -16,7 +16,12 @@ typedef struct {
 extern volatile sig_atomic_t timing_stop_requested;
 
 double timing_now(void);  /* seconds, monotonic */
+/* One run of what is timed: a plan's run, a match plan's run. */
+typedef void (*timing_runner)(void *what, const float *input, float *output);
 /* False when timing_stop_requested cut the measurement short (stats then unset). */
+bool timing_measure_runs(timing_runner run, void *what, const float *input, float *output,
+                         double min_time, int min_reps, timing_stats *stats);
+/* timing_measure_runs of cb_plan_run. */
 bool timing_measure(cb_plan *plan, const float *input, float *output, double min_time,
                     int min_reps, timing_stats *stats);
 

@@ -274,17 +274,19 @@ static void read_cpu_model(char *buf, size_t size)
     fclose(f);
 }
 
-/* The problem's columns C .. weights, already CSV-safe (a kernel spec holds no comma or
+/* The problem's columns C .. task, already CSV-safe (a kernel spec holds no comma or
  * quote: problem_set.c admits letters, digits and ":.+-" only). */
 static void problem_fields(const named_problem *np, char *buf, size_t size)
 {
     const cb_problem *p = &np->problem;
+    char task[64];
+    problem_task_name(np, task, sizeof task);
     /* %.9g: the float's value exactly, as problem files and check --case read it back */
-    snprintf(buf, size, "%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%s,%s,%s,%.9g,%s",
+    snprintf(buf, size, "%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%s,%s,%s,%.9g,%s,%s",
              (long long)p->C, (long long)p->H, (long long)p->W, (long long)p->N,
              (long long)p->groups, (long long)p->KH, (long long)p->KW, (long long)p->SY,
              (long long)p->SX, cb_mode_name(p->mode), cb_boundary_name(p->boundary),
-             cb_op_name(p->op), (double)p->fill_value, problem_weights_name(np));
+             cb_op_name(p->op), (double)p->fill_value, problem_weights_name(np), task);
 }
 
 typedef struct {

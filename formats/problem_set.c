@@ -27,6 +27,20 @@ void problem_default_name(const cb_problem *p, char *buf, size_t size)
              (long long)p->H, (long long)p->W, kernel, stride, cb_mode_name(p->mode));
 }
 
+cb_match_problem named_match_problem(const named_problem *np)
+{
+    const cb_problem *p = &np->problem;
+    return (cb_match_problem){p->C, p->H, p->W, p->KH, p->KW, np->match_method};
+}
+
+void problem_task_name(const named_problem *np, char *buf, size_t size)
+{
+    if (np->match)
+        snprintf(buf, size, "match:%s", cb_match_method_name(np->match_method));
+    else
+        snprintf(buf, size, "convolution");
+}
+
 const char *problem_weights_name(const named_problem *p)
 {
     return p->kernel[0] ? p->kernel : "random";
@@ -115,6 +129,56 @@ static bool take_kernel(char *line, char *kernel, size_t size, char *why, size_t
     return true;
 }
 
+/* Removes a match=METHOD token from the line: the problem is then template matching with
+ * that method (named_problem.match). */
+static bool take_match(char *line, named_problem *out, char *why, size_t why_size)
+{
+    out->match = false;
+    for (char *s = line; (s = strstr(s, "match=")) != NULL; s++) {
+        if (s != line && !isspace((unsigned char)s[-1])) continue;
+        char *value = s + 6, method[32];
+        size_t len = strcspn(value, " \t\r\n");
+        snprintf(method, sizeof method, "%.*s", (int)(len < sizeof method ? len : sizeof method - 1),
+                 value);
+        if (len >= sizeof method || !cb_match_method_from_name(method, &out->match_method)) {
+            char shown[CB_SHOWN_PATH_SIZE];
+            cb_printable(method, shown, sizeof shown);
+            snprintf(why, why_size, "match=%s: unknown method (ccoeff, ccoeff_normed, sqdiff, "
+                     "sqdiff_normed)", shown);
+            return false;
+        }
+        memset(s, ' ', (size_t)(value + len - s));
+        if (has_field(line, "match")) {
+            snprintf(why, why_size, "match= is given twice");
+            return false;
+        }
+        out->match = true;
+        return true;
+    }
+    return true;
+}
+
+/* A match= line describes an image (C, H, W) and a template (K or KH, KW) only: the
+ * correlation's other fields are fixed (cb_match_conv_problem). */
+static bool check_match_fields(const char *line, const named_problem *out, char *why,
+                               size_t why_size)
+{
+    static const char *const fixed[] = {"N", "groups", "stride", "SY", "SX", "mode",
+                                        "boundary", "fill", "op"};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        if (has_field(line, fixed[i])) {
+            snprintf(why, why_size, "%s= does not apply to a match= problem (an image and a "
+                     "template: C, H, W, K or KH and KW)", fixed[i]);
+            return false;
+        }
+    if (out->kernel[0]) {
+        snprintf(why, why_size, "kernel= does not apply to a match= problem (its template is "
+                 "random)");
+        return false;
+    }
+    return true;
+}
+
 /* The kernel's bank fixes N, groups, KH and KW: fields the line gives must agree, the others
  * are taken from it. */
 static bool apply_kernel(const char *line, named_problem *out, char *why, size_t why_size)
@@ -166,8 +230,10 @@ bool problem_line_parse(const char *text, named_problem *out, bool *empty, char 
         if (!isspace((unsigned char)*s)) *empty = false;
     if (*empty) return true;
     if (!take_name(line, out->name, sizeof out->name, why, why_size) ||
-        !take_kernel(line, out->kernel, sizeof out->kernel, why, why_size))
+        !take_kernel(line, out->kernel, sizeof out->kernel, why, why_size) ||
+        !take_match(line, out, why, why_size))
         return false;
+    if (out->match && !check_match_fields(line, out, why, why_size)) return false;
     out->problem = cb_problem_default();
     if (!cb_problem_parse(line, &out->problem, why, why_size)) return false;
     if (!has_field(line, "H")) {
@@ -180,7 +246,18 @@ bool problem_line_parse(const char *text, named_problem *out, bool *empty, char 
         snprintf(why, why_size, "KH= (or K=, or kernel=) is required");
         return false;
     }
+    if (out->match) {
+        const cb_match_problem mp = named_match_problem(out);
+        if (cb_match_problem_check(&mp, why, why_size) != CB_OK) return false;
+        out->problem = cb_match_conv_problem(&mp);
+    }
     if (cb_problem_shape(&out->problem, NULL, why, why_size) != CB_OK) return false;
+    if (!out->name[0] && out->match) {
+        const cb_problem *p = &out->problem;
+        snprintf(out->name, sizeof out->name, "match-%s-c%lld-%lldx%lld-t%lldx%lld",
+                 cb_match_method_name(out->match_method), (long long)p->C, (long long)p->H,
+                 (long long)p->W, (long long)p->KH, (long long)p->KW);
+    }
     if (!out->name[0]) {
         problem_default_name(&out->problem, out->name, sizeof out->name);
         /* two lines differing only in their kernel get different names */

@@ -8,7 +8,13 @@
  * applied to each of the C channels alone (kernel_bank_from_spec), so it fixes N = groups = C
  * and KH, KW.  A line that also gives N, groups, K, KH or KW must agree with it (else an
  * error); one that does not takes them from the kernel.  Kernel files (.npy) are not allowed:
- * a problem, and every CSV row made from it, is then described by its text alone. */
+ * a problem, and every CSV row made from it, is then described by its text alone.
+ *
+ * match=METHOD (ccoeff, ccoeff_normed, sqdiff, sqdiff_normed) makes the line template
+ * matching: an image of C x H x W and a random template of C x KH x KW (K= sets both); the
+ * correlation's other fields (N, groups, stride, mode, boundary, fill, op) and kernel= are
+ * refused, as the match fixes them (cb_match_conv_problem).  Default name
+ * "match-ccoeff_normed-c1-1024x1024-t16x16". */
 #ifndef CONVBENCH_PROBLEM_SET_H
 #define CONVBENCH_PROBLEM_SET_H
 
@@ -24,8 +30,15 @@
 typedef struct {
     char name[PROBLEM_NAME_SIZE];
     char kernel[PROBLEM_KERNEL_SIZE]; /* kernel= spec, or "" for random weights */
-    cb_problem problem;
+    cb_problem problem;  /* for a match: the correlation it runs (cb_match_conv_problem) */
+    bool match;          /* template matching rather than a convolution */
+    cb_match_method match_method;
 } named_problem;
+
+/* The match problem of a match= line (np->match). */
+cb_match_problem named_match_problem(const named_problem *np);
+/* The bench CSV's task column: "convolution", or "match:METHOD". */
+void problem_task_name(const named_problem *np, char *buf, size_t size);
 
 /* What the bench CSV's `weights` column and `list --problems` say: the spec, or "random". */
 const char *problem_weights_name(const named_problem *p);

@@ -12,6 +12,8 @@
 #                       (oneDNN's convolution, peers/onednn_peer.c: make peers; linked by that
 #                       program only, never by the library)
 #   memory checks       valgrind (make test-valgrind, part of make test)
+#   make install        pkgconf (pkg-config, which the installed convbench.pc serves and
+#                       tests/test_install.py uses)
 #   fuzzing             clang, libclang-rt-14-dev (libFuzzer and sanitizer runtimes), libomp-dev
 #                       (clang's OpenMP): make fuzz, make test-fuzz-regress (part of make test)
 set -euo pipefail
@@ -19,7 +21,7 @@ set -euo pipefail
 packages=(build-essential libstb-dev libpng-dev python3 python3-numpy python3-scipy python3-pil
           python3-matplotlib libbenchmark-dev
           libopenblas-dev libfftw3-dev liblapacke-dev python3-opencv libdnnl-dev valgrind
-          clang libclang-rt-14-dev libomp-dev)
+          pkgconf clang libclang-rt-14-dev libomp-dev)
 
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then

@@ -16,9 +16,10 @@ from tally import expect, report
 
 CONVBENCH = sys.argv[1]
 HEADER = ("schema,when,host,cpu,impl,chosen,isa,family,threads,name,C,H,W,N,groups,KH,KW,SY,SX,"
-          "mode,boundary,op,fill,weights,status,reason,reps,plan_s,min_s,median_s,mad_s,gflops,"
-          "peak_gflops,pct_peak,bandwidth_gbs,err_over_bound").split(",")
-HEADER_V2 = [c for c in HEADER if c not in ("chosen", "weights")]
+          "mode,boundary,op,fill,weights,task,status,reason,reps,plan_s,min_s,median_s,mad_s,"
+          "gflops,peak_gflops,pct_peak,bandwidth_gbs,err_over_bound").split(",")
+HEADER_V3 = [c for c in HEADER if c != "task"]
+HEADER_V2 = [c for c in HEADER_V3 if c not in ("chosen", "weights")]
 
 
 def bench(*args, **kw):
@@ -39,7 +40,9 @@ def check_rows(header, rows, what):
         # chosen: the row's own implementation, or for auto the table row it took
         chosen_ok = (r["chosen"] not in ("", "auto") if r["impl"] == "auto" and r["status"] == "ok"
                      else r["chosen"] == r["impl"] or r["impl"] == "auto")
-        expect(r["schema"] == "3" and chosen_ok, f"{what}: schema, chosen {row}")
+        expect(r["schema"] == "4" and chosen_ok, f"{what}: schema, chosen {row}")
+        expect(r["task"] in ("convolution", "match:ccoeff", "match:ccoeff_normed", "match:sqdiff",
+                             "match:sqdiff_normed"), f"{what}: task {r['task']}")
         expect(r["status"] in ("ok", "unsupported", "skipped", "failed"), f"{what}: status {r['status']}")
         if r["status"] == "ok":
             expect(r["reason"] == "" and int(r["reps"]) >= 5 and float(r["median_s"]) > 0 and
@@ -68,7 +71,8 @@ def main(tmp):
     with open(problems, "w") as f:
         f.write("# test set\nname=a H=24 K=3\nname=b C=3 N=3 groups=3 H=20 K=4 mode=full "
                 "boundary=wrap op=conv stride=2\nname=big H=512 K=15\n"
-                "name=g C=3 H=24 kernel=gaussian:5:1.1 boundary=mirror\n")
+                "name=g C=3 H=24 kernel=gaussian:5:1.1 boundary=mirror\n"
+                "name=m match=ccoeff_normed C=2 H=40 W=36 KH=9 KW=7\n")
     out = os.path.join(tmp, "r.csv")
     res = bench("--problems", problems, "--out", out, "--min-time", "0.01",
                 "--max-cell-time", "0.05")
@@ -91,7 +95,17 @@ def main(tmp):
     # auto: a row per cell by default, naming the table row it took
     table = {r[HEADER.index("impl")] for r in rows} - {"auto"}
     autos = {r["name"]: r for r in map(lambda row: dict(zip(HEADER, row)), rows) if r["impl"] == "auto"}
-    expect(set(autos) == {"a", "b", "big", "g"}, f"an auto row per problem: {sorted(autos)}")
+    expect(set(autos) == {"a", "b", "big", "g", "m"}, f"an auto row per problem: {sorted(autos)}")
+    # the match= problem: template matching, its correlation's shape, checked and timed
+    matches = [dict(zip(HEADER, r)) for r in rows if r[HEADER.index("name")] == "m"]
+    expect(matches and all(r["task"] == "match:ccoeff_normed" and
+                           (r["C"], r["H"], r["W"], r["N"], r["KH"], r["KW"], r["mode"]) ==
+                           ("2", "40", "36", "1", "9", "7", "valid") for r in matches),
+           f"match= rows: {matches}")
+    expect(sum(r["status"] == "ok" and float(r["err_over_bound"]) <= 1 for r in matches) >= 4,
+           "a match= problem is checked and timed on several implementations")
+    expect(all(r["task"] == "convolution" for r in map(lambda row: dict(zip(HEADER, row)), rows)
+               if r["name"] != "m"), "other problems are convolutions")
     expect(all(r["chosen"] in table for r in autos.values() if r["status"] == "ok"),
            f"auto rows name a row of the table: {[r['chosen'] for r in autos.values()]}")
 
@@ -118,6 +132,29 @@ def main(tmp):
     expect(res.returncode == 2 and len(res.stderr.splitlines()) == 1 and
            "schema-2" in res.stderr and open(old).read() == old_text,
            f"a schema-2 CSV is refused by --resume, saying so: {res.stderr}")
+
+    # a schema-3 file (before task): refused by name, left as it was
+    old3 = os.path.join(tmp, "schema3.csv")
+    old_text = ",".join(HEADER_V3) + "\n"
+    with open(old3, "w") as f:
+        f.write(old_text)
+    res = bench("--problems", problems, "--out", old3, "--resume")
+    expect(res.returncode == 2 and len(res.stderr.splitlines()) == 1 and
+           "schema-3" in res.stderr and open(old3).read() == old_text,
+           f"a schema-3 CSV is refused by --resume, saying so: {res.stderr}")
+    # match= lines: a bad method and fields a match does not take are one-line errors
+    for line, needle in (("match=ccorr H=20 K=3", "unknown method"),
+                         ("match=sqdiff H=20 K=3 N=2", "N= does not apply"),
+                         ("match=sqdiff H=20 K=3 mode=same", "mode= does not apply"),
+                         ("match=sqdiff H=20 kernel=box:3", "kernel= does not apply"),
+                         ("match=ccoeff H=8 K=9", "larger than the image")):
+        bad = os.path.join(tmp, "bad-match.txt")
+        with open(bad, "w") as f:
+            f.write(line + "\n")
+        res = bench("--problems", bad, "--out", os.path.join(tmp, "never.csv"))
+        expect(res.returncode == 2 and len(res.stderr.splitlines()) == 1 and needle in res.stderr
+               and not os.path.exists(os.path.join(tmp, "never.csv")),
+               f"problem line {line!r}: one line naming {needle!r}: {res.stderr}")
 
     # SIGINT: stops after the current run, leaves whole rows only
     slow = os.path.join(tmp, "slow.txt")

@@ -221,7 +221,7 @@ static void test_bits(void)
         const match_rows_job ja = {C, H, W, T, T, OW, mp.method, 3.5, 9.25, image, a};
         match_rows_job jb = ja;
         jb.score = b;
-        double *space = malloc((size_t)match_rows_space(C, W) * sizeof *space);
+        double *space = malloc((size_t)match_rows_space(C, W, T) * sizeof *space);
         match_rows_scalar(&ja, 0, OH, space);
         match_rows_avx512(&jb, 0, OH, space);
         EXPECT_MSG(memcmp(a, b, sizeof a) == 0, "%s: the two builds of the window sums differ",

@@ -10,8 +10,9 @@
  *                  float (2^-24, and their sum in double), then one rounding of the division
  *   sqdiff         e = 2 e_c + 2^-38 (sum I^2 + sum T^2): the correlation twice, and the
  *                  window sums' drift (match_rows_body.h: below 2^-44 of the sums)
- *   normalised     e / t + 2^-37 |score| with t the denominator: the window's variance or
- *                  energy in double moves t by at most 2^-38 relative.  Where e / t exceeds
+ *   normalised     e / t + 2^-21 |score| with t the denominator: the window's variance or
+ *                  energy in double moves t by at most 2^-38 relative, and the quotient is
+ *                  taken in float (match_rows_body.h: below 2^-22 relative).  Where e / t exceeds
  *                  1/16, or the window or template is within a factor 4 of the flat threshold,
  *                  rounding may decide OpenCV's rule's branch: the bound is then 2.5, any
  *                  score in range.
@@ -141,7 +142,7 @@ cb_status match_reference_make(const cb_match_problem *mp, const float *image,
         case CB_MATCH_CCOEFF_NORMED: {
             value = ccoeff_normed_rule(w.num, w.var, w.sq, templ_var, templ_flat);
             const double t = sqrt(w.var * templ_var);
-            bound = templ_flat ? 0 : e_ccoeff / t + 0x1p-37 * fabs(value);
+            bound = templ_flat ? 0 : e_ccoeff / t + 0x1p-21 * fabs(value);
             if (!templ_flat && (templ_near_flat || near_flat(w.var, w.sq) || !(e_ccoeff / t <= 0.0625)))
                 bound = ANY_SCORE;
             break;
@@ -149,7 +150,7 @@ cb_status match_reference_make(const cb_match_problem *mp, const float *image,
         default: { /* CB_MATCH_SQDIFF_NORMED */
             value = sqdiff_normed_rule(w.num, w.sq, templ_sq);
             const double t = sqrt(w.sq * templ_sq);
-            bound = t > 0 ? e_sqdiff / t + 0x1p-37 * fabs(value) : 0;
+            bound = t > 0 ? e_sqdiff / t + 0x1p-21 * fabs(value) : 0;
             if (t > 0 && !(e_sqdiff / t <= 0.0625)) bound = ANY_SCORE;
             break;
         }

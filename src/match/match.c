@@ -112,7 +112,7 @@ static cb_status own_bytes(const cb_match_problem *mp, int threads, uint64_t *by
     uint64_t need = 0;
     cb_workspace_add(&need, 1, sizeof(struct cb_match_plan));
     if (normalised(mp->method)) {
-        const int64_t per = match_rows_space(mp->C, mp->W);
+        const int64_t per = match_rows_space(mp->C, mp->W, mp->TW);
         cb_workspace_add(&need, per * (threads < 1 ? 1 : threads), sizeof(double));
     }
     cb_workspace_add(&need, mp->C * mp->TH * mp->TW, sizeof(float)); /* the prepared weights */
@@ -219,7 +219,7 @@ cb_status cb_match_plan_create(const char *impl_name, const cb_match_problem *mp
     }
     m->impl = cb_plan_impl(m->corr);
     if (normalised(mp->method)) {
-        m->space_per_worker = match_rows_space(mp->C, mp->W);
+        m->space_per_worker = match_rows_space(mp->C, mp->W, mp->TW);
         m->rows = cb_cpu_has(CB_ISA_AVX512) ? match_rows_avx512 : match_rows_scalar;
         m->space = cb_alloc((size_t)(m->space_per_worker * o.threads), sizeof(double));
         if (!m->space) {

@@ -21,8 +21,11 @@ typedef struct {
     float *score;               /* holds the correlation; rewritten with the scores */
 } match_rows_job;
 
+/* Outputs of a row scored at a time: the window sums' working arrays then stay in the
+ * first-level cache. */
+#define MATCH_ROWS_CHUNK 512
 /* Doubles of workspace one block needs. */
-int64_t match_rows_space(int64_t C, int64_t W);
+int64_t match_rows_space(int64_t C, int64_t W, int64_t TW);
 /* Scores output rows [y0, y1) in place. */
 void match_rows_scalar(const match_rows_job *job, int64_t y0, int64_t y1, double *space);
 void match_rows_avx512(const match_rows_job *job, int64_t y0, int64_t y1, double *space);
