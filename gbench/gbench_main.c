@@ -215,6 +215,11 @@ static int session_open(session *s, const char *path)
     if (!problem_set_load(path, &s->problems, why, sizeof why))
         return fail(EXIT_BAD_INPUT, "%s", why);
     if (s->problems.count == 0) return fail(EXIT_BAD_INPUT, "%s: no problems in the file", path);
+    for (int i = 0; i < s->problems.count; i++) /* this front end times convolution plans */
+        if (s->problems.items[i].match)
+            return fail(EXIT_BAD_INPUT, "%s: problem %s is template matching (match=), which "
+                        "convbench bench times, not this program", path,
+                        s->problems.items[i].name);
     s->buffers = calloc((size_t)s->problems.count, sizeof *s->buffers);
     s->cases = calloc((size_t)s->problems.count * cb_impl_count(), sizeof *s->cases);
     if (!s->buffers || !s->cases) return fail(1, "out of memory");

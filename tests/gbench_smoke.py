@@ -167,6 +167,10 @@ def check_errors(program, tmp):
     with open(empty, "w") as f:
         f.write("# no problems\n")
     check_error(program, "problem file without problems", ["--problems", empty])
+    matching = os.path.join(tmp, "match.txt")
+    with open(matching, "w") as f:
+        f.write("name=ok H=8 K=3\nname=m match=ccoeff_normed H=32 K=8\n")
+    check_error(program, "a template-matching problem", ["--problems", matching])
     check_error(program, "--problems without a value", ["--problems"])
     check_error(program, "unknown option", ["--problems", SMOKE, "--no-such-option"])
     check_error(program, "bad Google Benchmark value",

@@ -199,6 +199,11 @@ def check_plans():
     expect(len(ok) == 2 and all(r["median_s"] > 0 and r["reps"] >= 5 and r["gflops"] > 0
                                 for r in ok) and rows[2]["status"] == "unsupported",
            f"benchmark rows: {rows}")
+    rows = convbench.benchmark("C=3 N=4 H=40 K=3 stride=2 mode=valid", impls=["direct__avx2"],
+                               threads=(1, 2), min_time=0.01)
+    expect([(r["status"], r["threads"], r["C"], r["N"], r["SY"], r["mode"]) for r in rows] ==
+           [("ok", 1, 3, 4, 2, "valid"), ("ok", 2, 3, 4, 2, "valid")],
+           f"benchmark of a problem line: {rows}")
     # the GIL is released while a plan runs: Python keeps running beside a long convolution
     big = rng.normal(size=(1, 1024, 1024)).astype(np.float32)
     kernel = rng.normal(size=(1, 1, 9, 9))

@@ -151,24 +151,41 @@ def explain(weights_shape, image_shape, mode="same", boundary="constant", op="co
              "why": c.why.decode(errors="replace")} for c in slots[:count]]
 
 
-def benchmark(weights_shape, image_shape, impls=None, threads=(1,), min_time=0.2, min_reps=5,
-              seed=1, **problem):
+def benchmark(problem, image_shape=None, impls=None, threads=(1,), min_time=0.2, min_reps=5,
+              seed=1, **fields):
     """Times plan runs of random data (float32 in [-1, 1)) for each implementation (all
     available and auto by default) and thread count: rows with the bench CSV's fields
-    (impl, chosen, threads, C..op, status, reason, reps, plan_s, min_s, median_s, mad_s,
-    gflops).  Timed from Python (time.perf_counter around each run); `convbench bench` is the
-    checked, reproducible measurement."""
+    (impl, chosen, threads, name, C..op, weights, task, status, reason, reps, plan_s, min_s,
+    median_s, mad_s, gflops).  The problem is a problem line ("C=3 H=512 K=5 mode=valid",
+    parse_problem) or a weights shape with image_shape and the problem's keywords (mode,
+    boundary, stride, groups, ...).  Timed from Python (time.perf_counter around each run);
+    `convbench bench` is the checked, reproducible measurement."""
+    name = ""
+    if isinstance(problem, str):
+        if image_shape is not None or fields:
+            raise ValueError("a problem line carries the whole problem: no image_shape or fields")
+        name = problem
+        f = parse_problem(problem)
+        weights_shape = (f["N"], f["C"] // f["groups"], f["KH"], f["KW"])
+        image_shape = (f["C"], f["H"], f["W"])
+        problem = {"mode": f["mode"], "boundary": f["boundary"], "fillvalue": f["fill"],
+                   "op": f["op"], "stride": (f["SY"], f["SX"]), "groups": f["groups"]}
+    else:
+        if image_shape is None:
+            raise ValueError("benchmark needs a problem line, or a weights shape and image_shape")
+        weights_shape, problem = tuple(problem), fields
     rng = np.random.default_rng(seed)
     image = rng.uniform(-1, 1, image_shape).astype(np.float32)
     weights = rng.uniform(-1, 1, weights_shape).astype(np.float32)
     names = impls or [d["name"] for d in implementations() if d["available"]] + ["auto"]
     rows = []
-    for name in names:
+    for impl_name in names:
         for t in threads:
-            row = {"impl": name, "chosen": "", "threads": t}
+            row = {"impl": impl_name, "chosen": "", "threads": t, "name": name,
+                   "weights": "random", "task": "convolution"}
             try:
                 started = time.perf_counter()
-                p = Plan(weights, image_shape, impl=name, threads=t, **problem)
+                p = Plan(weights, image_shape, impl=impl_name, threads=t, **problem)
             except (ValueError, MemoryError) as e:
                 row.update(status="unsupported", reason=str(e))
                 rows.append(row)
