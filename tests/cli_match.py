@@ -415,8 +415,10 @@ def bad_inputs(tmp):
 def face_example(tmp):
     """The README's example: an eye of data/face.png found by its own crop, then again in a
     brightened, lower-contrast copy where plain squared differences are fooled."""
+    package = os.path.join(REPO, "python")  # make_data.py imports convbench.files
+    path = os.pathsep.join(filter(None, [package, os.environ.get("PYTHONPATH")]))
     subprocess.run([sys.executable, os.path.join(REPO, "scripts", "make_data.py"), tmp],
-                   check=True, capture_output=True)
+                   check=True, capture_output=True, env=dict(os.environ, PYTHONPATH=path))
     face = f"{tmp}/face.png"
     y, x, h, w = 287, 557, 40, 40  # the raccoon's left eye
     header, picks = match(face, "--crop", f"{y},{x},{h},{w}", "--top", 3)
