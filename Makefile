@@ -180,19 +180,22 @@ examples: data
 	$(PYTHON) scripts/make_examples.py $(PROGRAM) data data/examples/apply-ascent.png
 	$(PYTHON) scripts/make_match_example.py $(PROGRAM) data data/examples/match-face.png
 
-# Issues 4 and 11's performance targets, measured: OpenCV and SciPy timed against the latest
+# Issues 4, 11 and 12's performance targets, measured: OpenCV and SciPy timed against the latest
 # bench CSV (on the grid, and on the picture filters with GaussianBlur, sepFilter2D and boxFilter
-# too), oneDNN on the CNN layers at 1 and 2 threads ($(ONEDNN_PEER), mk/onednn.mk), then each
-# target's measured ratio printed (all written to results/).
+# too), oneDNN on the CNN layers at 1 and 2 threads ($(ONEDNN_PEER), mk/onednn.mk), OpenCV
+# matchTemplate on the template-matching problems, then each target's measured ratio printed
+# (all written to results/).
 # The peers files go beside the bench CSV (results/ by default), where check_targets reads them.
 PEER_SETS = data/grid.txt,data/filters.txt
 ONEDNN_SET = data/cnn.txt
+MATCH_SET = data/match.txt
 PEERS_CSV = $(dir $(BENCH_CSV))peers-$(notdir $(BENCH_CSV))
 peers: all $(ONEDNN_PEER)
 	$(PYTHON) scripts/compare_peers.py --bench $(BENCH_CSV) --problems $(PEER_SETS) \
-		--onednn $(ONEDNN_PEER) --cnn $(ONEDNN_SET) \
+		--onednn $(ONEDNN_PEER) --cnn $(ONEDNN_SET) --match $(MATCH_SET) \
 		--csv $(PEERS_CSV) --out $(PEERS_CSV:.csv=.md)
 	$(PYTHON) scripts/check_targets.py $(BENCH_CSV) --peers $(PEERS_CSV) --cnn $(ONEDNN_SET) \
+		--match $(MATCH_SET) \
 		--out $(BENCH_CSV:.csv=-targets.txt)
 
 deps:

@@ -72,8 +72,7 @@ void bench_csv_key(char *buf, size_t size, const char *impl, int threads, const 
     snprintf(buf, size, "%s|%d|%s|%s", impl, threads, name, problem_fields);
 }
 
-/* The key of a stored row, from its fields: impl, threads, name and the problem (C .. task). */
-static void row_key(const char *row, char *key, size_t size)
+void bench_csv_row_key(const char *row, char *key, size_t size)
 {
     char copy[4096];
     snprintf(copy, sizeof copy, "%s", row);
@@ -105,7 +104,7 @@ static bool push_row(bench_csv *csv, const char *row)
         csv->capacity = cap;
     }
     char key[1024];
-    row_key(row, key, sizeof key);
+    bench_csv_row_key(row, key, sizeof key);
     csv->rows[csv->count] = strdup(row);
     csv->keys[csv->count] = strdup(key);
     if (!csv->rows[csv->count] || !csv->keys[csv->count]) {
@@ -373,7 +372,7 @@ bool bench_csv_append(bench_csv *csv, const char *row, char *why, size_t why_siz
     if (!lock_directory(csv, why, why_size)) return false;
     bool ok = merge_file_rows(csv, why, why_size);
     char key[1024];
-    row_key(row, key, sizeof key);
+    bench_csv_row_key(row, key, sizeof key);
     if (ok && !has_row_key(csv, key) && !push_row(csv, row)) {
         snprintf(why, why_size, "out of memory");
         ok = false;

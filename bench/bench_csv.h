@@ -62,6 +62,9 @@ bool bench_csv_has(bench_csv *csv, const char *key);
 /* The resume key of a row's fields in column order impl, threads, name, C..task. */
 void bench_csv_key(char *buf, size_t size, const char *impl, int threads, const char *name,
                    const char *problem_fields);
+/* The key of a stored row, from its fields (impl, threads, name, C .. task); "" for a row
+ * without this schema's columns. */
+void bench_csv_row_key(const char *row, char *key, size_t size);
 /* Appends one formatted row and rewrites the file. */
 bool bench_csv_append(bench_csv *csv, const char *row, char *why, size_t why_size);
 void bench_csv_close(bench_csv *csv);

@@ -35,6 +35,7 @@ typedef struct {
     const char *out;        /* --out, or default_out */
     char default_out[512];
     bool resume;
+    int64_t shard, shards;  /* --shard I/N: this run does the cells whose hash is I mod N */
 } bench_options;
 
 static const char usage[] =
@@ -43,12 +44,15 @@ static const char usage[] =
     "         [--stride S|SY,SX] [--fill-value V]]\n"
     "       [--impl LIST] [--threads LIST] [--min-time S] [--max-cell-time S] [--out FILE]\n"
     "       [--resume] [--fftw-planner estimate|measure|patient] [--auto model|measure]\n"
-    "       [--max-memory SIZE]\n"
+    "       [--max-memory SIZE] [--shard I/N]\n"
     "  --impl may name auto: a row timing the implementation auto chooses (the CSV's chosen\n"
     "  column), by the cost functions (--auto model, the default) or by timing the best\n"
     "  predicted once and remembering the winner in the cache directory (--auto measure).\n"
     "  Without --problems or --sizes: data/smoke.txt.  --out defaults to\n"
     "  results/<host>-<date>.csv.  An existing --out is continued only with --resume.\n"
+    "  --shard I/N: only the cells (implementation x problem x threads) whose stable hash is\n"
+    "  I modulo N, so N runs (a cluster's job array, 0 <= I < N) share a sweep and each\n"
+    "  rerun of shard I does the same cells; convbench merge joins their CSVs.\n"
     "  --fftw-planner: how hard FFTW plans (default measure); plans found are kept as wisdom\n"
     "  in $CONVBENCH_CACHE_DIR, $XDG_CACHE_HOME/convbench or ~/.cache/convbench, so later\n"
     "  runs plan at once.\n"
@@ -155,6 +159,37 @@ static bool parse_shape_option(const char *option, const char *v, cb_problem *t,
     return known;
 }
 
+/* --shard I/N with 0 <= I < N. */
+static bool parse_shard(const char *v, int64_t *shard, int64_t *shards, char *why,
+                        size_t why_size)
+{
+    char shown[CB_SHOWN_PATH_SIZE];
+    cb_shown_path(v, shown, sizeof shown);
+    const char *slash = strchr(v, '/');
+    char first[32];
+    if (!slash || (size_t)(slash - v) >= sizeof first) {
+        snprintf(why, why_size, "--shard must be I/N (this shard and the count), not '%s'", shown);
+        return false;
+    }
+    memcpy(first, v, (size_t)(slash - v));
+    first[slash - v] = '\0';
+    if (!cli_int("--shard", slash + 1, 1, 1 << 20, shards, why, why_size) ||
+        !cli_int("--shard", first, 0, *shards - 1, shard, why, why_size)) {
+        snprintf(why, why_size, "--shard must be I/N with 0 <= I < N, not '%s'", shown);
+        return false;
+    }
+    return true;
+}
+
+/* The stable hash of a cell's key (FNV-1a, 64 bits): the same on every machine and run. */
+static uint64_t cell_hash(const char *key)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const unsigned char *c = (const unsigned char *)key; *c; c++)
+        h = (h ^ *c) * 0x100000001b3ull;
+    return h;
+}
+
 /* Returns 0 to go on, an exit status otherwise (-1 for --help). */
 static int parse_options(int argc, char **argv, bench_options *o)
 {
@@ -164,6 +199,7 @@ static int parse_options(int argc, char **argv, bench_options *o)
     bool shape_given = false, missing = false;
     o->threads[0] = 1;
     o->n_threads = 1;
+    o->shards = 1;
     o->limits = (cell_limits){.min_time = 0.5, .max_cell_time = 60,
                               .max_memory = max_memory_default()};
     static const char *const shape_options[] = {"--channels", "--filters", "--groups", "--mode",
@@ -220,6 +256,9 @@ static int parse_options(int argc, char **argv, bench_options *o)
                 return cli_error("bench: --fftw-planner must be one of %s, not '%s'",
                                  FFTW_PLANNER_CHOICES, v);
             if (v) bench_set_fftw_planner(planner);
+        } else if (cli_take(argc, argv, &i, "--shard", &v, &missing)) {
+            if (v && !parse_shard(v, &o->shard, &o->shards, why, sizeof why))
+                return cli_error("bench: %s", why);
         } else if (cli_take(argc, argv, &i, "--out", &v, &missing)) {
             if (v && !cli_nonempty("--out", v, why, sizeof why)) return cli_error("bench: %s", why);
             o->out = v;
@@ -402,14 +441,34 @@ static void measure_peaks(const bench_options *o)
     }
 }
 
+/* The resume key of a cell; also what --shard hashes. */
+static void cell_key(const named_problem *np, const cb_impl *impl, int threads, char *key,
+                     size_t size)
+{
+    char fields[512];
+    problem_fields(np, fields, sizeof fields);
+    bench_csv_key(key, size, impl->name, threads, np->name, fields);
+}
+
+static bool in_shard(const bench_options *o, const char *key)
+{
+    return o->shards == 1 || cell_hash(key) % (uint64_t)o->shards == (uint64_t)o->shard;
+}
+
 static int count_cells(const bench_options *o)
 {
     int cells = 0;
-    for (int i = 0; i < o->n_impls; i++) {
-        int counts[MAX_LIST];
-        cells += thread_counts_for(o->impls[i], o, counts);
-    }
-    return cells * o->problems.count;
+    for (int p = 0; p < o->problems.count; p++)
+        for (int i = 0; i < o->n_impls; i++) {
+            int counts[MAX_LIST];
+            int n = thread_counts_for(o->impls[i], o, counts);
+            for (int t = 0; t < n; t++) {
+                char key[1024];
+                cell_key(&o->problems.items[p], o->impls[i], counts[t], key, sizeof key);
+                cells += in_shard(o, key);
+            }
+        }
+    return cells;
 }
 
 int cmd_bench(int argc, char **argv)
@@ -446,10 +505,11 @@ int cmd_bench(int argc, char **argv)
             const cb_impl *impl = o.impls[ii];
             int counts[MAX_LIST];
             int n = thread_counts_for(impl, &o, counts);
-            for (int ti = 0; ti < n && !timing_stop_requested && !status; ti++, done++) {
-                char key[1024], fields[512];
-                problem_fields(np, fields, sizeof fields);
-                bench_csv_key(key, sizeof key, impl->name, counts[ti], np->name, fields);
+            for (int ti = 0; ti < n && !timing_stop_requested && !status; ti++) {
+                char key[1024];
+                cell_key(np, impl, counts[ti], key, sizeof key);
+                if (!in_shard(&o, key)) continue;
+                done++;
                 if (bench_csv_has(&csv, key)) {
                     kept++;
                     continue;
@@ -461,7 +521,7 @@ int cmd_bench(int argc, char **argv)
                     }
                     prepared = true;
                 }
-                if (progress) print_progress(done, total, impl->name, np->name, counts[ti], start);
+                if (progress) print_progress(done - 1, total, impl->name, np->name, counts[ti], start);
                 cell_result r;
                 bench_cell_run(&bp, impl, counts[ti], &o.limits, &r);
                 if (r.status == CELL_INTERRUPTED) break;

@@ -18,6 +18,7 @@ static const struct {
     {"bench", cmd_bench, "time the implementations on a few sizes"},
     {"peak", cmd_peak, "measure this machine's FMA peaks and memory bandwidth"},
     {"explain", cmd_explain, "show each implementation's predicted time and what auto takes"},
+    {"merge", cmd_merge, "join the CSVs of bench shards (or split runs) into one"},
 };
 
 static void usage(FILE *to)

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
-"""Sets one `convbench bench` run beside the performance targets of issues 4 and 11.
+"""Sets one `convbench bench` run beside the performance targets of issues 4, 11 and 12.
 
 Usage: PYTHONPATH=python /usr/bin/python3 scripts/check_targets.py BENCH_CSV [--peers PEERS_CSV]
            [--grid data/grid.txt] [--filters data/filters.txt] [--cnn data/cnn.txt]
+           [--match data/match.txt]
 
 Prints one table row per check: the measured figure, the required figure, their ratio (oriented
 so that >= 1 meets the target) and PASS, MISS or "not measured: what is missing", each followed
@@ -47,6 +48,12 @@ thread unless stated.  The checks:
       image (2 N (C/groups) x the (output, tap) pairs that fall on the image, not the zero
       padding) over its median; while the CSV has no blocked__avx512 row for them the target
       says "no rows" and is missed, and a layer without an ok row counts as missed
+  template matching, the ccoeff_normed problems of --match (default data/match.txt, match=
+      lines): convbench's best (its fastest ok row of task match:ccoeff_normed at 1 thread with
+      the problem's C, H, W, KH, KW) at least 3x faster than OpenCV matchTemplate
+      (TM_CCOEFF_NORMED, one thread: the peers CSV's opencv.matchTemplate row of the problem's
+      name, checked against its sizes) on every problem; each problem's ratio is listed with
+      MET or MISSED
 A target whose rows are missing, or not `ok`, is "not measured" with the reason ("no auto
 rows" for the last while no implementation is called auto); the peers targets need --peers.
 
@@ -69,6 +76,8 @@ DEFAULT_GRID = peers_lib.DEFAULT_PROBLEMS
 PASS, MISS, NOT_MEASURED = "PASS", "MISS", "not measured"
 FFTCONVOLVE, FILTER2D = "scipy.signal.fftconvolve", "opencv.filter2D"
 GAUSSIAN_BLUR, BOX_FILTER = "opencv.GaussianBlur", "opencv.boxFilter"
+MATCH_TEMPLATE = peers_lib.MATCH_PEER_NAME
+DEFAULT_MATCH = os.path.join(peers_lib.PROJECT_DIR, "data", "match.txt")
 AUTO = "auto"
 DEFAULT_FILTERS = peers_lib.DEFAULT_FILTERS
 # The error-model family of the methods that compute the direct sum (the bandwidth target),
@@ -111,6 +120,8 @@ class Inputs:
     filters: list = field(default_factory=list)   # Problem of the filters file
     cnn: list = field(default_factory=list)       # Problem of the CNN layers file
     cnn_name: str = "cnn.txt"
+    match: list = field(default_factory=list)     # Problem of the template-matching file
+    match_name: str = "match.txt"
 
 
 def grid_problem(size, kernel, **fields):
@@ -601,6 +612,46 @@ def blocked_peak(inputs, impl="blocked__avx512", isa="avx512", fraction=0.85):
     return Check(target, f"{met} of {len(layers)} layers", required, ratio, verdict, notes)
 
 
+def beats_match_template(inputs, goal=peers_lib.MATCH_GOAL_SPEEDUP):
+    """convbench's best ccoeff_normed at 1 thread >= goal x faster than OpenCV matchTemplate
+    (TM_CCOEFF_NORMED, one thread) on every ccoeff_normed problem of the match file."""
+    method = peers_lib.MATCH_METHOD
+    problems = [p for p in inputs.match if p.match_method() == method]
+    target = (f"{inputs.match_name}: best {method} {goal:g}x faster than OpenCV matchTemplate "
+              f"(TM_CCOEFF_NORMED), 1 thread")
+    required = f"all {len(problems)} problems"
+    if inputs.peer_rows is None:
+        return not_measured(target, required, "needs --peers (matchTemplate's times)")
+    if not problems:
+        return not_measured(target, required, f"no {method} problem in {inputs.match_name}")
+    ratios, lacking, notes = [], [], []
+    for problem in problems:
+        best = peers_lib.best_of(problem_rows(inputs, problem), one_thread=True)
+        row, why = peer_csv.row_for(inputs.peer_rows, MATCH_TEMPLATE, problem, 1)
+        if row is not None and not row.ok:
+            row, why = None, f"matchTemplate {row.status}" + \
+                (f": {row.reason}" if row.reason else "")
+        if best.row is None or row is None:
+            lacking.append(problem.name)
+            notes.append(f"{problem.name}: no time ({why or best.why_none})")
+            continue
+        ratio = row.median_s / best.row.median_s
+        ratios.append(ratio)
+        ran = f" (ran {best.row.chosen})" if best.row.chosen != best.row.impl else ""
+        notes.append(f"{problem.name}: matchTemplate {seconds(row.median_s)} / "
+                     f"{best.row.impl}{ran} {seconds(best.row.median_s)} = {times_text(ratio)}: "
+                     f"{'MET' if ratio >= goal else 'MISSED'}")
+    met = sum(r >= goal for r in ratios)
+    measured = f"{met} of {len(problems)} problems"
+    ratio = min(ratios) / goal if ratios else None
+    if met < len(ratios):
+        return Check(target, measured, required, ratio, MISS, notes)
+    if lacking:
+        return not_measured(target, required, f"{len(lacking)} of {len(problems)} problem(s) "
+                            "lack a convbench or matchTemplate time", measured, ratio, notes)
+    return Check(target, measured, required, ratio, PASS, notes)
+
+
 def all_checks(inputs):
     checks = [fraction_of_peak(inputs, "direct__avx2", grid_problem(1024, k), "avx2", 0.60)
               for k in (7, 11, 15)]
@@ -620,6 +671,7 @@ def all_checks(inputs):
     checks += [beats_onednn(inputs, threads, wide_3x3) for threads in onednn_cnn.THREADS
                for wide_3x3 in (False, True)]
     checks.append(blocked_peak(inputs))
+    checks.append(beats_match_template(inputs))
     return checks
 
 
@@ -629,14 +681,15 @@ def context_lines(args, inputs):
     rows = inputs.rows
     hosts = ", ".join(bench_csv.first_appearance(r.host for r in rows)) or "(no rows)"
     cpus = "; ".join(bench_csv.first_appearance(r.cpu for r in rows)) or "unknown"
-    lines = ["convbench performance targets (issues 4 and 11)",
+    lines = ["convbench performance targets (issues 4, 11 and 12)",
              f"bench CSV: {args.bench} ({len(rows)} rows; host {hosts}; CPU {cpus}; measured "
              f"{bench_csv.date_range_text(rows)})",
              "peers CSV: " + (f"{args.peers} ({len(inputs.peer_rows)} rows)" if args.peers
                               else "none (--peers not given)"),
              f"grid: {args.grid} ({len(inputs.grid)} cells)",
              f"filters: {args.filters} ({len(inputs.filters)} problems)",
-             f"cnn: {args.cnn} ({len(inputs.cnn)} layers)"]
+             f"cnn: {args.cnn} ({len(inputs.cnn)} layers)",
+             f"match: {args.match} ({len(inputs.match)} template-matching problems)"]
     peaks, bandwidth = bench_csv.measured_peaks(rows)
     if peaks:
         lines.append("measured FP32 peak, GFLOP/s: " + "; ".join(
@@ -690,6 +743,8 @@ def parse_args(argv):
                         help="the problem file of the GaussianBlur and boxFilter targets")
     parser.add_argument("--cnn", default=os.path.relpath(peers_lib.DEFAULT_CNN),
                         help="the CNN layers of the oneDNN and blocked__avx512 targets")
+    parser.add_argument("--match", default=os.path.relpath(DEFAULT_MATCH),
+                        help="the template-matching problems of the matchTemplate target")
     parser.add_argument("--out", help="also write the report to this file (atomically)")
     return parser.parse_args(argv)
 
@@ -708,8 +763,10 @@ def load_inputs(args):
     grid = peers_lib.load_problems(args.grid)
     filters = peers_lib.load_problems(args.filters)
     cnn = peers_lib.load_problems(args.cnn)
+    match = peers_lib.load_match_problems(args.match)
     return Inputs(rows, peers_lib.rows_by_problem_key(rows), peer_rows, grid,
-                  os.path.basename(args.grid), filters, cnn, os.path.basename(args.cnn))
+                  os.path.basename(args.grid), filters, cnn, os.path.basename(args.cnn),
+                  match, os.path.basename(args.match))
 
 
 def main(argv):

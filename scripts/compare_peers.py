@@ -3,7 +3,7 @@
 
 Usage: PYTHONPATH=python /usr/bin/python3 scripts/compare_peers.py --bench CSV
            [--problems data/grid.txt[,data/filters.txt]]
-           [--onednn build/onednn_peer [--cnn data/cnn.txt]]
+           [--onednn build/onednn_peer [--cnn data/cnn.txt]] [--match data/match.txt]
            [--out results/peers-<stem>.md] [--csv results/peers-<stem>.csv]
            [--min-time 0.3] [--max-cell-time 10]
 
@@ -41,7 +41,25 @@ at least as fast, and those of the 3x3 stride-1 layers with 64 or more channels 
 least 1.3x faster.  Its rows join the peers CSV (peer `onednn.convolution`, with a threads
 column; scripts/peer_csv.py has the columns).
 
-From the bench CSV (schemas 1-3, results/README.md) each problem takes two rows whose problem
+With --match FILE (`make peers`: data/match.txt, template-matching problems, `match=` lines),
+OpenCV's template matching is timed too on each of its problems: `cv2.matchTemplate(image,
+templ, cv2.TM_CCOEFF_NORMED)` at one thread on float32 random data of the problem's shape
+(uniform in [-1, 1), seeded by the shape; H x W x C for colour), with the same timing as the
+other peers (no smaller-image probe: the warm-up run predicts the cell).  Its full-size score
+map is first checked against a float64 reference of the normalised cross-correlation (the
+de-meaned template correlated with the image by scipy.signal.correlate in float64, the windows'
+sums and sums of squares from cumsum summed-area tables in float64), with the tolerance
+MATCH_TOLERANCE x 2^-24 (1 + |T| |I_w| / (|T'| |I'_w|)) per score, derived beside
+MATCH_TOLERANCE below.  A problem of another method than ccoeff_normed is unsupported for it.
+Each problem is joined with the bench CSV's rows of the same task, C, H, W, KH and KW at
+threads=1 (its fastest ok row: convbench's best; auto's pick shown); a problem without one is
+reported as such rather than refused.  The Markdown then has a template-matching section with
+matchTemplate's time, convbench's best and their ratio per problem (> 1: convbench is faster)
+and a headline: the problems where convbench is at least MATCH_GOAL_SPEEDUP x faster (issue
+12); the rows join the peers CSV (peer `opencv.matchTemplate`, peer_impl TM_CCOEFF_NORMED).
+With --match and no --problems, only the match problems are timed.
+
+From the bench CSV (schemas 1-4, results/README.md) each problem takes two rows whose problem
 fields (C, H, W, N, groups, KH, KW, stride, mode, boundary, op, fill, weights) equal the
 problem's (names are not compared): the fastest `ok` row at threads=1, like for like with the single-threaded peers, and
 the fastest `ok` row at any thread count, which is what "the suite's best" can also mean.  The
@@ -92,6 +110,19 @@ PROBE_MACS = 2e7
 # a misplaced anchor gives about 1e-2 or more, so this separates the two with room to spare.
 ERROR_TOLERANCE = 1e-4
 PEER_CSV_COLUMNS = peer_csv.COLUMNS
+MATCH_GOAL_SPEEDUP = 3.0    # issue 12: convbench's best ccoeff_normed 3x faster than OpenCV
+MATCH_METHOD = "ccoeff_normed"
+MATCH_PEER_NAME, MATCH_PEER_IMPL = "opencv.matchTemplate", "TM_CCOEFF_NORMED"
+# The check of matchTemplate's scores against the float64 reference.  OpenCV computes the
+# correlation sum T I of each placement (through a DFT) into its float32 result: a rounding of
+# at most 2^-24 |sum T I| <= 2^-24 |T| |I_w| (Cauchy-Schwarz; |I_w| the window's norm); it then
+# subtracts the window-mean term and divides by |T'| |I'_w| (T', I'_w de-meaned; from sums in
+# double), and rounds the quotient, at most 1 in magnitude, to float32: 2^-24 more.  So a score
+# is within b = 2^-24 (1 + |T| |I_w| / (|T'| |I'_w|)) of the exact one, up to the double-
+# precision errors of the DFT and the sums (about 2^-53 of the same terms).  The check allows
+# MATCH_TOLERANCE x b (measured on this machine's OpenCV 4.6: at most about 0.2 b); a template
+# placed one pixel off scores differences of about 10^5 b on random data.
+MATCH_TOLERANCE = 4.0
 
 
 class UsageError(Exception):
@@ -104,11 +135,17 @@ Problem = problems_lib.Problem
 
 
 def load_problems(path):
-    """The problems of a problem file, as the C program reads them (convbench.problems)."""
+    """The problems of a problem file, as the C program reads them (convbench.problems);
+    template-matching problems belong to --match."""
     try:
         found = problems_lib.load_problems(path)
     except problems_lib.ProblemError as e:
         raise UsageError(str(e)) from None
+    for one in path.split(","):
+        line = first_match_line(one)
+        if line:
+            raise UsageError(f"{one}:{line}: a match= problem: template-matching problem "
+                             "sets go to --match")
     if not found:
         raise UsageError(f"{path}: holds no problems")
     for p in found:
@@ -117,6 +154,29 @@ def load_problems(path):
                 kernels_lib.parse(p.weights)
             except kernels_lib.KernelError as e:
                 raise UsageError(f"{p.name}: {e}") from None
+    return found
+
+
+def first_match_line(path):
+    """The number of the first match= line of a problem file (which the C program has read
+    already), or None."""
+    try:
+        with open(path, "rb") as f:
+            text = f.read().decode("utf-8", "surrogateescape")
+    except OSError:
+        return None
+    return next((n for n, line in enumerate(text.splitlines(), 1)
+                 if problems_lib.is_match_line(line)), None)
+
+
+def load_match_problems(path):
+    """The match= problems of a template-matching problem file (convbench.problems)."""
+    try:
+        found = problems_lib.load_match_problems(path)
+    except problems_lib.ProblemError as e:
+        raise UsageError(str(e)) from None
+    if not found:
+        raise UsageError(f"{path}: holds no problems")
     return found
 
 
@@ -498,10 +558,11 @@ class Skipped:
     reason: str
 
 
-def measure(run, image, problem, args):
+def measure(run, image, problem, args, probe=True):
     """Measured: a warm-up, then at least MIN_RUNS runs lasting at least --min-time in all;
-    or Skipped when the predicted cell time is over --max-cell-time."""
-    predicted = probe_run_seconds(run, image, problem)
+    or Skipped when the predicted cell time is over --max-cell-time.  probe: predict from a
+    smaller image first (off: the warm-up alone predicts)."""
+    predicted = probe_run_seconds(run, image, problem) if probe else None
     if predicted is not None:
         why = skip_reason(predicted, args.min_time, args.max_cell_time, "from a smaller image")
         if why:
@@ -586,6 +647,192 @@ def progress_line(index, count, cell):
         text = bench_csv.seconds_text(r.median_s) if r.ok else r.status
         parts.append(f"{r.peer.column} {text}")
     return f"[{index}/{count}] {cell.problem.name}: " + ", ".join(parts)
+
+
+# ---------------------------------------------------------------- template matching
+
+def prepare_match_template(problem, template):
+    import cv2
+    return lambda image: cv2.matchTemplate(image, template, cv2.TM_CCOEFF_NORMED)
+
+
+MATCH_PEER = Peer(MATCH_PEER_NAME, "OpenCV matchTemplate", "matchTemplate",
+                  "`cv2.matchTemplate(image, templ, cv2.TM_CCOEFF_NORMED)`, "
+                  "`cv2.setNumThreads(1)`", prepare_match_template, {}, any_fill=False,
+                  colour=True)
+
+
+def match_arrays(problem):
+    """The float32 image and template of a match problem, uniform in [-1, 1), seeded by the
+    shape: H x W (x C for colour, OpenCV's layout)."""
+    rng = np.random.default_rng([SEED, problem.C, problem.H, problem.W, problem.KH, problem.KW])
+    channels = () if problem.C == 1 else (problem.C,)
+    image = rng.uniform(-1, 1, (problem.H, problem.W) + channels).astype(np.float32)
+    template = rng.uniform(-1, 1, (problem.KH, problem.KW) + channels).astype(np.float32)
+    return image, template
+
+
+def window_sums(values, kh, kw):
+    """The sum of every kh x kw window of a 2-D float64 array ('valid' placements), from its
+    summed-area table."""
+    table = np.zeros((values.shape[0] + 1, values.shape[1] + 1))
+    table[1:, 1:] = values.cumsum(axis=0).cumsum(axis=1)
+    return table[kh:, kw:] - table[:-kh, kw:] - table[kh:, :-kw] + table[:-kh, :-kw]
+
+
+def match_reference(image, template):
+    """(scores, bounds) in float64: the normalised cross-correlation of every placement, sums
+    over the channels (each de-meaned on its own), and the per-score error bound b of
+    MATCH_TOLERANCE's derivation."""
+    from scipy.signal import correlate
+    planes = lambda a: [a] if a.ndim == 2 else [a[..., c] for c in range(a.shape[2])]
+    kh, kw = template.shape[:2]
+    count = kh * kw
+    numerator = sums_sq = window_var = 0.0
+    template_sq = template_var = 0.0
+    for i, t in zip(planes(image.astype(np.float64)), planes(template.astype(np.float64))):
+        deviation = t - t.mean()
+        numerator = numerator + correlate(i, deviation, mode="valid", method="fft")
+        s, q = window_sums(i, kh, kw), window_sums(i * i, kh, kw)
+        sums_sq = sums_sq + q
+        window_var = window_var + np.maximum(q - s * s / count, 0.0)
+        template_sq += float((t * t).sum())
+        template_var += float((deviation * deviation).sum())
+    denominator = np.sqrt(template_var * window_var)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scores = numerator / denominator
+        bounds = 2.0 ** -24 * (1 + np.sqrt(template_sq * sums_sq) / denominator)
+    return scores, bounds
+
+
+def match_check_error(scores, image, template):
+    """The worst |score - reference| over MATCH_TOLERANCE x its bound (<= 1 passes); inf for
+    a wrong shape or a flat window (no defined score to compare)."""
+    expected, bounds = match_reference(image, template)
+    if scores.shape != expected.shape or not np.all(np.isfinite(bounds)):
+        return math.inf
+    return float((np.abs(scores.astype(np.float64) - expected) / bounds).max()) / MATCH_TOLERANCE
+
+
+def match_unsupported_reason(problem):
+    if problem.match_method() != MATCH_METHOD:
+        return f"{MATCH_METHOD} problems only (TM_CCOEFF_NORMED)"
+    if problem.C > 4:
+        return "at most 4 channels (OpenCV images)"
+    return None
+
+
+def run_match_peer(problem, args):
+    """matchTemplate on the problem: checked at full size, then timed (PeerResult)."""
+    why = match_unsupported_reason(problem)
+    if why:
+        return PeerResult(MATCH_PEER, "unsupported", why)
+    image, template = match_arrays(problem)
+    run = prepare_match_template(problem, template)
+    try:
+        error = match_check_error(run(image), image, template)
+    except Exception as e:      # a library refusing the call is a result, not a crash
+        return PeerResult(MATCH_PEER, "failed", f"{type(e).__name__}: {str(e).splitlines()[-1]}")
+    if not error <= 1:
+        return PeerResult(MATCH_PEER, "failed",
+                          f"disagrees with the float64 normalised cross-correlation: error "
+                          f"{error:.2g} x its tolerance", check_error=error)
+    outcome = measure(run, image, problem, args, probe=False)
+    if isinstance(outcome, Skipped):
+        return PeerResult(MATCH_PEER, "skipped", outcome.reason, check_error=error,
+                          predicted_run_s=outcome.predicted_run_s)
+    return PeerResult(MATCH_PEER, "ok", "", outcome.median_s, outcome.runs, error)
+
+
+@dataclass
+class MatchCell:
+    problem: Problem
+    convbench: ConvbenchBest    # the fastest ok row of the problem's task at threads=1
+    result: PeerResult          # matchTemplate's
+
+    def ratio(self):
+        """matchTemplate's time over convbench's best, or None where either is missing."""
+        if self.convbench.row is None or not self.result.ok:
+            return None
+        return self.result.median_s / self.convbench.row.median_s
+
+
+def match_bests(problems, rows):
+    """{problem: ConvbenchBest at threads=1} by the problem's fields and task; a problem
+    without a row says so (a bench CSV from before template matching is still usable)."""
+    by_key = rows_by_problem_key(rows)
+    return {p: best_of(by_key.get(p.match_key(), []), one_thread=True) for p in problems}
+
+
+def match_progress_line(index, count, cell):
+    r = cell.result
+    text = bench_csv.seconds_text(r.median_s) if r.ok else r.status
+    return f"[match {index}/{count}] {cell.problem.name}: {MATCH_PEER.column} {text}"
+
+
+def best_impl_text(row):
+    return f"`{row.impl}`" + (f" (ran `{row.chosen}`)" if row.chosen != row.impl else "")
+
+
+def match_markdown_lines(cells, match_path):
+    """The template-matching section: headline, one row per problem, the check."""
+    name = os.path.basename(match_path)
+    ratios = [(c.ratio(), c) for c in cells]
+    measured = [(r, c) for r, c in ratios if r is not None]
+    met = sum(r >= MATCH_GOAL_SPEEDUP for r, _ in measured)
+    lines = [f"## Template matching: `{name}`", "",
+             f"OpenCV matchTemplate ({MATCH_PEER.call}) against convbench's best "
+             f"`{MATCH_METHOD}` at threads=1: the fastest `ok` bench row of task "
+             f"`match:{MATCH_METHOD}` with the problem's C, H, W and template size (auto's "
+             "pick in brackets). Ratio: matchTemplate's time over convbench's (> 1: convbench "
+             "is faster).", "",
+             f"- convbench's best at 1 thread is at least {MATCH_GOAL_SPEEDUP:g}x faster than "
+             f"OpenCV matchTemplate in **{met} of {len(cells)} problems** (the goal, issue "
+             f"12: all {len(cells)})" +
+             (f"; {len(cells) - len(measured)} problem(s) lack a convbench or matchTemplate "
+              "time" if len(measured) < len(cells) else "") + "."]
+    if measured:
+        worst, cell = min(measured, key=lambda pair: pair[0])
+        lines.append(f"- Geometric-mean speed-up ×{bench_csv.significant(geometric_mean([r for r, _ in measured]))}; "
+                     f"worst {cell.problem.name} ({ratio_text(worst)}, "
+                     f"`{cell.convbench.row.impl}` "
+                     f"{bench_csv.seconds_text(cell.convbench.row.median_s)} against "
+                     f"{bench_csv.seconds_text(cell.result.median_s)}).")
+    lines.append("")
+    header = ["problem", "image", "template", "convbench best, 1 thread", "time",
+              "matchTemplate", "matchTemplate / convbench", "check (error / tolerance)"]
+    body = []
+    for c in cells:
+        p = c.problem
+        row = c.convbench.row
+        image = f"{p.H}×{p.W}" + ("" if p.C == 1 else f"×{p.C}")
+        best = [f"— ({c.convbench.why_none})", "—"] if row is None else \
+            [best_impl_text(row), bench_csv.seconds_text(row.median_s)]
+        body.append([p.name, image, f"{p.KH}×{p.KW}"] + best +
+                     [peer_time_text(c.result), ratio_text(c.ratio()),
+                      "—" if c.result.check_error is None else
+                      f"{c.result.check_error:.1e}" + ("" if c.result.check_error <= 1 else " ⚠")])
+    lines += bench_csv.markdown_table(header, body, text_columns=4)
+    lines += ["", "Before timing, each problem's full-size score map was compared with a "
+              "float64 reference: the de-meaned template correlated with the image "
+              "(`scipy.signal.correlate`, FFT, float64) over the square root of the template's "
+              "and each window's sums of squared deviations (window sums and sums of squares "
+              "from `cumsum` summed-area tables, float64). The tolerance per score is "
+              f"{MATCH_TOLERANCE:g} × 2^-24·(1 + ‖T‖·‖I_w‖ / (‖T′‖·‖I′_w‖)): OpenCV rounds "
+              "the correlation Σ T·I, at most ‖T‖·‖I_w‖, to float32 before normalising, and "
+              "the score itself; a template placed one pixel off is about 10^5 times over. "
+              "The data: float32, uniform in [-1, 1), seeded by the shape."]
+    return lines
+
+
+def match_csv_rows(cells):
+    rows = []
+    for cell in cells:
+        p, r = cell.problem, cell.result
+        rows.append(peer_csv.PeerRow(
+            0, p.name, p.H, p.W, p.KH, p.KW, MATCH_PEER_NAME, r.median_s, r.status, r.reason,
+            r.runs, 1, p.C, p.N, p.groups, p.SY, p.SX, MATCH_PEER_IMPL, r.check_error))
+    return rows
 
 
 # ---------------------------------------------------------------- the Markdown
@@ -743,8 +990,7 @@ def context_lines(args, rows, versions, peers_started):
              f"- Peers: host {socket.gethostname()}, CPU {cpu_model()} "
              f"({os.cpu_count()} logical CPUs), measured {peers_started:%Y-%m-%d %H:%M:%S} UTC",
              "- Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
-             "- Problems: " + ", ".join(f"`{os.path.relpath(path)}`"
-                                        for path in args.problems.split(",")),
+             "- Problems: " + ", ".join(f"`{os.path.relpath(path)}`" for path in problem_paths(args)),
              f"- Timing: a warm-up run, then runs until {args.min_time:g} s and at least "
              f"{MIN_RUNS} runs; median. Peers predicted to need more than "
              f"{args.max_cell_time:g} s for the cell are skipped. Peers run one thread "
@@ -802,12 +1048,27 @@ NOTES = [
 ]
 
 
-def markdown_text(cells, args, rows, versions, peers_started, layers=None):
-    names = ", ".join(os.path.basename(path) for path in args.problems.split(","))
+def problem_paths(args):
+    """The problem files timed: --problems (if any), then --match (if any)."""
+    return (args.problems.split(",") if args.problems else []) + \
+        ([args.match] if args.match else [])
+
+
+def markdown_text(cells, args, rows, versions, peers_started, layers=None, match_cells=None):
+    names = ", ".join(os.path.basename(path) for path in problem_paths(args))
     onednn = f"; oneDNN: `{os.path.basename(args.cnn)}`" if layers is not None else ""
     lines = [f"# convbench against OpenCV and SciPy: `{names}`{onednn}", ""]
     lines += context_lines(args, rows, versions, peers_started)
-    lines += ["", "## Peers", ""] + [f"- {p.label} (`{p.name}`): {p.call}" for p in PEERS]
+    lines += ["", "## Peers", ""] + [f"- {p.label} (`{p.name}`): {p.call}" for p in PEERS
+                                     if cells]
+    if match_cells is not None:
+        lines.append(f"- {MATCH_PEER.label} (`{MATCH_PEER.name}`): {MATCH_PEER.call}, on the "
+                     "template-matching problems")
+    if not cells:
+        # --match alone: the template-matching section is the whole comparison
+        lines += [""] + match_markdown_lines(match_cells, args.match)
+        lines += ["", "## Notes", ""] + NOTES[-1:]
+        return "\n".join(lines) + "\n"
     general = [c for c in cells if not c.problem.has_named_kernel()]
     named = [c for c in cells if c.problem.has_named_kernel()]
     if general:
@@ -832,6 +1093,8 @@ def markdown_text(cells, args, rows, versions, peers_started, layers=None):
     if layers is not None:
         lines += [""] + onednn_cnn.markdown_lines(layers, os.path.basename(args.cnn),
                                                   versions["oneDNN"], args.onednn)
+    if match_cells is not None:
+        lines += [""] + match_markdown_lines(match_cells, args.match)
     lines += ["", "## Verification", ""] + verification_lines(cells)
     lines += ["", "## Notes", ""] + NOTES
     return "\n".join(lines) + "\n"
@@ -839,9 +1102,9 @@ def markdown_text(cells, args, rows, versions, peers_started, layers=None):
 
 # ---------------------------------------------------------------- the CSV
 
-def peers_csv_text(cells, onednn_rows=()):
+def peers_csv_text(cells, onednn_rows=(), match_cells=()):
     """The peers' rows (check_error: the check's error over ERROR_TOLERANCE), then oneDNN's
-    as its program wrote them."""
+    as its program wrote them, then matchTemplate's (check_error over its tolerance)."""
     rows = []
     for cell in cells:
         p = cell.problem
@@ -850,7 +1113,7 @@ def peers_csv_text(cells, onednn_rows=()):
                 0, p.name, p.H, p.W, p.KH, p.KW, r.peer.name, r.median_s, r.status, r.reason,
                 r.runs, 1, p.C, p.N, p.groups, p.SY, p.SX, "",
                 None if r.check_error is None else r.check_error / ERROR_TOLERANCE))
-    return peer_csv.text(rows + list(onednn_rows))
+    return peer_csv.text(rows + list(onednn_rows) + match_csv_rows(match_cells))
 
 
 # ---------------------------------------------------------------- files and the command line
@@ -916,17 +1179,22 @@ def positive_seconds(text):
 def parse_args(argv):
     parser = OneLineParser(prog=PROG, description=__doc__.split("\n")[0])
     parser.add_argument("--bench", required=True, help="a CSV written by `convbench bench`")
-    parser.add_argument("--problems", default=DEFAULT_PROBLEMS,
-                        help="problem file, or FILE,FILE (make peers: grid.txt,filters.txt)")
+    parser.add_argument("--problems",
+                        help="problem file, or FILE,FILE (make peers: grid.txt,filters.txt; "
+                        "default data/grid.txt unless --match is given)")
     parser.add_argument("--out", help="Markdown (default results/peers-<stem>.md)")
     parser.add_argument("--csv", help="peer timings CSV (default results/peers-<stem>.csv)")
     parser.add_argument("--onednn", help="the oneDNN peer program (build/onednn_peer): also "
                         "time oneDNN on --cnn")
     parser.add_argument("--cnn", default=DEFAULT_CNN,
                         help="the CNN layers oneDNN runs (with --onednn; default data/cnn.txt)")
+    parser.add_argument("--match", help="template-matching problems (data/match.txt): also "
+                        "time OpenCV matchTemplate (TM_CCOEFF_NORMED) on them")
     parser.add_argument("--min-time", type=positive_seconds, default=0.3)
     parser.add_argument("--max-cell-time", type=positive_seconds, default=10.0)
     args = parser.parse_args(argv)
+    if args.problems is None and not args.match:
+        args.problems = DEFAULT_PROBLEMS
     stem = os.path.splitext(os.path.basename(args.bench))[0]
     results = os.path.join(PROJECT_DIR, "results")
     args.out = args.out or os.path.join(results, f"peers-{stem}.md")
@@ -938,10 +1206,12 @@ def parse_args(argv):
 
 def compare(args):
     """Checks every input, times the peers, returns (markdown, csv text)."""
-    problems = load_problems(args.problems)
+    problems = load_problems(args.problems) if args.problems else []
+    matches = load_match_problems(args.match) if args.match else None
     rows = load_bench_rows(args.bench)
-    best = convbench_best(problems, rows)
-    best_any = convbench_best(problems, rows, one_thread=False)
+    best = convbench_best(problems, rows) if problems else {}
+    best_any = convbench_best(problems, rows, one_thread=False) if problems else {}
+    best_match = match_bests(matches or [], rows)
     check_writable(args.out)
     check_writable(args.csv)
     versions = load_peer_libraries()
@@ -966,12 +1236,20 @@ def compare(args):
         except onednn_cnn.PeerError as e:
             raise UsageError(f"oneDNN peer: {e}") from None
         layers = onednn_cnn.layers(cnn, rows_by_problem_key(rows), onednn_rows, ConvbenchBest)
-    matched = [b.row for bests in (best, best_any) for b in bests.values()
+    match_cells = None
+    if matches is not None:
+        match_cells = []
+        for index, problem in enumerate(matches, 1):
+            match_cells.append(MatchCell(problem, best_match[problem],
+                                         run_match_peer(problem, args)))
+            print(match_progress_line(index, len(matches), match_cells[-1]), file=sys.stderr,
+                  flush=True)
+    matched = [b.row for bests in (best, best_any, best_match) for b in bests.values()
                if b.row is not None]
     matched += [b.row for layer in layers or () for b in layer.convbench.values()
                 if b.row is not None]
-    return (markdown_text(cells, args, matched, versions, started, layers),
-            peers_csv_text(cells, onednn_rows))
+    return (markdown_text(cells, args, matched, versions, started, layers, match_cells),
+            peers_csv_text(cells, onednn_rows, match_cells or ()))
 
 
 def warn_on_disagreement(cell):

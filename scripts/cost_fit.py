@@ -3,7 +3,8 @@
 
     PYTHONPATH=python python3 scripts/cost_fit.py [--lib build/libconvbench.so] BENCH.csv
 
-For every ok row of the bench CSV (auto's rows aside) it asks the library for the row's
+For every ok convolution row of the bench CSV (auto's rows and template matching's aside: a match
+row's time holds the window sums and the normalisation beside its correlation) it asks the library for the row's
 prediction (cb_impl_predict, on this machine's cached figures, the row's weights: its named
 kernel or random values) and prints per implementation the median ratio measured/predicted
 and its spread (the 10th and 90th percentiles), then for auto's rows how far its choice came
@@ -89,7 +90,7 @@ def main():
     parser.add_argument("--lib", default=os.path.join("build", "libconvbench.so"))
     args = parser.parse_args()
     try:
-        rows = [r for r in results.load_rows(args.csv) if r.ok]
+        rows = [r for r in results.load_rows(args.csv) if r.ok and not r.problem.is_match()]
         lib = load(args.lib)
     except (results.CsvError, OSError) as problem:
         print(f"cost_fit: {problem}", file=sys.stderr)

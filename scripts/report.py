@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Turns one `convbench bench` CSV into a readable report: a Markdown summary and three plots.
+"""Turns one `convbench bench` CSV into a readable report: a Markdown summary and four plots.
 
 Usage: PYTHONPATH=python /usr/bin/python3 scripts/report.py CSV [--out-dir DIR]
 
@@ -9,12 +9,17 @@ For results/host-2026-11-21.csv it writes, into DIR (default: the CSV's folder):
                                (single-channel problems, C=1 and N=1)
   host-2026-11-21-winner.png   the fastest implementation per image size x kernel size
   host-2026-11-21-threads.png  speed-up against thread count, per threaded implementation
+  host-2026-11-21-match.png    template matching (task match:METHOD): GFLOP/s of each
+                               implementation on each problem, one panel per method
+The first three plot the convolutions only; the summary gives the template-matching problems
+their own section and winners table.
 A plot with nothing to show is skipped with a message (and an older file of that name removed,
 so the folder never mixes plots of different runs).
 
-Only the CSV is read (schema 3: exactly the columns of convbench.results.COLUMNS; schema 2,
-without `chosen` and `weights`, and schema 1, also without `fill` and `family`, are read too,
-their rows having run their own implementation on random weights and fill 0).  The whole file is checked
+Only the CSV is read (schema 4: exactly the columns of convbench.results.COLUMNS; schema 3,
+without `task`, its rows all convolutions, schema 2, also without `chosen` and `weights`, and
+schema 1, also without `fill` and `family`, are read too, their rows having run their own
+implementation on random weights and fill 0).  The whole file is checked
 before anything is written: a malformed CSV gets one line on stderr naming the file and line,
 exit status 2, and no output.  Each output is written under a temporary name and renamed, so a
 final name never holds a half-written file.  A failure to write gives exit status 1.
@@ -41,11 +46,26 @@ def summary_markdown(rows, csv_name):
     impl_order = first_appearance(r.impl for r in rows)
     if not problems:
         return "\n".join(lines + ["", "No result rows in this CSV."]) + "\n"
-    lines += ["", "## Problems"]
-    for problem, problem_rows in problems.items():
-        lines += [""] + problem_section(problem, problem_rows, impl_order)
-    lines += ["", "## Winners", ""] + winners_section(problems)
+    convolutions = OrderedDict((p, r) for p, r in problems.items() if not p.is_match())
+    matches = OrderedDict((p, r) for p, r in problems.items() if p.is_match())
+    if convolutions:
+        lines += ["", "## Problems"]
+        for problem, problem_rows in convolutions.items():
+            lines += [""] + problem_section(problem, problem_rows, impl_order)
+        lines += ["", "## Winners", ""] + winners_section(convolutions)
+    if matches:
+        lines += ["", "## Template matching", "", MATCH_TEXT]
+        for problem, problem_rows in matches.items():
+            lines += [""] + problem_section(problem, problem_rows, impl_order)
+        lines += ["", "## Template matching winners", ""] + winners_section(matches)
     return "\n".join(lines) + "\n"
+
+
+MATCH_TEXT = ("Rows of task `match:METHOD` score every placement of a template on an image "
+              "(`cb_match_template`). The implementation is the one that computes the "
+              "correlation; the window sums and the normalisation come on top and are in the "
+              "time. GFLOP/s counts the correlation's direct-equivalent 2·C·KH·KW·OH·OW "
+              "operations (OH = H−KH+1, OW = W−KW+1).")
 
 
 def title_section(rows, csv_name):
@@ -89,6 +109,10 @@ def peaks_lines(rows):
 
 def problem_shape_text(p):
     oh, ow = p.output_size()
+    if p.is_match():
+        return (f"Template matching, method `{p.match_method()}`: image C={p.C}, "
+                f"H×W={p.H}×{p.W}; template {p.KH}×{p.KW}; random data. Score map {oh}×{ow}, "
+                f"{significant(p.flops() / 1e6)} MFLOP direct-equivalent correlation.")
     layout = ""
     if p.groups > 1:
         layout = " (depthwise)" if p.groups == p.C == p.N else " (grouped)"
@@ -179,7 +203,8 @@ def implementation_styles(rows, plt):
 def single_channel_rows(rows):
     """The ok rows of C=1, N=1 problems at one thread count: 1 if it was run, else the
     smallest, so the plots never mix thread counts."""
-    candidates = [r for r in rows if r.ok and r.problem.is_single_channel()]
+    candidates = [r for r in rows if r.ok and r.problem.is_single_channel() and
+                  not r.problem.is_match()]
     if not candidates:
         return [], None
     threads = 1 if any(r.threads == 1 for r in candidates) else min(r.threads for r in candidates)
@@ -368,6 +393,8 @@ def multi_thread_series(rows):
     thread count on a problem."""
     series = OrderedDict()
     for problem, problem_rows in rows_by_problem(rows).items():
+        if problem.is_match():
+            continue
         per_impl = OrderedDict()
         for impl in first_appearance(r.impl for r in problem_rows):
             by_threads = {}
@@ -387,7 +414,7 @@ def plot_threads(rows, path, plt, styles, host_text):
     against what the machine's FMA peak itself gained with more threads in the same run."""
     series = multi_thread_series(rows)
     if not series:
-        return "no implementation ran at more than one thread count"
+        return "no implementation ran at more than one thread count on a convolution"
     per_impl = OrderedDict()
     for problem, lines in series.items():
         for impl, line in lines.items():
@@ -432,6 +459,73 @@ def draw_speedup_panel(ax, impl, lines, styles, peaks):
     ax.grid(True, alpha=0.3)
 
 
+def one_thread_count(rows):
+    """The rows at one thread count, 1 if it was run, else the smallest; (rows, threads)."""
+    if not rows:
+        return [], None
+    threads = 1 if any(r.threads == 1 for r in rows) else min(r.threads for r in rows)
+    return [r for r in rows if r.threads == threads], threads
+
+
+def draw_problems_panel(ax, rows, styles):
+    """A problem set whose variable is the problem itself: one x position per problem (in the
+    CSV's order), GFLOP/s on a log y axis, one marker per implementation (a thin line joins an
+    implementation's points to guide the eye; the x order is the file's, not a scale)."""
+    problems = first_appearance(r.problem for r in rows)
+    positions = {p: i for i, p in enumerate(problems)}
+    for impl in first_appearance(r.impl for r in rows):
+        points = {}
+        for r in rows:
+            if r.impl == impl and r.timing["gflops"] > 0:
+                points.setdefault(r.problem, r)   # the first row if a CSV repeats a cell
+        ordered = sorted(points.items(), key=lambda item: positions[item[0]])
+        colour, marker = styles[impl]
+        ax.plot([positions[p] for p, _ in ordered], [r.timing["gflops"] for _, r in ordered],
+                color=colour, marker=marker, label=impl, linewidth=0.8, markersize=6,
+                alpha=0.9, zorder=3)
+    ax.set_xticks(range(len(problems)), [p.name for p in problems], rotation=35, ha="right",
+                  fontsize=8)
+    ax.set_xlim(-0.5, len(problems) - 0.5)
+    ax.grid(True, which="major", alpha=0.3)
+
+
+def plot_problem_sets(sets, path, plt, styles, host_text, title):
+    """One panel per (panel title, rows) of sets, each drawn by draw_problems_panel, at one
+    thread count; a reason string when nothing is left to plot."""
+    selected, threads = one_thread_count([r for _, rows in sets for r in rows if r.ok])
+    panels = [(name, [r for r in rows if r in selected]) for name, rows in sets]
+    panels = [(name, rows) for name, rows in panels if rows]
+    if not panels:
+        return None
+    values = [r.timing["gflops"] for _, rows in panels for r in rows if r.timing["gflops"] > 0]
+    values = values or [1.0]
+    width = max(4.6, 0.55 * max(len({r.problem for r in rows}) for _, rows in panels) + 1.5)
+    fig, axes = panel_grid(plt, len(panels), width, 3.8, sharey=True)
+    for ax, (name, rows) in zip(axes, panels):
+        draw_problems_panel(ax, rows, styles)
+        readable_log_y_axis(ax, min(values) / 1.5, max(values) * 1.5)
+        ax.set_title(name, fontsize=10)
+    axes[0].set_ylabel("GFLOP/s, direct-equivalent (log)")
+    for ax in axes[1:]:
+        ax.yaxis.set_tick_params(labelleft=True)
+    fig.suptitle(f"{title}, {threads_text(threads)} — {host_text}", fontsize=11)
+    add_figure_legend(fig, axes)
+    save_figure(fig, path, plt)
+    return threads
+
+
+def plot_match(rows, path, plt, styles, host_text):
+    """Template matching: one panel per method, its problems along x."""
+    tasks = first_appearance(r.problem.task for r in rows if r.ok and r.problem.is_match())
+    if not tasks:
+        return "no ok template-matching rows (task match:METHOD)"
+    sets = [(f"method {task.split(':', 1)[1]}", [r for r in rows if r.problem.task == task])
+            for task in tasks]
+    plot_problem_sets(sets, path, plt, styles, host_text,
+                      "Template matching speed (the correlation's direct-equivalent count)")
+    return None
+
+
 # ---------------------------------------------------------------- writing
 
 def write_text(path, text):
@@ -468,7 +562,7 @@ def write_plots(rows, stem, out_dir, staged):
     host_text = ", ".join(hosts)
     skipped = []
     for suffix, plot in (("gflops", plot_gflops), ("winner", plot_winner),
-                         ("threads", plot_threads)):
+                         ("threads", plot_threads), ("match", plot_match)):
         name = f"{stem}-{suffix}.png"
         why = staged.stage(os.path.join(out_dir, name),
                            lambda path: plot(rows, path, plt, styles, host_text))

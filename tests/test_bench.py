@@ -196,6 +196,92 @@ def main(tmp):
                r[HEADER.index("SY")] == "2" and r[HEADER.index("mode")] == "valid" for r in rows),
            "sweep rows carry the shape options")
 
+    # --shard I/N: three shards as separate processes at once; merged, they are the unsharded
+    # run's cells, each once; a shard rerun with --resume has nothing left to do
+    sharded = os.path.join(tmp, "sharded.txt")
+    with open(sharded, "w") as f:
+        f.write("name=a H=20 K=3\nname=b H=24 K=4 mode=valid\nname=c C=2 N=2 H=16 K=3\n"
+                "name=m match=sqdiff H=30 K=6\n")
+    cell_args = ["--problems", sharded, "--impl", "naive__scalar,direct__avx2,fft__fftw,auto",
+                 "--threads", "1,2", "--min-time", "0", "--max-cell-time", "1"]
+    whole = os.path.join(tmp, "whole.csv")
+    expect(bench(*cell_args, "--out", whole).returncode == 0, "the unsharded run")
+    shards = [os.path.join(tmp, f"shard{i}.csv") for i in range(3)]
+    procs = [subprocess.Popen([CONVBENCH, "bench", *cell_args, "--shard", f"{i}/3", "--out",
+                               shards[i]], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              text=True) for i in range(3)]
+    errors = [p.communicate(timeout=600)[1] for p in procs]
+    expect(all(p.returncode == 0 for p in procs), f"three shards at once: {errors}")
+    cells = lambda path: sorted((r[4], r[8], r[9]) for r in read_rows(path)[1])
+    shard_cells = [cells(path) for path in shards]
+    expect(all(shard_cells) and sum(map(len, shard_cells)) == len(cells(whole)),
+           f"each shard has a share: {[len(c) for c in shard_cells]} of {len(cells(whole))}")
+    again = bench(*cell_args, "--shard", "1/3", "--out", shards[1], "--resume")
+    expect(again.returncode == 0 and cells(shards[1]) == shard_cells[1],
+           "a shard rerun finds its cells done")
+    merged = os.path.join(tmp, "merged.csv")
+    res = subprocess.run([CONVBENCH, "merge", "--out", merged, *shards], capture_output=True,
+                         text=True)
+    header, rows = read_rows(merged) if res.returncode == 0 else ([], [])
+    check_rows(header, rows, "merged")
+    expect(res.returncode == 0 and cells(merged) == cells(whole),
+           f"the merged shards are the unsharded run's cells: {res.stderr}")
+    # merge refuses what would make a wrong CSV: one line, exit 2, nothing written
+    foreign = os.path.join(tmp, "foreign.csv")
+    with open(foreign, "w") as f:
+        f.write("a,b,c\n1,2,3\n")
+    short = os.path.join(tmp, "short.csv")
+    with open(short, "w") as f:
+        f.write(",".join(HEADER) + "\n" + ",".join(rows[0][:-2]) + "\n")
+    empty = os.path.join(tmp, "empty.csv")
+    open(empty, "w").close()
+    header_only = os.path.join(tmp, "header-only.csv")
+    with open(header_only, "w") as f:
+        f.write(",".join(HEADER) + "\n")
+    elsewhere = os.path.join(tmp, "elsewhere.csv")
+    with open(elsewhere, "w") as f:
+        f.write(",".join(HEADER) + "\n")
+        for r in read_rows(shards[0])[1]:
+            f.write(",".join(r[:3] + ["Other CPU"] + r[4:]) + "\n")
+    for args, needle in (([foreign], "not a convbench bench CSV"), ([short], "not a row of"),
+                         ([empty], "empty"), ([header_only], "no rows"),
+                         ([shards[0], shards[0]], "is in"), ([shards[1], elsewhere], "--mixed-machines"),
+                         ([os.path.join(tmp, "absent.csv")], "cannot read"),
+                         (["--bogus", shards[0]], "unknown option")):
+        target = os.path.join(tmp, "never-merged.csv")
+        res = subprocess.run([CONVBENCH, "merge", "--out", target, *args], capture_output=True,
+                             text=True)
+        expect(res.returncode == 2 and len(res.stderr.splitlines()) == 1 and needle in res.stderr
+               and not os.path.exists(target), f"merge {args}: one line naming {needle!r}: {res.stderr}")
+    res = subprocess.run([CONVBENCH, "merge", "--out", merged, shards[0]], capture_output=True,
+                         text=True)
+    expect(res.returncode == 2 and "exists" in res.stderr, "merge will not overwrite its --out")
+    mixed = os.path.join(tmp, "mixed.csv")
+    res = subprocess.run([CONVBENCH, "merge", "--mixed-machines", "--out", mixed, shards[1],
+                          elsewhere], capture_output=True, text=True)
+    expect(res.returncode == 0 and len(read_rows(mixed)[1]) == len(shard_cells[1]) + len(shard_cells[0]),
+           f"--mixed-machines merges two machines: {res.stderr}")
+    # the Slurm job-array script, its array's variables set by hand: two tasks, then merge
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    slurm_dir = os.path.join(tmp, "slurm")
+    for index in (0, 1):
+        env = dict(os.environ, SLURM_ARRAY_TASK_COUNT="2", SLURM_ARRAY_TASK_ID=str(index),
+                   SLURM_ARRAY_JOB_ID="77", SLURM_SUBMIT_DIR=root, CONVBENCH_SETS=sharded,
+                   CONVBENCH_OUT_DIR=slurm_dir,
+                   CONVBENCH_ARGS="--impl naive__scalar,direct__avx2,fft__fftw,auto --threads 1,2 "
+                                  "--min-time 0 --max-cell-time 1")
+        res = subprocess.run(["bash", os.path.join(root, "scripts", "slurm_bench.sh")], env=env,
+                             capture_output=True, text=True)
+        expect(res.returncode == 0, f"slurm_bench.sh task {index}: {res.stderr}")
+    slurm_merged = os.path.join(tmp, "slurm-merged.csv")
+    res = subprocess.run([CONVBENCH, "merge", "--out", slurm_merged,
+                          *[os.path.join(slurm_dir, f"shard-77-{i}.csv") for i in (0, 1)]],
+                         capture_output=True, text=True)
+    expect(res.returncode == 0 and cells(slurm_merged) == cells(whole),
+           f"the Slurm script's two shards merge into the whole sweep: {res.stderr}")
+    res = bench("--problems", sharded, "--shard", "3/3", "--out", os.path.join(tmp, "no.csv"))
+    expect(res.returncode == 2 and "--shard" in res.stderr, "--shard 3/3 is refused")
+
     # bad options: one line, exit 2, nothing written
     for args in (["--problems", os.path.join(tmp, "none.txt")], ["--sizes", "8"],
                  ["--threads", "0"], ["--impl", "nosuch"], ["--min-time", "x"],

@@ -20,7 +20,8 @@ K=3 PASS (2.5x GaussianBlur); K=7 MISS (1.5x); K=15 not measured (no bench row);
 measured (GaussianBlur skipped); box 31 PASS against boxFilter with the 1-thread best (a faster
 2-thread row and a random-weights row of the same shape, with a faster GaussianBlur row of the
 same sizes under another name, are decoys).  auto: 3 cells at 1.0x, 1.05x and 1.6x of the
-fastest: MISS, the 1.6x cell listed first.  The same runs on a schema-1 copy of the random-weight
+fastest: MISS, the 1.6x cell listed first (with the two match cells of the schema-4 file, where
+auto is within 1.1x, 4 of 5).  The same runs on a schema-1 copy of the random-weight
 rows give the same verdicts on the original targets, the filters not measured and "no auto
 rows".
 The CNN layers (a --cnn file: a 3x3 and a 1x1 layer with 64 or more channels, a depthwise one)
@@ -34,8 +35,17 @@ is over the peak, so counting every tap would show), and no row on the 1x1 layer
 2 layers; without any blocked__avx512 row (the default cnn.txt) "no rows", MISS.  A peers CSV
 of the first ten columns (the older format) gives the same verdicts except the oneDNN targets,
 not measured.
-Without --peers the fftconvolve, filter2D and oneDNN targets are not measured.  Malformed or missing
-CSVs, a missing grid file and bad options exit 2 with one stderr line and no stdout.
+Template matching (a --match file of match= problems; the bench CSV is schema 4, its match rows
+of task match:METHOD): convbench's best ccoeff_normed at 1 thread against OpenCV matchTemplate
+(opencv.matchTemplate rows of the peers CSV): 3.5x on one problem (MET) and 2.5x on the other
+(MISSED, where auto's pick is the best and a faster sqdiff row of the same sizes and name is a
+decoy, as are a faster 2-thread row and a faster convolution row of the same fields on the
+first), a sqdiff problem not counted: MISS, 1 of 2; a file of the met problem alone PASS; with a
+problem that has no peer row, not measured; the schema-3 copy of the bench CSV (no match rows)
+leaves it not measured.
+Without --peers the fftconvolve, filter2D, oneDNN and matchTemplate targets are not measured.  Malformed or missing
+CSVs, a missing grid or match file, a match file with a field match= does not take or a bad
+method, a bad task in the bench CSV and bad options exit 2 with one stderr line and no stdout.
 
 Usage: /usr/bin/python3 tests/test_check_targets.py [--script scripts/check_targets.py]
            [--keep DIR]
@@ -58,6 +68,8 @@ COLUMNS = ("schema,when,host,cpu,impl,chosen,isa,family,threads,name,C,H,W,N,gro
            "mode,boundary,op,fill,weights,status,reason,reps,plan_s,min_s,median_s,mad_s,gflops,"
            "peak_gflops,pct_peak,bandwidth_gbs,err_over_bound").split(",")
 SCHEMA_1_COLUMNS = [c for c in COLUMNS if c not in ("chosen", "family", "fill", "weights")]
+TASK_AT = COLUMNS.index("weights") + 1
+SCHEMA_4_COLUMNS = COLUMNS[:TASK_AT] + ["task"] + COLUMNS[TASK_AT:]
 PEER_COLUMNS_V1 = ["name", "H", "W", "KH", "KW", "peer", "median_s", "runs", "status", "reason"]
 PEER_COLUMNS = PEER_COLUMNS_V1 + ["threads", "C", "N", "groups", "SY", "SX", "peer_impl",
                                   "check_error"]
@@ -216,6 +228,63 @@ def onednn_rows():
     ]
 
 
+MATCH_FILE = """# template matching: two NCC problems and one sqdiff (not a target)
+name=m-256-t8 match=ccoeff_normed H=256 K=8
+name=m-512-t32 match=ccoeff_normed H=512 K=32   # the missed one
+name=m-sq match=sqdiff H=256 K=8
+"""
+MATCH_TARGET = ("match.txt: best ccoeff_normed 3x faster than OpenCV matchTemplate "
+                "(TM_CCOEFF_NORMED), 1 thread")
+
+
+def to_schema_4(row, task="convolution"):
+    """A schema-3 row list as a schema-4 one."""
+    values = dict(zip(COLUMNS, row), schema=4, task=task)
+    return [values[c] for c in SCHEMA_4_COLUMNS]
+
+
+def match_row(name, H, K, impl, median, threads=1, method="ccoeff_normed", chosen=None,
+              task=None):
+    """A template-matching row: the correlation's fixed fields, valid mode."""
+    row = dict(zip(COLUMNS, bench_row(impl, "avx512", threads, H, K, median=median, name=name,
+                                      chosen=chosen)))
+    oh = H - K + 1
+    work = 2 * oh * oh * K * K
+    row.update(mode="valid", gflops=f"{work / median / 1e9:.9g}",
+               pct_peak=f"{100 * work / median / 1e9 / PEAKS[('avx512', threads)]:.9g}")
+    return to_schema_4([row[c] for c in COLUMNS], task or f"match:{method}")
+
+
+def match_bench_rows():
+    return [
+        match_row("m-256-t8", 256, 8, "direct__avx2", 0.001),
+        match_row("m-256-t8", 256, 8, "auto", 0.00105, chosen="direct__avx2"),
+        match_row("m-256-t8", 256, 8, "fft__fftw", 0.0002, threads=2),          # 2 threads
+        match_row("m-256-t8", 256, 8, "direct__avx2", 0.0001, task="convolution"),  # a conv
+        match_row("m-512-t32", 512, 32, "fft__fftw", 0.004),
+        match_row("m-512-t32", 512, 32, "auto", 0.0039, chosen="fft__fftw"),
+        match_row("m-512-t32", 512, 32, "direct__avx2", 0.0001, method="sqdiff"),  # sqdiff
+        match_row("m-sq", 256, 8, "direct__avx2", 0.01, method="sqdiff"),
+    ]
+
+
+def match_peer_rows():
+    """matchTemplate 3.5x convbench's best on m-256-t8, 2.5x on m-512-t32."""
+    rows = [peer_row("m-256-t8", 256, 8, "opencv.matchTemplate", 0.0035),
+            peer_row("m-512-t32", 512, 32, "opencv.matchTemplate", 0.00975),
+            peer_row("m-sq", 256, 8, "opencv.matchTemplate", status="unsupported")]
+    for r in rows:
+        r[PEER_COLUMNS.index("peer_impl")] = "TM_CCOEFF_NORMED"
+    return rows
+
+
+EXPECTED_MATCH = [
+    (MATCH_TARGET, "1 of 2 problems", "all 2 problems", 2.5 / 3, "MISS",
+     ["m-256-t8: matchTemplate 3.50 ms / direct__avx2 1.00 ms = 3.50x: MET",
+      "m-512-t32: matchTemplate 9.75 ms / auto (ran fft__fftw) 3.90 ms = 2.50x: MISSED"]),
+]
+
+
 def peer_rows():
     return [
         peer_row("grid-1024-k31", 1024, 31, "scipy.signal.fftconvolve", 0.025),
@@ -299,7 +368,15 @@ EXPECTED_CNN = [
      ["l3x3-64: 180.0 GFLOP/s inside taps = 90.0% of 200.0",
       "1 layer(s) without an ok row count as missed: l1x1-64 (no blocked__avx512 row)"]),
 ]
-EXPECTED_WITH_PEERS += EXPECTED_FILTERS + EXPECTED_CNN
+EXPECTED_WITH_PEERS += EXPECTED_FILTERS + EXPECTED_CNN + EXPECTED_MATCH
+# auto over the convolutions alone (a schema-3 CSV), and with the two match cells of the
+# schema-4 one, where auto is within 1.1x of the fastest on both
+AUTO_CONVOLUTIONS = EXPECTED_FILTERS[-1]
+AUTO_WITH_MATCH = (AUTO_CONVOLUTIONS[0], "4 of 5 within 1.1x, 1 over 1.5x",
+                   AUTO_CONVOLUTIONS[2], min((4 / 5) / 0.9, 1.5 / 1.6), "MISS",
+                   AUTO_CONVOLUTIONS[5])
+EXPECTED_WITH_PEERS = [AUTO_WITH_MATCH if e is AUTO_CONVOLUTIONS else e
+                       for e in EXPECTED_WITH_PEERS]
 ONEDNN_NOT_MEASURED = {t: "not measured: needs --peers (oneDNN's times)"
                        for t, *_ in EXPECTED_CNN if "oneDNN" in t}
 NEEDS_PEERS = {
@@ -313,6 +390,7 @@ NEEDS_PEERS = {
 NEEDS_PEERS.update({t: "not measured: needs --peers" for t, *_ in EXPECTED_FILTERS
                     if "faster than" in t})
 NEEDS_PEERS.update(ONEDNN_NOT_MEASURED)
+NEEDS_PEERS[MATCH_TARGET] = "not measured: needs --peers (matchTemplate's times)"
 
 
 def write_csv(path, header, rows):
@@ -397,7 +475,8 @@ def last_line(stdout):
 
 def problem_files(work):
     return ["--grid", os.path.join(work, "grid.txt"), "--filters",
-            os.path.join(work, "filters.txt"), "--cnn", os.path.join(work, "cnn.txt")]
+            os.path.join(work, "filters.txt"), "--cnn", os.path.join(work, "cnn.txt"),
+            "--match", os.path.join(work, "match.txt")]
 
 
 def check_with_peers(script, work):
@@ -407,11 +486,11 @@ def check_with_peers(script, work):
                                    f"{result.returncode}: {result.stderr.strip()[-300:]}")
     expect(result.stderr == "", f"with peers: nothing on stderr: {result.stderr[-300:]!r}")
     check_rows(result.stdout, EXPECTED_WITH_PEERS, "with peers")
-    expect(last_line(result.stdout) == "targets: 9 met, 9 missed, 7 not measured",
+    expect(last_line(result.stdout) == "targets: 9 met, 10 missed, 7 not measured",
            f"with peers: summary line {last_line(result.stdout)!r}")
     for needle in ("avx2 100.0 (1 thread), 190.0 (2 threads)", "avx512 200.0 (1 thread)",
                    "10.0 (1 thread), 15.0 (2 threads)", "Fake CPU, 2 cores", "(4 cells)",
-                   "(3 layers)"):
+                   "(3 layers)", "(3 template-matching problems)", "issues 4, 11 and 12"):
         expect(needle in result.stdout, f"with peers: the header holds {needle!r}")
 
 
@@ -422,7 +501,7 @@ def check_without_peers(script, work):
     expected = [(t, "—", r, None, NEEDS_PEERS[t], []) if t in NEEDS_PEERS
                 else (t, m, r, q, v, n) for t, m, r, q, v, n in EXPECTED_WITH_PEERS]
     check_rows(result.stdout, expected, "without peers")
-    expect(last_line(result.stdout) == "targets: 5 met, 5 missed, 15 not measured",
+    expect(last_line(result.stdout) == "targets: 5 met, 5 missed, 16 not measured",
            f"without peers: summary line {last_line(result.stdout)!r}")
 
 
@@ -446,8 +525,11 @@ def check_schema_1(script, work):
                  for t, _, r, *_ in EXPECTED_CNN[:-1]]
     expected.append((EXPECTED_CNN[-1][0], "no rows", EXPECTED_CNN[-1][2], None, "MISS",
                      ["no 1-thread blocked__avx512 row for these layers in the bench CSV"]))
+    expected.append((MATCH_TARGET, "0 of 2 problems", "all 2 problems", None,
+                     "not measured: 2 of 2 problem(s) lack a convbench or matchTemplate time",
+                     ["m-256-t8: no time (no row in the bench CSV)"]))
     check_rows(result.stdout, expected, "schema 1")
-    expect(last_line(result.stdout) == "targets: 6 met, 5 missed, 14 not measured",
+    expect(last_line(result.stdout) == "targets: 6 met, 5 missed, 15 not measured",
            f"schema 1: summary line {last_line(result.stdout)!r}")
 
 
@@ -455,7 +537,8 @@ def check_peers_v1(script, work):
     """A peers CSV of the first ten columns (written before oneDNN was a peer): the same
     verdicts, the oneDNN targets not measured for want of its rows."""
     path = os.path.join(work, "peers-v1.csv")
-    write_csv(path, PEER_COLUMNS_V1, [r[:len(PEER_COLUMNS_V1)] for r in peer_rows()])
+    write_csv(path, PEER_COLUMNS_V1, [r[:len(PEER_COLUMNS_V1)] for r in peer_rows() +
+                                              match_peer_rows()])
     result = run_script(script, [os.path.join(work, "bench.csv"), "--peers", path] +
                         problem_files(work))
     expect(result.returncode == 0, f"peers v1: exit 0, got {result.returncode}: "
@@ -464,8 +547,9 @@ def check_peers_v1(script, work):
                  ["no onednn.convolution row for l3x3-64 at "])
                 if t in ONEDNN_NOT_MEASURED else (t, m, r, q, v, n)
                 for t, m, r, q, v, n in EXPECTED_WITH_PEERS]
+    # its matchTemplate rows (of ten columns) still join by name and sizes
     check_rows(result.stdout, expected, "peers v1")
-    expect(last_line(result.stdout) == "targets: 8 met, 7 missed, 10 not measured",
+    expect(last_line(result.stdout) == "targets: 8 met, 8 missed, 10 not measured",
            f"peers v1: summary line {last_line(result.stdout)!r}")
 
 
@@ -483,6 +567,51 @@ def check_default_grid(script, work):
     blocked = [cells for target, (cells, _) in rows.items() if target.startswith("blocked__")]
     expect(len(blocked) == 1 and blocked[0][1] == "no rows" and blocked[0][4] == "MISS",
            f"default cnn.txt: blocked__avx512 has no rows, missed: {blocked}")
+
+
+def check_schema_3(script, work):
+    """The schema-3 bench CSV (every row a convolution, no match rows) is read: the same
+    verdicts but the matchTemplate target's, not measured for want of convbench's times."""
+    result = run_script(script, [os.path.join(work, "bench-schema3.csv"), "--peers",
+                                 os.path.join(work, "peers.csv")] + problem_files(work))
+    expect(result.returncode == 0 and result.stderr == "",
+           f"schema 3: exit 0, quiet: {result.returncode} {result.stderr.strip()[-300:]!r}")
+    expected = [AUTO_CONVOLUTIONS if e is AUTO_WITH_MATCH else e
+                for e in EXPECTED_WITH_PEERS[:-1]] + [
+        (MATCH_TARGET, "0 of 2 problems", "all 2 problems", None,
+         "not measured: 2 of 2 problem(s) lack a convbench or matchTemplate time",
+         ["m-512-t32: no time (no row in the bench CSV)"])]
+    check_rows(result.stdout, expected, "schema 3")
+    expect(last_line(result.stdout) == "targets: 9 met, 9 missed, 8 not measured",
+           f"schema 3: summary line {last_line(result.stdout)!r}")
+
+
+def check_match_verdicts(script, work):
+    """Met on every problem: PASS; a problem without matchTemplate's time: not measured with
+    the ratio of the others and its reason."""
+    for label, text, measured, verdict, note in (
+            ("all met", "name=m-256-t8 match=ccoeff_normed H=256 K=8\n", "1 of 1 problems",
+             "PASS", "m-256-t8: matchTemplate 3.50 ms / direct__avx2 1.00 ms = 3.50x: MET"),
+            ("one without a peer row",
+             "name=m-256-t8 match=ccoeff_normed H=256 K=8\n"
+             "name=m-none match=ccoeff_normed H=256 W=300 K=8\n", "1 of 2 problems",
+             "not measured: 1 of 2 problem(s) lack a convbench or matchTemplate time",
+             "m-none: no time (no opencv.matchTemplate row for m-none at 1 thread in the "
+             "peers CSV)")):
+        path = os.path.join(work, "match-" + label.replace(" ", "-") + ".txt")
+        write_text(path, text)
+        args = problem_files(work)
+        args[args.index("--match") + 1] = path
+        result = run_script(script, [os.path.join(work, "bench.csv"), "--peers",
+                                     os.path.join(work, "peers.csv")] + args)
+        target = MATCH_TARGET.replace("match.txt", os.path.basename(path))
+        cells, notes = table(result.stdout).get(target, ([""] * 5, []))
+        total = measured.split(" of ")[1]
+        expect(result.returncode == 0 and cells[1:3] == [measured, f"all {total}"] and
+               ratio_matches(cells[3], 3.5 / 3) and
+               (cells[4] == verdict if verdict == "PASS" else cells[4].startswith(verdict)),
+               f"match, {label}: {cells} {result.stderr.strip()[-200:]!r}")
+        expect(any(note in n for n in notes), f"match, {label}: a note {note!r}: {notes}")
 
 
 def error_cases(work):
@@ -519,6 +648,13 @@ def error_cases(work):
     bench_as_peers = bench
     bad_grid = os.path.join(bad, "grid.txt")
     write_text(bad_grid, "name=x K=3\n")
+    bad_match = os.path.join(bad, "match-n.txt")
+    write_text(bad_match, "name=m match=ccoeff_normed H=64 K=8\nname=x match=ccoeff H=64 K=8 N=2\n")
+    bad_method = os.path.join(bad, "match-method.txt")
+    write_text(bad_method, "name=m match=ncc H=64 K=8\n")
+    rows = [to_schema_4(r) for r in bench_rows()] + match_bench_rows()
+    rows[-1][SCHEMA_4_COLUMNS.index("task")] = "match:normed"
+    bad_task = bad_file("bad-task.csv", SCHEMA_4_COLUMNS, rows)
     return [
         ("missing bench CSV", [os.path.join(work, "nope.csv")], None),
         ("empty bench CSV", [empty], f"{empty}:1:"),
@@ -536,6 +672,12 @@ def error_cases(work):
         ("missing filters file", [bench, "--filters", os.path.join(work, "no-filters.txt")],
          None),
         ("grid problem without H", [bench, "--grid", bad_grid], None),
+        ("missing match file", [bench, "--match", os.path.join(work, "no-match.txt")], None),
+        ("match problem with N=", [bench, "--match", bad_match], f"{bad_match}:2: N="),
+        ("match problem with an unknown method", [bench, "--match", bad_method],
+         f"{bad_method}:1: match=ncc: unknown method"),
+        ("bench row with a bad task", [bad_task], f"{bad_task}:{len(rows) + 1}: task "
+         "'match:normed'"),
         ("no arguments", [], None),
         ("unknown option", [bench, "--fast"], None),
         ("--peers without a value", [bench, "--peers"], None),
@@ -586,17 +728,23 @@ def main(argv):
     work = os.path.abspath(args.keep or tempfile.mkdtemp(prefix="test_check_targets."))
     os.makedirs(work, exist_ok=True)
     try:
-        write_csv(os.path.join(work, "bench.csv"), COLUMNS,
-                  bench_rows() + auto_rows() + filter_rows() + cnn_rows())
+        schema_3_rows = bench_rows() + auto_rows() + filter_rows() + cnn_rows()
+        write_csv(os.path.join(work, "bench.csv"), SCHEMA_4_COLUMNS,
+                  [to_schema_4(r) for r in schema_3_rows] + match_bench_rows())
+        write_csv(os.path.join(work, "bench-schema3.csv"), COLUMNS, schema_3_rows)
         write_text(os.path.join(work, "filters.txt"), FILTERS_FILE)
         write_text(os.path.join(work, "cnn.txt"), CNN_FILE)
-        write_csv(os.path.join(work, "peers.csv"), PEER_COLUMNS, peer_rows() + onednn_rows())
+        write_text(os.path.join(work, "match.txt"), MATCH_FILE)
+        write_csv(os.path.join(work, "peers.csv"), PEER_COLUMNS,
+                  peer_rows() + onednn_rows() + match_peer_rows())
         write_text(os.path.join(work, "grid.txt"), GRID_FILE)
         check_with_peers(script, work)
         check_without_peers(script, work)
         check_schema_1(script, work)
         check_peers_v1(script, work)
         check_default_grid(script, work)
+        check_schema_3(script, work)
+        check_match_verdicts(script, work)
         check_errors(script, work)
         check_out_file(script, work)
     finally:

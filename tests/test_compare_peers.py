@@ -28,8 +28,20 @@ or status, their ratio, oneDNN's implementation, the headline counts (at least a
 the wide 3x3 layers) and the version; its rows in the peers CSV with their thread counts; the
 program asked for 1 and 2 threads with --min-time and --max-cell-time; a program that fails or
 is missing exits 2 with its message, writing nothing;
+with --match (template matching, a schema-4 bench CSV): OpenCV matchTemplate timed on each
+ccoeff_normed problem (a colour one included) after its full-size check against the float64
+reference passes (error under the tolerance), a sqdiff problem unsupported; each joined with the
+fastest ok 1-thread row of the problem's task and fields (decoys: a faster 2-thread row, a faster
+convolution row and a faster sqdiff row of the same fields; the best under another name, an auto
+row, shown with its pick); the ratios and the headline count (convbench at least 3x faster); a
+problem without bench rows reported, not refused; the rows in the peers CSV; --match beside
+--problems gives both sections; the reference itself: a score map shifted by one placement, or
+the template flipped, is far over the tolerance; convbench.problems reads match= lines (good
+and bad) as the C program does (`convbench list --problems`: the same fields and default
+names, or the same error);
 and bad inputs (missing or malformed CSV, wrong header, missing or malformed problem file, no
-matching rows, bad options) exit 2 with one stderr line and leave no output behind (an existing
+matching rows, a match file with a forbidden field, a bad method or a convolution line, bad
+options) exit 2 with one stderr line and leave no output behind (an existing
 output is left untouched).
 
 Usage: /usr/bin/python3 tests/test_compare_peers.py [--script scripts/compare_peers.py]
@@ -419,6 +431,17 @@ def error_cases(work):
     write_text(bad_mode, "name=x H=32 K=3 mode=sideways\n")
     comments = os.path.join(bad, "comments.txt")
     write_text(comments, "# nothing here\n\n")
+    match_mode = os.path.join(bad, "match-mode.txt")
+    write_text(match_mode, "name=m match=ccoeff_normed H=32 K=4\nname=x match=ccoeff H=32 K=4 "
+               "mode=same\n")
+    match_method = os.path.join(bad, "match-method.txt")
+    write_text(match_method, "name=m match=zncc H=32 K=4\n")
+    match_conv = os.path.join(bad, "match-conv.txt")
+    write_text(match_conv, "name=m H=32 K=4\n")
+    match_good = os.path.join(bad, "match-good.txt")
+    write_text(match_good, "# fine for --match\nname=m match=ccoeff_normed H=32 K=4\n")
+    match_big = os.path.join(bad, "match-big.txt")
+    write_text(match_big, "name=m match=ccoeff_normed H=8 K=9\n")
     return [
         ("missing bench CSV", ["--bench", os.path.join(work, "nope.csv"), "--problems", problems]),
         ("empty bench CSV", ["--bench", empty, "--problems", problems]),
@@ -431,8 +454,230 @@ def error_cases(work):
         ("no matching rows", ["--bench", other, "--problems", problems]),
         ("negative --min-time", ["--bench", bench, "--problems", problems, "--min-time", "-1"]),
         ("no --bench", ["--problems", problems]),
+        ("missing match file", ["--bench", bench, "--match", os.path.join(work, "no.txt")]),
+        ("match problem with mode=", ["--bench", bench, "--match", match_mode]),
+        ("match problem with an unknown method", ["--bench", bench, "--match", match_method]),
+        ("a convolution line in the match file", ["--bench", bench, "--match", match_conv]),
+        ("a template larger than the image", ["--bench", bench, "--match", match_big]),
+        ("match file of comments only", ["--bench", bench, "--match", comments]),
+        ("a match file given as --problems", ["--bench", bench, "--problems",
+                                              f"{problems},{match_good}"]),
         ("unknown option", ["--bench", bench, "--problems", problems, "--fast"]),
     ]
+
+
+# ---------------------------------------------------------------- template matching
+
+MATCH_FILE = """# template matching: met, missed, no bench row, colour, another method
+name=m-48-t6 match=ccoeff_normed H=48 K=6
+name=m-40x56-t5x7 match=ccoeff_normed H=40 W=56 KH=5 KW=7
+name=m-rgb match=ccoeff_normed C=3 H=24 K=4
+name=m-sq match=sqdiff H=24 K=4
+"""
+SCHEMA_4_COLUMNS = SCHEMA_3_COLUMNS[:SCHEMA_3_COLUMNS.index("weights") + 1] + ["task"] + \
+    SCHEMA_3_COLUMNS[SCHEMA_3_COLUMNS.index("weights") + 1:]
+# {name: (the implementation shown, time)}: far faster than matchTemplate, and far slower
+MATCH_BEST = {"m-48-t6": ("`direct__avx2`", 1e-9),
+              "m-40x56-t5x7": ("`auto` (ran `fft__fftw`)", 20.0)}
+
+
+def match_bench_row(name, H, K, impl, median, threads=1, W=None, KW=None, C=1,
+                    task="match:ccoeff_normed", chosen=None):
+    W, KW = W or H, KW or K
+    flops = 2 * C * K * KW * (H - K + 1) * (W - KW + 1)
+    row = dict(schema=4, when="2026-12-04T10:00:00Z", host="testbox", cpu="Fake CPU, 4 cores",
+               impl=impl, chosen=chosen or impl, isa="avx2", family="direct", threads=threads,
+               name=name, C=C, H=H, W=W, N=1, groups=1, KH=K, KW=KW, SY=1, SX=1, mode="valid",
+               boundary="constant", op="corr", fill=0, weights="random", task=task,
+               status="ok", reason="", reps=5, plan_s="1e-06", min_s=median, median_s=median,
+               mad_s=0, gflops=f"{flops / median / 1e9:.9g}", peak_gflops=50, pct_peak=1,
+               bandwidth_gbs=20, err_over_bound=0.1)
+    return [row[c] for c in SCHEMA_4_COLUMNS]
+
+
+def match_bench_rows():
+    return [
+        match_bench_row("m-48-t6", 48, 6, "direct__avx2", 1e-9),
+        match_bench_row("m-48-t6", 48, 6, "naive__scalar", 1e-6),
+        match_bench_row("m-48-t6", 48, 6, "direct__avx2", 1e-12, threads=2),       # 2 threads
+        match_bench_row("m-48-t6", 48, 6, "direct__avx2", 1e-12, task="convolution"),
+        match_bench_row("m-48-t6", 48, 6, "direct__avx2", 1e-12, task="match:sqdiff"),
+        match_bench_row("other-name", 40, 5, "fft__fftw", 30.0, W=56, KW=7),
+        match_bench_row("other-name", 40, 5, "auto", 20.0, W=56, KW=7, chosen="fft__fftw"),
+        match_bench_row("m-sq", 24, 4, "direct__avx2", 1e-9, task="match:sqdiff"),
+    ]
+
+
+def to_schema_4(row):
+    """A schema-3 row list as schema 4: task convolution."""
+    values = dict(zip(SCHEMA_3_COLUMNS, row), schema=4, task="convolution")
+    return [values[c] for c in SCHEMA_4_COLUMNS]
+
+
+def time_seconds(text):
+    number, unit = text.split()
+    return float(number) * {"ns": 1e-9, "µs": 1e-6, "ms": 1e-3, "s": 1.0}[unit]
+
+
+def check_match_run(script, work):
+    """--match alone: matchTemplate checked and timed, joined with the bench CSV's match rows."""
+    out_dir = os.path.join(work, "match")
+    os.mkdir(out_dir)
+    match, bench = os.path.join(out_dir, "match.txt"), os.path.join(out_dir, "bench.csv")
+    write_text(match, MATCH_FILE)
+    # the named-kernel convolutions too, as a schema-4 file has them
+    write_csv(bench, [to_schema_4(row) for row in named_bench_rows()] + match_bench_rows(),
+              SCHEMA_4_COLUMNS)
+    md, peers_csv = os.path.join(out_dir, "m.md"), os.path.join(out_dir, "m.csv")
+    result = run_script(script, ["--bench", bench, "--match", match, "--out", md, "--csv",
+                                 peers_csv, "--min-time", "0.01"])
+    expect(result.returncode == 0, f"match run exits 0 ({result.stderr.strip()[-300:]})")
+    if result.returncode != 0:
+        return
+    header, rows = read_peer_csv(peers_csv)
+    expect(header == PEER_COLUMNS, f"match: peers CSV columns {header}")
+    by_name = {r["name"]: r for r in rows}
+    expect(sorted(by_name) == ["m-40x56-t5x7", "m-48-t6", "m-rgb", "m-sq"] and
+           all(r["peer"] == "opencv.matchTemplate" and r["peer_impl"] == "TM_CCOEFF_NORMED" and
+               r["threads"] == "1" for r in rows) and len(rows) == 4,
+           f"match: one matchTemplate row per problem, 1 thread: {[r['name'] for r in rows]}")
+    for name in ("m-48-t6", "m-40x56-t5x7", "m-rgb"):
+        r = by_name.get(name, {})
+        expect(r.get("status") == "ok" and int(r.get("runs") or 0) >= 5 and
+               0 <= float(r.get("check_error") or "nan") <= 1 and
+               float(r.get("median_s") or "nan") > 0,
+               f"match: {name} checked (error within tolerance) and timed: {r}")
+    expect((by_name.get("m-40x56-t5x7", {}).get("W"), by_name.get("m-40x56-t5x7", {}).get("KW"),
+            by_name.get("m-rgb", {}).get("C")) == ("56", "7", "3"),
+           "match: W, KW and C in the CSV")
+    sq = by_name.get("m-sq", {})
+    expect(sq.get("status") == "unsupported" and "ccoeff_normed" in sq.get("reason", "") and
+           sq.get("median_s") == "", f"match: a sqdiff problem unsupported: {sq}")
+    text = open(md).read()
+    expect("## Template matching: `match.txt`" in text and "## Cells" not in text,
+           "match: the template-matching section alone")
+    table = {c[0]: c for c in markdown_cells_after(text, "problem | image")}
+    expect(list(table) == ["m-48-t6", "m-40x56-t5x7", "m-rgb", "m-sq"],
+           f"match: one table row per problem: {list(table)}")
+    ratios = {}
+    for name, (impl, median) in MATCH_BEST.items():
+        cells = table.get(name, [""] * 8)
+        expect(cells[3] == impl and close(time_seconds(cells[4]), median, 0.006),
+               f"match: {name}: convbench's best {impl} {median}: {cells[3:5]}")
+        peer = float(by_name.get(name, {}).get("median_s") or "nan")
+        ratios[name] = peer / median
+        expect(close(float(cells[6].replace("—", "nan") or "nan"), peer / median, 0.006),
+               f"match: {name}: ratio {cells[6]}, expected {peer / median:.4g}")
+    expect(ratios["m-48-t6"] >= 3 > ratios["m-40x56-t5x7"], f"match: one met, one missed: {ratios}")
+    expect(table.get("m-40x56-t5x7", [""] * 3)[1:3] == ["40×56", "5×7"] and
+           table.get("m-rgb", [""] * 2)[1] == "24×24×3", "match: image and template sizes")
+    expect(table.get("m-rgb", [""] * 7)[3].startswith("— (no row in the bench CSV") and
+           table["m-rgb"][6] == "—", f"match: no bench row, no ratio: {table.get('m-rgb')}")
+    expect("at least 3x faster than OpenCV matchTemplate in **1 of 4 problems**" in text and
+           "2 problem(s) lack a convbench or matchTemplate time" in text,
+           "match: the headline count")
+    expect("⚠" not in text, "match: no check warning")
+    # beside --problems: both sections, the convolution problems joined from the same CSV
+    named = os.path.join(work, "named.txt")
+    md2, csv2 = os.path.join(out_dir, "both.md"), os.path.join(out_dir, "both.csv")
+    result = run_script(script, ["--bench", bench, "--problems", named, "--match", match,
+                                 "--out", md2, "--csv", csv2, "--min-time", "0.01"])
+    text = open(md2).read() if os.path.exists(md2) else ""
+    _, rows = read_peer_csv(csv2) if os.path.exists(csv2) else (None, [])
+    expect(result.returncode == 0 and "## Cells" in text and
+           "## Template matching: `match.txt`" in text and
+           "`named.txt, match.txt`" in text and
+           sum(r["peer"] == "opencv.matchTemplate" for r in rows) == 4 and
+           sum(r["peer"] == "opencv.filter2D" for r in rows) == 5,
+           f"match beside --problems: both sections and all rows: {result.stderr[-300:]!r}")
+
+
+def check_match_reference():
+    """The reference and its tolerance: matchTemplate passes; a score map one placement off,
+    or of the flipped template, fails by far; a colour image sums its channels."""
+    sys.path.insert(0, os.path.join(os.path.dirname(HERE), "scripts"))
+    sys.path.insert(0, os.path.join(os.path.dirname(HERE), "python"))
+    import cv2
+    import numpy as np
+    import compare_peers
+    from convbench.problems import Problem
+    cv2.setNumThreads(1)
+    for problem in (Problem("g", H=70, W=50, KH=9, KW=6, mode="valid",
+                            task="match:ccoeff_normed"),
+                    Problem("c", C=3, H=30, W=40, KH=5, KW=5, mode="valid",
+                            task="match:ccoeff_normed")):
+        image, template = compare_peers.match_arrays(problem)
+        expect(image.dtype == np.float32 and image.shape[:2] == (problem.H, problem.W) and
+               template.shape[:2] == (problem.KH, problem.KW), f"{problem.name}: the arrays")
+        scores = cv2.matchTemplate(image, template, cv2.TM_CCOEFF_NORMED)
+        good = compare_peers.match_check_error(scores, image, template)
+        shifted = compare_peers.match_check_error(np.roll(scores, 1, axis=1), image, template)
+        flipped = compare_peers.match_check_error(
+            cv2.matchTemplate(image, np.ascontiguousarray(template[::-1, ::-1]),
+                              cv2.TM_CCOEFF_NORMED), image, template)
+        expect(good <= 1 and shifted > 1000 and flipped > 1000,
+               f"{problem.name}: matchTemplate {good:.2g}, shifted {shifted:.2g}, flipped "
+               f"{flipped:.2g} of the tolerance")
+        expected, _ = compare_peers.match_reference(image, template)
+        # the definition, directly: one placement's de-meaned sums over every channel
+        window = image[3:3 + problem.KH, 2:2 + problem.KW].astype(np.float64)
+        t = template.astype(np.float64)
+        axes = (0, 1)
+        wd, td = window - window.mean(axis=axes), t - t.mean(axis=axes)
+        direct = (wd * td).sum() / math.sqrt((wd * wd).sum() * (td * td).sum())
+        expect(abs(expected[3, 2] - direct) < 1e-12,
+               f"{problem.name}: the reference at (3, 2) is the definition's {direct:.6f}: "
+               f"{expected[3, 2]:.6f}")
+
+
+# Lines the C parser and convbench.problems.parse_match_line must read alike: problems (their
+# fields and default names) or the same one-line error.
+MATCH_LINES = """name=a match=ccoeff_normed H=64 K=8
+match=sqdiff H=40 W=56 KH=5 KW=7 C=3
+match=ccoeff H=40 K=5 KH=3
+match=ccoeff H=40 KH=3 K=5
+match=sqdiff_normed H=9 W=12 KW=4 KH=2   # comment N=3
+match=zncc H=40 K=5
+match= H=40 K=5
+match=ccoeff H=40 K=5 match=sqdiff
+match=ccoeff H=40 K=5 N=2
+match=ccoeff H=40 K=5 stride=2
+match=ccoeff H=40 K=5 kernel=box:5
+match=ccoeff H=40 K=5 mode=valid
+match=ccoeff H=40 W=30 K=31
+match=ccoeff K=5
+match=ccoeff H=5
+match=ccoeff H=0 K=1
+match=ccoeff H=-3 K=1
+match=ccoeff H=4x K=1
+match=ccoeff H=40 K=5 foo=1
+match=ccoeff H=40 K=5 bar
+match=ccoeff H=5000 K=4097
+name=b,c match=ccoeff H=40 K=5""".splitlines()
+
+
+def check_match_parser(work):
+    """convbench.problems reads match= lines as `convbench list --problems` does."""
+    sys.path.insert(0, os.path.join(os.path.dirname(HERE), "python"))
+    from convbench import problems
+    path = os.path.join(work, "one-match.txt")
+    for line in MATCH_LINES:
+        write_text(path, line + "\n")
+        result = subprocess.run([problems.program_path(), "list", "--problems", path,
+                                 "--format", "csv"], capture_output=True, text=True, timeout=60)
+        if result.returncode == 0:
+            row = next(csv.DictReader(result.stdout.splitlines()))
+            c_side = (row["name"],) + tuple(int(row[k]) for k in problems.INT_FIELDS) + \
+                (row["mode"], row["boundary"], row["op"], float(row["fill"]), row["weights"])
+        else:
+            c_side = "error: " + result.stderr.strip().split(f"{path}:1: ", 1)[-1]
+        try:
+            p = problems.parse_match_line(line)
+            python_side = (p.name,) + tuple(getattr(p, k) for k in problems.INT_FIELDS) + \
+                (p.mode, p.boundary, p.op, p.fill, p.weights)
+        except problems.ProblemError as e:
+            python_side = f"error: {e}"
+        expect(c_side == python_side, f"match line {line!r}: C {c_side}, Python {python_side}")
 
 
 def check_errors(script, work):
@@ -663,6 +908,9 @@ def main(argv):
         check_skipped_run(args.script, work)
         check_named_run(args.script, work)
         check_onednn_run(args.script, work)
+        check_match_run(args.script, work)
+        check_match_reference()
+        check_match_parser(work)
         check_kernel_taps(work)
         check_errors(args.script, work)
     finally:

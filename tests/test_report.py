@@ -166,7 +166,8 @@ def expected_by_problem(rows):
 def check_problem_table(name, table, rows):
     ok = [r for r in rows if r["status"] == "ok"]
     expect(len(table) == len(rows), f"{name}: {len(rows)} table rows, got {len(table)}")
-    by_key = {(unbold(c[0]), unbold(c[1])): c for c in table}
+    # "`auto` (ran `x`)": keyed by the implementation asked for
+    by_key = {(unbold(re.sub(r" \(ran `[^`]*`\)", "", c[0])), unbold(c[1])): c for c in table}
     fastest = min(ok, key=lambda r: float(r["median_s"]))
     bold = [c for c in table if c[0].startswith("**")]
     expect(len(bold) == 1 and (unbold(bold[0][0]), unbold(bold[0][1])) ==
@@ -269,7 +270,7 @@ def check_default_out_dir_and_skips(report, work):
     expect(result.returncode == 0, f"multi-channel CSV: exit 0, got {result.returncode}")
     names = sorted(os.listdir(folder))
     expect(names == ["run-summary.md", "run.csv"], f"only the summary written, got {names}")
-    expect(result.stdout.count("skipped") == 3, "three plots skipped with a message")
+    expect(result.stdout.count("skipped") == 4, "four plots skipped with a message")
 
 
 # ---------------------------------------------------------------- malformed CSVs
@@ -336,6 +337,130 @@ def check_schema_3(report, work):
            f"schema 3: a bad weights field refused with its line: {result.stderr!r}")
 
 
+SCHEMA_4_COLUMNS = SCHEMA_3_COLUMNS[:SCHEMA_3_COLUMNS.index("weights") + 1] + ["task"] + \
+    SCHEMA_3_COLUMNS[SCHEMA_3_COLUMNS.index("weights") + 1:]
+
+
+def match_problem(name, H, K, method="ccoeff_normed"):
+    """A template-matching row's problem: the correlation's fixed fields and its task."""
+    return dict(problem(name, H, K, mode="valid"), fill=0, weights="random",
+                task=f"match:{method}")
+
+
+def schema_4_row(p, impl, isa, threads, gflops, minute, chosen=None, family="direct"):
+    row = ok_row(p, impl, isa, threads, gflops, minute)
+    row.update(schema=4, chosen=chosen or impl, family=family)
+    row.setdefault("fill", 0)
+    row.setdefault("weights", "random")
+    row.setdefault("task", "convolution")
+    return row
+
+
+def schema_4_rows():
+    """Two convolutions and three match problems (two methods), auto among the match
+    implementations, one match cell at two thread counts."""
+    rows = []
+    for K in (3, 5):
+        p = problem(f"grid-64-k{K}", 64, K)
+        rows.append(schema_4_row(p, "naive__scalar", "scalar", 1, 1.5, 0))
+        rows.append(schema_4_row(p, "direct__avx2", "avx2", 1, 20.0 + K, 0))
+    for name, H, K, method, fft in (("match-64-t8", 64, 8, "ccoeff_normed", 30.0),
+                                    ("match-128-t16", 128, 16, "ccoeff_normed", 60.0),
+                                    ("sq-64-t8", 64, 8, "sqdiff", 25.0)):
+        p = match_problem(name, H, K, method)
+        rows.append(schema_4_row(p, "direct__avx2", "avx2", 1, 40.0 - K, 1))
+        rows.append(schema_4_row(p, "fft__fftw", "avx2", 1, fft, 1, family="fft"))
+        best = "fft__fftw" if fft > 40.0 - K else "direct__avx2"
+        rows.append(schema_4_row(p, "auto", "avx2", 1, 0.97 * max(fft, 40.0 - K), 2,
+                                 chosen=best))
+        if H == 128:
+            rows.append(schema_4_row(p, "fft__fftw", "avx2", 2, 1.8 * fft, 2, family="fft"))
+    return rows
+
+
+def section(summary, title):
+    """The text of one '## title' section."""
+    part = summary.split(f"\n## {title}\n", 1)
+    return part[1].split("\n## ", 1)[0] if len(part) == 2 else ""
+
+
+def check_schema_4(report, work):
+    """Match rows get their own section, shape lines, winners and plot; the convolution plots
+    leave them out; a match-only CSV skips the convolution plots; a bad task, and a match row
+    whose correlation is not the task's, are refused with their line."""
+    folder = os.path.join(work, "schema4")
+    os.makedirs(folder)
+    rows = schema_4_rows()
+    path = os.path.join(folder, "s4.csv")
+    write_csv(path, rows, SCHEMA_4_COLUMNS)
+    result = run_report(report, path)
+    expect(result.returncode == 0 and result.stderr == "",
+           f"schema 4: exit 0, quiet: {result.returncode} {result.stderr!r}")
+    summary_path = os.path.join(folder, "s4-summary.md")
+    summary = open(summary_path, encoding="utf-8").read() if os.path.exists(summary_path) else ""
+    expect(list(problem_tables(summary)) == ["grid-64-k3", "grid-64-k5"],
+           f"schema 4: the convolutions alone under Problems: {list(problem_tables(summary))}")
+    matching = section(summary, "Template matching")
+    names = [part.split("\n", 1)[0].strip() for part in matching.split("\n### ")[1:]]
+    expect(names == ["match-64-t8", "match-128-t16", "sq-64-t8"],
+           f"schema 4: one section per match problem: {names}")
+    expect("Template matching, method `ccoeff_normed`: image C=1, H×W=128×128; template 16×16"
+           in matching and "Score map 113×113" in matching and "method `sqdiff`" in matching,
+           "schema 4: the match shape line (method, image, template, map size)")
+    groups = expected_by_problem(r for r in rows if r["task"] != "convolution")
+    for name, problem_rows in groups.items():
+        table = [split_cells(l) for l in matching.split(f"### {name}\n", 1)[-1]
+                 .split("\n### ", 1)[0].split("\n") if l.startswith("|")][2:]
+        check_problem_table(name, table, problem_rows)
+    expect("`auto` (ran `fft__fftw`)" in matching, "schema 4: auto's pick in a match row")
+    winners = section(summary, "Template matching winners")
+    lines = {split_cells(l)[0]: split_cells(l) for l in winners.split("\n")
+             if l.startswith("|")}
+    expect(lines.get("match-128-t16", ["", ""])[1] == "`fft__fftw` (2 threads)" and
+           "grid-64-k3" not in lines, f"schema 4: match winners apart: {sorted(lines)}")
+    conv_winners = section(summary, "Winners")
+    expect("match-64-t8" not in conv_winners, "schema 4: no match row among the convolutions' "
+           "winners")
+    for suffix in ("gflops", "winner", "match"):
+        check_png(os.path.join(folder, f"s4-{suffix}.png"))
+    # the only cell run at two thread counts is a match one: the threads plot leaves it out
+    skipped = [l for l in result.stdout.split("\n") if l.startswith("skipped")]
+    expect(len(skipped) == 1 and "s4-threads.png" in skipped[0] and
+           not os.path.exists(os.path.join(folder, "s4-threads.png")),
+           f"schema 4: the threads plot counts convolutions only: {skipped}")
+    # a match-only CSV: the convolution plots skipped, the match plot drawn
+    only = os.path.join(folder, "only.csv")
+    write_csv(only, [r for r in rows if r["task"] != "convolution"], SCHEMA_4_COLUMNS)
+    result = run_report(report, only)
+    written = sorted(n for n in os.listdir(folder) if n.startswith("only-"))
+    expect(result.returncode == 0 and written == ["only-match.png", "only-summary.md"],
+           f"schema 4: a match-only CSV gives the summary and the match plot: {written} "
+           f"{result.stderr!r}")
+    expect(result.stdout.count("skipped") == 3 and "on a convolution" in result.stdout,
+           f"schema 4: three convolution plots skipped: {result.stdout!r}")
+    for label, change, needle in (
+            ("a bad task", {"task": "match:ncc"}, "task 'match:ncc'"),
+            ("an empty task", {"task": ""}, "task ''"),
+            ("a match row in same mode", {"mode": "same"}, "mode 'same' in a match:"),
+            ("a match row with N=2", {"N": 2}, "N 2 in a match:")):
+        bad_rows = [dict(r) for r in rows]
+        index = next(i for i, r in enumerate(bad_rows) if r["task"] != "convolution")
+        bad_rows[index].update(change)
+        bad = os.path.join(folder, "bad.csv")
+        write_csv(bad, bad_rows, SCHEMA_4_COLUMNS)
+        result = run_report(report, bad)
+        err = result.stderr.strip().split("\n")
+        expect(result.returncode == 2 and len(err) == 1 and f"{bad}:{index + 2}:" in err[0] and
+               needle in err[0], f"schema 4: {label} refused with its line: {result.stderr!r}")
+    # a schema-4 header with schema 3 in a row, and a schema-3 header with a task column's
+    # value where fill should be, are refused too
+    mixed = [dict(r, schema=3) for r in rows[:1]]
+    write_csv(bad, mixed, SCHEMA_4_COLUMNS)
+    result = run_report(report, bad)
+    expect(result.returncode == 2 and "schema 3 in a file whose header is schema 4" in
+           result.stderr, f"schema 4: a schema-3 row under a schema-4 header: {result.stderr!r}")
+
+
 def check_malformed(report, work):
     for index, (label, header, rows, line) in enumerate(malformed_cases()):
         folder = os.path.join(work, f"bad{index}")
@@ -383,6 +508,7 @@ def main():
         check_default_out_dir_and_skips(args.report, work)
         check_malformed(args.report, work)
         check_schema_3(args.report, work)
+        check_schema_4(args.report, work)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -133,7 +133,7 @@ def check_devices(cb, gbench, work, image, problems):
     result = run([cb, "bench", *BENCH_ARGS, "--impl", "naive__scalar,views__scalar", "--out",
                   "/dev/stdout"])
     lines = result.stdout.splitlines()
-    csv_lines = [line for line in lines if line.startswith(("schema,", "3,"))]  # schema-3 rows
+    csv_lines = [line for line in lines if line.startswith(("schema,", "4,"))]  # schema-4 rows
     expect(result.returncode == 0 and len(csv_lines) == 3 and csv_lines[0].startswith("schema,")
            and sum(line.startswith("schema,") for line in lines) == 1,
            f"bench --out /dev/stdout into a pipe: header once, then 2 rows: {lines}")

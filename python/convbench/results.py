@@ -10,20 +10,25 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from convbench.problems import Problem
+from convbench.problems import CONVOLUTION, TASKS, Problem
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 COLUMNS = (
     "schema", "when", "host", "cpu", "impl", "chosen", "isa", "family", "threads", "name",
     "C", "H", "W", "N", "groups", "KH", "KW", "SY", "SX", "mode", "boundary", "op", "fill",
-    "weights", "status", "reason", "reps", "plan_s", "min_s", "median_s", "mad_s", "gflops",
-    "peak_gflops", "pct_peak", "bandwidth_gbs", "err_over_bound",
+    "weights", "task", "status", "reason", "reps", "plan_s", "min_s", "median_s", "mad_s",
+    "gflops", "peak_gflops", "pct_peak", "bandwidth_gbs", "err_over_bound",
 )
-# Each schema's columns: schema 2 had no chosen (every row ran its impl) and no weights (all
-# random); schema 1 had no fill either (its problems all had fill 0) and no family.
-SCHEMA_2_COLUMNS = tuple(c for c in COLUMNS if c not in ("chosen", "weights"))
+# Each schema's columns: schema 3 had no task (every row a convolution); schema 2 had no chosen
+# (every row ran its impl) and no weights (all random); schema 1 had no fill either (its
+# problems all had fill 0) and no family.
+SCHEMA_3_COLUMNS = tuple(c for c in COLUMNS if c != "task")
+SCHEMA_2_COLUMNS = tuple(c for c in SCHEMA_3_COLUMNS if c not in ("chosen", "weights"))
 COLUMNS_BY_SCHEMA = {1: tuple(c for c in SCHEMA_2_COLUMNS if c not in ("fill", "family")),
-                     2: SCHEMA_2_COLUMNS, 3: COLUMNS}
+                     2: SCHEMA_2_COLUMNS, 3: SCHEMA_3_COLUMNS, 4: COLUMNS}
+# A template-matching row's correlation: every field but the sizes is fixed by the task.
+MATCH_FIXED = {"N": 1, "groups": 1, "SY": 1, "SX": 1, "mode": "valid", "boundary": "constant",
+               "op": "corr", "fill": 0.0, "weights": "random"}
 # The families of the implementations that existed when CSVs had no family column (schema 1).
 SCHEMA_1_FAMILIES = {"fft__fftw": "fft"}
 SIZE_COLUMNS = ("threads", "C", "H", "W", "N", "groups", "KH", "KW", "SY", "SX")
@@ -182,6 +187,24 @@ def parse_weights(text):
     return text
 
 
+def parse_task(text):
+    """`convolution`, or `match:` and a template-matching method (results/README.md)."""
+    if text not in TASKS:
+        raise CsvError(f"task '{text}' is not one of {'|'.join(TASKS)}")
+    return text
+
+
+def check_match_problem(problem):
+    """A match row's correlation fields are the task's fixed ones."""
+    for column, wanted in MATCH_FIXED.items():
+        value = getattr(problem, column)
+        if value != wanted:
+            raise CsvError(f"{column} {value:g} in a {problem.task} row, which has "
+                           f"{column} {wanted:g}" if isinstance(wanted, (int, float)) else
+                           f"{column} '{value}' in a {problem.task} row, which has "
+                           f"{column} '{wanted}'")
+
+
 def parse_row(values, line, file_schema=SCHEMA_VERSION):
     columns = COLUMNS_BY_SCHEMA[file_schema]
     if len(values) != len(columns):
@@ -200,7 +223,10 @@ def parse_row(values, line, file_schema=SCHEMA_VERSION):
                       parse_choice("boundary", fields["boundary"]),
                       parse_choice("op", fields["op"]),
                       parse_fill(fields.get("fill", "0")),
-                      parse_weights(fields.get("weights", "random")))
+                      parse_weights(fields.get("weights", "random")),
+                      parse_task(fields.get("task", CONVOLUTION)))
+    if problem.is_match():
+        check_match_problem(problem)
     reps, timing = parse_timing(fields, ok)
     family = fields.get("family") or SCHEMA_1_FAMILIES.get(fields["impl"], "direct")
     return Row(line, parse_when(fields["when"], ok), fields["host"], fields["cpu"],
