@@ -133,6 +133,7 @@ test-cli: $(PROGRAM) data
 	@test -n "$(PYTHON)" || { echo "no Python with numpy and scipy: run 'make deps'" >&2; exit 1; }
 	PYTHON=$(PYTHON) bash tests/cli_errors.sh $(PROGRAM)
 	$(PYTHON) tests/cli_apply.py $(PROGRAM)
+	$(PYTHON) tests/cli_match.py $(PROGRAM)
 	$(PYTHON) tests/test_hardening.py $(PROGRAM)
 	$(PYTHON) tests/test_named_kernels.py $(PROGRAM)
 
@@ -193,9 +194,11 @@ data: all
 	@test -n "$(PYTHON)" || { echo "no Python with numpy and scipy: run 'make deps'" >&2; exit 1; }
 	$(PYTHON) scripts/make_data.py data
 
-# The README's picture: ascent blurred, sharpened and edge-detected by `convbench apply`.
+# The README's pictures: ascent blurred, sharpened and edge-detected by `convbench apply`; an
+# eye of face.png found by `convbench match`, its score map, and found in a brightened copy.
 examples: data
 	$(PYTHON) scripts/make_examples.py $(PROGRAM) data data/examples/apply-ascent.png
+	$(PYTHON) scripts/make_match_example.py $(PROGRAM) data data/examples/match-face.png
 
 # Issues 4, 11 and 12's performance targets, measured: OpenCV and SciPy timed against the latest
 # bench CSV (on the grid, and on the picture filters with GaussianBlur, sepFilter2D and boxFilter

@@ -6,6 +6,7 @@
 #include "auto_option.h"
 #include "fftw_planner_option.h"
 #include "float_array.h"
+#include "image_io.h"
 #include "kernel_spec.h"
 #include "memory_option.h"
 #include "npy.h"
@@ -38,14 +39,6 @@ static const char usage[] =
     "  OUTPUT  .npy float32 (OH,OW) or (OH,OW,N), or .png (clamped to 0..255, or min..max\n"
     "          stretched with --normalize)\n"
     MAX_MEMORY_USAGE;
-
-static bool is_picture(const char *path)
-{
-    static const char *const exts[] = {".png", ".jpg", ".jpeg", ".pgm", ".ppm", ".pnm"};
-    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++)
-        if (path_has_extension(path, exts[i])) return true;
-    return false;
-}
 
 /* Parses argv; returns 0 when the command should go on, else an exit status (-1 for --help). */
 static int parse_options(int argc, char **argv, apply_options *o)
@@ -121,39 +114,6 @@ static int parse_options(int argc, char **argv, apply_options *o)
     return 0;
 }
 
-/* The channels and size of an (H,W) or (H,W,C) array. */
-static bool image_shape(const float_array *a, const char *path, int64_t *C, int64_t *H,
-                        int64_t *W, char *why, size_t why_size)
-{
-    if (a->ndim != 2 && a->ndim != 3) {
-        snprintf(why, why_size, "%s has %d dimensions; an image is (H, W) or (H, W, C)", path,
-                 a->ndim);
-        return false;
-    }
-    *H = a->shape[0];
-    *W = a->shape[1];
-    *C = a->ndim == 3 ? a->shape[2] : 1;
-    return true;
-}
-
-/* (H,W) or (H,W,C) channels-last array into planar C x H x W. */
-static bool image_to_planar(const float_array *a, const char *path, float **planar, char *why,
-                            size_t why_size)
-{
-    int64_t C, H, W;
-    if (!image_shape(a, path, &C, &H, &W, why, why_size)) return false;
-    *planar = malloc((size_t)a->count * sizeof(float));
-    if (!*planar) {
-        snprintf(why, why_size, "out of memory for %s", path);
-        return false;
-    }
-    for (int64_t y = 0; y < H; y++)
-        for (int64_t x = 0; x < W; x++)
-            for (int64_t c = 0; c < C; c++)
-                (*planar)[(c * H + y) * W + x] = a->data[(y * W + x) * C + c];
-    return true;
-}
-
 static uint64_t add_bytes(uint64_t a, uint64_t b)
 {
     uint64_t sum;
@@ -204,36 +164,6 @@ static bool planar_to_image(const float *planar, int64_t n, int64_t oh, int64_t 
     return true;
 }
 
-static bool load_input(const char *path, float_array *a, char *why, size_t why_size)
-{
-    if (path_has_extension(path, ".npy")) return npy_read(path, a, why, why_size);
-    return picture_read(path, a, why, why_size);
-}
-
-/* The input's shape from its header, and the memory reading it takes (see picture.h). */
-static bool inspect_input(const char *path, float_array *shape, uint64_t *read_bytes, char *why,
-                          size_t why_size)
-{
-    if (path_has_extension(path, ".npy")) {
-        if (!npy_read_shape(path, shape, why, why_size)) return false;
-        *read_bytes = (uint64_t)shape->count * sizeof(float);
-        return true;
-    }
-    if (is_picture(path)) return picture_read_shape(path, shape, read_bytes, why, why_size);
-    char shown[CB_SHOWN_PATH_SIZE];
-    cb_shown_path(path, shown, sizeof shown);
-    snprintf(why, why_size, "input %s: unknown file type (.npy, .png, .jpg, .pgm, .ppm)", shown);
-    return false;
-}
-
-static bool same_shape(const float_array *a, const float_array *b)
-{
-    if (a->ndim != b->ndim || a->count != b->count) return false;
-    for (int k = 0; k < a->ndim; k++)
-        if (a->shape[k] != b->shape[k]) return false;
-    return true;
-}
-
 static int convolve_and_write(const apply_options *o, const float *planar, const kernel_bank *bank)
 {
     char why[CB_WHY_SIZE];
@@ -275,7 +205,7 @@ int cmd_apply(int argc, char **argv)
     int64_t C, H, W;
     kernel_bank bank = {0};
     cb_shape shape;
-    bool ok = inspect_input(o.input, &header, &read_bytes, why, sizeof why) &&
+    bool ok = image_inspect(o.input, "input", &header, &read_bytes, why, sizeof why) &&
               image_shape(&header, o.input, &C, &H, &W, why, sizeof why) &&
               kernel_bank_shape(o.kernel, C, &bank, &kernel_bytes, why, sizeof why);
     if (ok) {
@@ -288,8 +218,8 @@ int cmd_apply(int argc, char **argv)
     if (!ok) return cli_error("apply: %s", why);
 
     float_array image;
-    if (!load_input(o.input, &image, why, sizeof why)) return cli_error("apply: %s", why);
-    if (!same_shape(&image, &header)) {
+    if (!image_load(o.input, &image, why, sizeof why)) return cli_error("apply: %s", why);
+    if (!image_same_shape(&image, &header)) {
         float_array_free(&image);
         cb_shown_path(o.input, why, sizeof why);
         return cli_error("apply: %s changed while it was read", why);

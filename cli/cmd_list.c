@@ -1,5 +1,6 @@
-/* convbench list: one line per implementation, name first, so scripts can cut the column; or,
- * with --problems, the problems of problem files as CSV (python/convbench/problems.py reads
+/* convbench list: one line per implementation, name first, so scripts can cut the column, or
+ * as CSV with what tests need to judge results (the error model's family, whether it is exact
+ * on small-integer data); or, with --problems, the problems of problem files as CSV (python/convbench/problems.py reads
  * them, so problem files are parsed in one place). */
 #include "bench_csv.h"
 #include "cli.h"
@@ -48,6 +49,18 @@ static int list_problems(const char *files)
     return 0;
 }
 
+/* The implementations as CSV: the descriptor's fields a script judges results by. */
+static void list_implementations_csv(void)
+{
+    puts("name,isa,threaded,family,exact_on_integers,check_only,available");
+    for (size_t i = 0; i < cb_impl_count(); i++) {
+        const cb_impl *impl = cb_impl_at(i);
+        printf("%s,%s,%d,%s,%d,%d,%d\n", impl->name, cb_isa_name(impl->isa), impl->threaded,
+               impl->error->family, impl->error->exact_on_integers, impl->check_only,
+               cb_impl_available(impl, NULL, 0));
+    }
+}
+
 int cmd_list(int argc, char **argv)
 {
     const char *problem_files = NULL, *format = "text";
@@ -55,7 +68,9 @@ int cmd_list(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         if (strcmp(argv[i], "--help") == 0) {
-            printf("usage: convbench list                          the implementations\n"
+            printf("usage: convbench list [--format text|csv]       the implementations (csv: with\n"
+                   "                                               their error model's family and\n"
+                   "                                               exactness on integer data)\n"
                    "       convbench list --problems FILE[,FILE] --format csv\n"
                    "                                               the problems of problem files\n");
             return 0;
@@ -73,8 +88,12 @@ int cmd_list(int argc, char **argv)
             return cli_error("list: --problems is listed as --format csv, not '%s'", format);
         return list_problems(problem_files);
     }
+    if (strcmp(format, "csv") == 0) {
+        list_implementations_csv();
+        return 0;
+    }
     if (strcmp(format, "text") != 0)
-        return cli_error("list: the implementations are listed as text, not '%s'", format);
+        return cli_error("list: the implementations are listed as text or csv, not '%s'", format);
     for (size_t i = 0; i < cb_impl_count(); i++) {
         const cb_impl *impl = cb_impl_at(i);
         char why[CB_WHY_SIZE];

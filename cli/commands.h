@@ -5,6 +5,7 @@
 int cmd_list(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
+int cmd_match(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_peak(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
