@@ -254,18 +254,21 @@ def main(tmp):
     with open(foreign, "w") as f:
         f.write("a,b,c\n1,2,3\n")
     short = os.path.join(tmp, "short.csv")
-    with open(short, "w") as f:
-        f.write(",".join(HEADER) + "\n" + ",".join(rows[0][:-2]) + "\n")
+    with open(short, "w", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(HEADER)
+        writer.writerow(rows[0][:-2])
     empty = os.path.join(tmp, "empty.csv")
     open(empty, "w").close()
     header_only = os.path.join(tmp, "header-only.csv")
     with open(header_only, "w") as f:
         f.write(",".join(HEADER) + "\n")
     elsewhere = os.path.join(tmp, "elsewhere.csv")
-    with open(elsewhere, "w") as f:
-        f.write(",".join(HEADER) + "\n")
+    with open(elsewhere, "w", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")  # fields such as the flags hold commas
+        writer.writerow(HEADER)
         for r in read_rows(shards[0])[1]:
-            f.write(",".join(r[:3] + ["Other CPU"] + r[4:]) + "\n")
+            writer.writerow(r[:3] + ["Other CPU"] + r[4:])
     for args, needle in (([foreign], "not a convbench bench CSV"), ([short], "not a row of"),
                          ([empty], "empty"), ([header_only], "no rows"),
                          ([shards[0], shards[0]], "is in"), ([shards[1], elsewhere], "--mixed-machines"),
