@@ -1,5 +1,6 @@
-/* convbench apply: one convolution of a picture or .npy array, written as .npy or .png.
- * Pictures load as 0..255 floats (not rescaled), so results equal NumPy's on the same array. */
+/* convbench apply: one convolution of a picture or .npy array, written as .npy, .png or .jpg.
+ * Pictures load as 0..255 floats (not rescaled), so results equal NumPy's on the same array;
+ * their channels in the file's order (RGB; OpenCV's imread gives BGR). */
 #include "cli.h"
 #include "commands.h"
 #include "convbench.h"
@@ -20,6 +21,7 @@
 typedef struct {
     const char *impl, *kernel, *input, *output;
     bool normalize;
+    bool grey;  /* --grey: a colour picture to one luma channel first */
     cb_problem problem;  /* mode, boundary, fill, op, stride from the options */
     cb_options plan_options;  /* max_memory: --max-memory, for buffers and plan together */
 } apply_options;
@@ -27,17 +29,32 @@ typedef struct {
 static const char usage[] =
     "usage: convbench apply [--impl NAME|auto] --kernel SPEC [--mode valid|same|full]\n"
     "         [--boundary constant|symmetric|mirror|replicate|wrap] [--fill-value V]\n"
-    "         [--op corr|conv] [--stride S|SY,SX] [--normalize]\n"
+    "         [--op corr|conv] [--stride S|SY,SX] [--normalize] [--grey] [--threads T]\n"
     "         [--fftw-planner estimate|measure|patient] [--auto model|measure]\n"
     "         [--max-memory SIZE] INPUT OUTPUT\n"
     "  NAME    an implementation of convbench list, or auto (the default): the one the\n"
     "          table's cost functions predict fastest here (convbench explain shows why);\n"
     "          --auto measure times the best predicted once instead and remembers the winner\n"
-    "  INPUT   .npy (H,W) or (H,W,C) of any real dtype, or .png .jpg .pgm .ppm\n"
-    "  SPEC    identity, box:K, gaussian:K:SIGMA, binomial:K, sharpen, laplacian, sobel-x,\n"
-    "          sobel-y, prewitt-x, prewitt-y, or .npy (KH,KW) | (KH,KW,C) | (N,KH,KW,C)\n"
-    "  OUTPUT  .npy float32 (OH,OW) or (OH,OW,N), or .png (clamped to 0..255, or min..max\n"
-    "          stretched with --normalize)\n"
+    "  INPUT   .npy (H,W) or (H,W,C) of any real dtype, or .png .jpg .pgm .ppm: 0..255,\n"
+    "          channels in the file's order (RGB; OpenCV's imread gives BGR)\n"
+    "  --grey  a colour input becomes one channel first: 0.299 R + 0.587 G + 0.114 B (ITU-R\n"
+    "          BT.601, as OpenCV's COLOR_RGB2GRAY; alpha dropped); a grey input stays\n"
+    "  --threads T  threads for implementations that take them (default 1)\n"
+    "  SPEC    a named kernel (taps in correlation order, rows top to bottom):\n"
+    "            identity             [1]\n"
+    "            box:K, box:KHxKW     all 1/(KH*KW)\n"
+    "            gaussian:K:SIGMA, gaussian:KHxKW:SIGMA  exp(-d^2/(2 SIGMA^2)) per axis,\n"
+    "                                 outer product, sum 1 (as OpenCV's getGaussianKernel)\n"
+    "            binomial:K, binomial:KHxKW  rows of Pascal's triangle, outer product, sum 1\n"
+    "            sharpen              [-1 -1 -1; -1 17 -1; -1 -1 -1] / 9\n"
+    "            laplacian4           [0 1 0; 1 -4 1; 0 1 0]   (cv2.Laplacian, ksize 1)\n"
+    "            laplacian8           [1 1 1; 1 -8 1; 1 1 1]\n"
+    "            laplacian            [-1 -1 -1; -1 8 -1; -1 -1 -1]  (= -laplacian8)\n"
+    "            sobel-x  [-1 0 1; -2 0 2; -1 0 1]    sobel-y  [-1 -2 -1; 0 0 0; 1 2 1]\n"
+    "            prewitt-x [-1 0 1; -1 0 1; -1 0 1] prewitt-y [-1 -1 -1; 0 0 0; 1 1 1]\n"
+    "          or .npy (KH,KW) | (KH,KW,C) | (N,KH,KW,C)\n"
+    "  OUTPUT  .npy float32 (OH,OW) or (OH,OW,N), or a picture .png or .jpg (quality 95) of\n"
+    "          1 or 3 maps (clamped to 0..255, or min..max stretched with --normalize)\n"
     MAX_MEMORY_USAGE;
 
 /* Parses argv; returns 0 when the command should go on, else an exit status (-1 for --help). */
@@ -58,6 +75,13 @@ static int parse_options(int argc, char **argv, apply_options *o)
             return -1;
         } else if (strcmp(argv[i], "--normalize") == 0) {
             o->normalize = true;
+        } else if (strcmp(argv[i], "--grey") == 0 || strcmp(argv[i], "--gray") == 0) {
+            o->grey = true;
+        } else if (cli_take(argc, argv, &i, "--threads", &v, &missing)) {
+            int64_t threads;
+            if (v && !cli_int("--threads", v, 1, 1024, &threads, why, sizeof why))
+                return cli_error("apply: %s", why);
+            if (v) o->plan_options.threads = (int)threads;
         } else if (cli_take(argc, argv, &i, "--impl", &v, &missing)) {
             o->impl = v;
         } else if (cli_take(argc, argv, &i, "--kernel", &v, &missing)) {
@@ -106,8 +130,9 @@ static int parse_options(int argc, char **argv, apply_options *o)
     if (!o->kernel[0]) return cli_error("apply: --kernel: empty value");
     char shown[CB_SHOWN_PATH_SIZE];
     cb_shown_path(o->output, shown, sizeof shown);
-    if (!path_has_extension(o->output, ".npy") && !path_has_extension(o->output, ".png"))
-        return cli_error("apply: output %s must end in .npy or .png", shown);
+    if (!path_has_extension(o->output, ".npy") && !path_has_extension(o->output, ".png") &&
+        !path_has_extension(o->output, ".jpg") && !path_has_extension(o->output, ".jpeg"))
+        return cli_error("apply: output %s must end in .npy, .png or .jpg", shown);
     cb_shown_path(o->impl, shown, sizeof shown);
     if (strcmp(o->impl, CB_AUTO_NAME) != 0 && !cb_impl_find(o->impl))
         return cli_error("apply: unknown implementation '%s' (see convbench list)", shown);
@@ -135,7 +160,7 @@ static bool apply_memory_fits(const apply_options *o, const cb_shape *s, uint64_
     cb_workspace_add(&image, s->input_elems, sizeof(float));
     cb_workspace_add(&bank, s->weight_elems, sizeof(float));
     cb_workspace_add(&output, s->output_elems, sizeof(float));
-    if (path_has_extension(o->output, ".png")) cb_workspace_add(&png, s->output_elems, 2);
+    if (!path_has_extension(o->output, ".npy")) cb_workspace_add(&png, s->output_elems, 2);
     char plan_why[CB_WHY_SIZE];
     /* a plan that cannot be made is reported by cb_plan_create, after this */
     if (cb_plan_memory(o->impl, &o->problem, &o->plan_options, &plan, plan_why,
@@ -187,9 +212,29 @@ static int convolve_and_write(const apply_options *o, const float *planar, const
     free(out_planar);
     if (!ok) return cli_error("apply: out of memory for the output");
     if (path_has_extension(o->output, ".npy")) ok = npy_write(o->output, &result, why, sizeof why);
-    else ok = picture_write_png(o->output, &result, o->normalize, why, sizeof why);
+    else ok = picture_write(o->output, &result, o->normalize, why, sizeof why);
     float_array_free(&result);
     return ok ? 0 : cli_error("apply: %s", why);
+}
+
+/* --grey: (H,W,3|4) RGB(A) to (H,W) luma, ITU-R BT.601 weights (OpenCV's RGB2GRAY); (H,W,2)
+ * grey+alpha keeps its grey; a grey input stays as it is.  In place. */
+static bool to_grey(float_array *image, char *why, size_t why_size)
+{
+    if (image->ndim == 2 || (image->ndim == 3 && image->shape[2] == 1)) return true;
+    const int64_t c = image->shape[2], pixels = image->shape[0] * image->shape[1];
+    if (c > 4) {
+        snprintf(why, why_size, "--grey takes grey, grey+alpha, RGB or RGBA (1-4 channels), not "
+                 "%lld", (long long)c);
+        return false;
+    }
+    for (int64_t i = 0; i < pixels; i++) {
+        const float *p = image->data + i * c;
+        image->data[i] = c < 3 ? p[0] : (float)(0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2]);
+    }
+    image->ndim = 2;
+    image->count = pixels;
+    return true;
 }
 
 /* Everything is sized from the headers of the input and the kernel file, checked against
@@ -206,8 +251,9 @@ int cmd_apply(int argc, char **argv)
     kernel_bank bank = {0};
     cb_shape shape;
     bool ok = image_inspect(o.input, "input", &header, &read_bytes, why, sizeof why) &&
-              image_shape(&header, o.input, &C, &H, &W, why, sizeof why) &&
-              kernel_bank_shape(o.kernel, C, &bank, &kernel_bytes, why, sizeof why);
+              image_shape(&header, o.input, &C, &H, &W, why, sizeof why);
+    if (ok && o.grey) C = 1; /* the kernel and the problem see the grey picture */
+    ok = ok && kernel_bank_shape(o.kernel, C, &bank, &kernel_bytes, why, sizeof why);
     if (ok) {
         o.problem.C = C, o.problem.H = H, o.problem.W = W;
         o.problem.N = bank.N, o.problem.groups = bank.groups;
@@ -223,6 +269,10 @@ int cmd_apply(int argc, char **argv)
         float_array_free(&image);
         cb_shown_path(o.input, why, sizeof why);
         return cli_error("apply: %s changed while it was read", why);
+    }
+    if (o.grey && !to_grey(&image, why, sizeof why)) {
+        float_array_free(&image);
+        return cli_error("apply: %s", why);
     }
     ok = kernel_bank_from_spec(o.kernel, C, &bank, why, sizeof why);
     float *planar = NULL;
