@@ -137,6 +137,7 @@ test-cli: $(PROGRAM) data
 	$(PYTHON) tests/test_hardening.py $(PROGRAM)
 	$(PYTHON) tests/test_named_kernels.py $(PROGRAM)
 	$(PYTHON) tests/test_first_hour.py $(PROGRAM)
+	$(if $(filter 1,$(SANITIZE)),,$(PYTHON) tests/test_readme_examples.py)
 
 test-bench: $(PROGRAM)
 	@test -n "$(PYTHON)" || { echo "no Python with numpy and scipy: run 'make deps'" >&2; exit 1; }
