@@ -22,6 +22,10 @@ typedef struct {
     const char *impl, *kernel, *input, *output;
     bool normalize;
     bool grey;  /* --grey: a colour picture to one luma channel first */
+    /* --anchor Y,X (OpenCV's filter2D) or --origin Y,X (scipy.ndimage): the kernel tap over
+     * the output pixel, for 'same' outputs; has_anchor false: SciPy's placement */
+    bool has_anchor, anchor_is_origin;
+    int64_t anchor_y, anchor_x;
     cb_problem problem;  /* mode, boundary, fill, op, stride from the options */
     cb_options plan_options;  /* max_memory: --max-memory, for buffers and plan together */
 } apply_options;
@@ -40,6 +44,11 @@ static const char usage[] =
     "  --grey  a colour input becomes one channel first: 0.299 R + 0.587 G + 0.114 B (ITU-R\n"
     "          BT.601, as OpenCV's COLOR_RGB2GRAY; alpha dropped); a grey input stays\n"
     "  --threads T  threads for implementations that take them (default 1)\n"
+    "  --anchor Y,X  the kernel tap (row, column) over each output pixel, as cv2.filter2D's\n"
+    "          anchor (which OpenCV gives as x,y); -1,-1 is the centre K//2 (OpenCV's default)\n"
+    "  --origin Y,X  scipy.ndimage's origin: the tap K//2 + origin, -(K//2) <= origin <=\n"
+    "          (K-1)//2.  Both need --mode same; without them 'same' places the kernel as\n"
+    "          scipy.signal does, one pixel off these for even kernels\n"
     "  SPEC    a named kernel (taps in correlation order, rows top to bottom):\n"
     "            identity             [1]\n"
     "            box:K, box:KHxKW     all 1/(KH*KW)\n"
@@ -56,6 +65,39 @@ static const char usage[] =
     "  OUTPUT  .npy float32 (OH,OW) or (OH,OW,N), or a picture .png or .jpg (quality 95) of\n"
     "          1 or 3 maps (clamped to 0..255, or min..max stretched with --normalize)\n"
     MAX_MEMORY_USAGE;
+
+/* "Y,X": two integers. */
+static bool parse_pair(const char *text, int64_t *y, int64_t *x)
+{
+    char *end;
+    long long a = strtoll(text, &end, 10);
+    if (end == text || *end != ',') return false;
+    const char *second = end + 1;
+    long long b = strtoll(second, &end, 10);
+    if (end == second || *end != '\0') return false;
+    *y = a;
+    *x = b;
+    return true;
+}
+
+/* --anchor or --origin's value; false after printing why. */
+static bool take_anchor(apply_options *o, const char *v, bool origin)
+{
+    const char *option = origin ? "--origin" : "--anchor";
+    if (o->has_anchor) {
+        cli_error("apply: give --anchor or --origin once");
+        return false;
+    }
+    if (!parse_pair(v, &o->anchor_y, &o->anchor_x)) {
+        char shown[CB_SHOWN_PATH_SIZE];
+        cb_shown_path(v, shown, sizeof shown);
+        cli_error("apply: %s must be Y,X (two integers), not '%s'", option, shown);
+        return false;
+    }
+    o->has_anchor = true;
+    o->anchor_is_origin = origin;
+    return true;
+}
 
 /* Parses argv; returns 0 when the command should go on, else an exit status (-1 for --help). */
 static int parse_options(int argc, char **argv, apply_options *o)
@@ -77,6 +119,10 @@ static int parse_options(int argc, char **argv, apply_options *o)
             o->normalize = true;
         } else if (strcmp(argv[i], "--grey") == 0 || strcmp(argv[i], "--gray") == 0) {
             o->grey = true;
+        } else if (cli_take(argc, argv, &i, "--anchor", &v, &missing)) {
+            if (v && !take_anchor(o, v, false)) return 2;
+        } else if (cli_take(argc, argv, &i, "--origin", &v, &missing)) {
+            if (v && !take_anchor(o, v, true)) return 2;
         } else if (cli_take(argc, argv, &i, "--threads", &v, &missing)) {
             int64_t threads;
             if (v && !cli_int("--threads", v, 1, 1024, &threads, why, sizeof why))
@@ -130,6 +176,8 @@ static int parse_options(int argc, char **argv, apply_options *o)
     if (!o->kernel[0]) return cli_error("apply: --kernel: empty value");
     char shown[CB_SHOWN_PATH_SIZE];
     cb_shown_path(o->output, shown, sizeof shown);
+    if (o->has_anchor && o->problem.mode != CB_MODE_SAME)
+        return cli_error("apply: --anchor and --origin place a 'same' output: use --mode same");
     if (!path_has_extension(o->output, ".npy") && !path_has_extension(o->output, ".png") &&
         !path_has_extension(o->output, ".jpg") && !path_has_extension(o->output, ".jpeg"))
         return cli_error("apply: output %s must end in .npy, .png or .jpg", shown);
@@ -189,12 +237,65 @@ static bool planar_to_image(const float *planar, int64_t n, int64_t oh, int64_t 
     return true;
 }
 
+/* The anchor (ay, ax) as a kernel tap; false with a reason when it lies outside the kernel. */
+static bool resolve_anchor(const apply_options *o, int64_t *ay, int64_t *ax, char *why,
+                           size_t why_size)
+{
+    const int64_t KH = o->problem.KH, KW = o->problem.KW;
+    if (o->anchor_is_origin) {
+        if (o->anchor_y < -(KH / 2) || o->anchor_y > (KH - 1) / 2 || o->anchor_x < -(KW / 2) ||
+            o->anchor_x > (KW - 1) / 2) {
+            snprintf(why, why_size, "--origin %lld,%lld is outside -(K//2)..(K-1)//2 for a "
+                     "%lldx%lld kernel", (long long)o->anchor_y, (long long)o->anchor_x,
+                     (long long)KH, (long long)KW);
+            return false;
+        }
+        *ay = KH / 2 + o->anchor_y;
+        *ax = KW / 2 + o->anchor_x;
+        return true;
+    }
+    *ay = o->anchor_y == -1 ? KH / 2 : o->anchor_y;
+    *ax = o->anchor_x == -1 ? KW / 2 : o->anchor_x;
+    if (*ay < 0 || *ay >= KH || *ax < 0 || *ax >= KW) {
+        snprintf(why, why_size, "--anchor %lld,%lld is outside the %lldx%lld kernel",
+                 (long long)o->anchor_y, (long long)o->anchor_x, (long long)KH, (long long)KW);
+        return false;
+    }
+    return true;
+}
+
+static int anchored_run(const apply_options *o, const float *planar, const kernel_bank *bank,
+                        int64_t ay, int64_t ax, const cb_shape *s);
+
+/* An anchored 'same' output is a slice of the 'full' one, which holds every placement:
+ * out[i][j] = full[i*SY + KH-1-ay][j*SX + KW-1-ax] (stride kept).  In place of planar output
+ * of the same problem; full is N x (H+KH-1) x (W+KW-1). */
+static void anchored_slice(const cb_problem *p, int64_t ay, int64_t ax, const float *full,
+                           const cb_shape *s, float *out)
+{
+    const int64_t FH = p->H + p->KH - 1, FW = p->W + p->KW - 1;
+    for (int64_t n = 0; n < p->N; n++)
+        for (int64_t i = 0; i < s->OH; i++)
+            for (int64_t j = 0; j < s->OW; j++)
+                out[(n * s->OH + i) * s->OW + j] =
+                    full[(n * FH + i * p->SY + p->KH - 1 - ay) * FW + j * p->SX + p->KW - 1 - ax];
+}
+
 static int convolve_and_write(const apply_options *o, const float *planar, const kernel_bank *bank)
 {
     char why[CB_WHY_SIZE];
     cb_shape s;
     if (cb_problem_shape(&o->problem, &s, why, sizeof why) != CB_OK)
         return cli_error("apply: %s", why);
+    int64_t ay = 0, ax = 0;
+    if (o->has_anchor) {
+        if (!resolve_anchor(o, &ay, &ax, why, sizeof why)) return cli_error("apply: %s", why);
+        cb_shape same1;
+        cb_problem stride1 = o->problem;
+        stride1.SY = stride1.SX = 1;
+        cb_problem_shape(&stride1, &same1, NULL, 0);
+        if (same1.row0 != -ay || same1.col0 != -ax) return anchored_run(o, planar, bank, ay, ax, &s);
+    }
     float *out_planar = malloc((size_t)s.output_elems * sizeof(float));
     if (!out_planar) return cli_error("apply: out of memory for the output");
     cb_plan *plan;
@@ -235,6 +336,47 @@ static bool to_grey(float_array *image, char *why, size_t why_size)
     image->ndim = 2;
     image->count = pixels;
     return true;
+}
+
+/* --anchor/--origin where SciPy's 'same' places the kernel elsewhere: the 'full' output at
+ * stride 1, then the anchored slice of it, written as convolve_and_write writes. */
+static int anchored_run(const apply_options *o, const float *planar, const kernel_bank *bank,
+                        int64_t ay, int64_t ax, const cb_shape *s)
+{
+    char why[CB_WHY_SIZE];
+    cb_problem full = o->problem;
+    full.mode = CB_MODE_FULL;
+    full.SY = full.SX = 1;
+    cb_shape fs;
+    if (cb_problem_shape(&full, &fs, why, sizeof why) != CB_OK) return cli_error("apply: %s", why);
+    float *full_out = malloc((size_t)fs.output_elems * sizeof(float));
+    float *out_planar = malloc((size_t)s->output_elems * sizeof(float));
+    if (!full_out || !out_planar) {
+        free(full_out);
+        free(out_planar);
+        return cli_error("apply: out of memory for the output");
+    }
+    cb_plan *plan;
+    cb_status st = cb_plan_create(o->impl, &full, bank->weights, &o->plan_options, &plan, why,
+                                  sizeof why);
+    if (st != CB_OK) {
+        free(full_out);
+        free(out_planar);
+        return cli_error("apply: %s: %s%s", o->impl, why,
+                         st == CB_ERR_MEMORY_LIMIT ? " (--max-memory)" : "");
+    }
+    cb_plan_run(plan, planar, full_out);
+    cb_plan_destroy(plan);
+    anchored_slice(&o->problem, ay, ax, full_out, s, out_planar);
+    free(full_out);
+    float_array result;
+    bool ok = planar_to_image(out_planar, o->problem.N, s->OH, s->OW, &result);
+    free(out_planar);
+    if (!ok) return cli_error("apply: out of memory for the output");
+    if (path_has_extension(o->output, ".npy")) ok = npy_write(o->output, &result, why, sizeof why);
+    else ok = picture_write(o->output, &result, o->normalize, why, sizeof why);
+    float_array_free(&result);
+    return ok ? 0 : cli_error("apply: %s", why);
 }
 
 /* Everything is sized from the headers of the input and the kernel file, checked against

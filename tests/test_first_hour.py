@@ -8,7 +8,10 @@
     nothing is written;
   - bench --sizes and --ksizes take HxW items; a malformed one is refused;
   - bench without --problems finds data/smoke.txt from any folder;
-  - make peers names the bench CSV it compares with, the newest one when none is given.
+  - make peers names the bench CSV it compares with, the newest one when none is given;
+  - apply --anchor Y,X equals cv2.filter2D with that anchor, and --origin Y,X equals
+    scipy.ndimage.correlate with that origin, on random odd and even kernels and every
+    boundary each of them has; SciPy's placement stays the default; bad anchors refused.
 
 Usage: tests/test_first_hour.py build/convbench"""
 
@@ -107,7 +110,62 @@ def main():
         named = subprocess.run(["make", "--no-print-directory", "-n", "-C", ROOT, "peers",
                                 "BENCH_CSV=results/named.csv"], capture_output=True, text=True)
         expect("against results/named.csv" in named.stdout, "make peers BENCH_CSV=... uses it")
+    check_anchors()
     return report("test_first_hour")
+
+
+def check_anchors():
+    import cv2
+    import scipy.ndimage
+    import scipy.signal
+    rng = np.random.default_rng(15)
+    borders = {"constant": cv2.BORDER_CONSTANT, "symmetric": cv2.BORDER_REFLECT,
+               "mirror": cv2.BORDER_REFLECT_101, "replicate": cv2.BORDER_REPLICATE}
+    modes = {"constant": "constant", "symmetric": "reflect", "mirror": "mirror",
+             "replicate": "nearest", "wrap": "wrap"}
+    with tempfile.TemporaryDirectory() as tmp:
+        image, kernel, out = (os.path.join(tmp, n) for n in ("i.npy", "k.npy", "o.npy"))
+        wrong = cases = 0
+        for shape in ((3, 3), (4, 4), (2, 5), (6, 3), (5, 5)):
+            x = rng.integers(0, 16, (int(rng.integers(8, 20)), int(rng.integers(8, 20))))
+            k = rng.integers(-3, 4, shape)
+            np.save(image, x.astype(np.float32))
+            np.save(kernel, k.astype(np.float32))
+            for boundary in modes:
+                anchors = [(-1, -1), (0, 0), (shape[0] - 1, shape[1] - 1),
+                           (int(rng.integers(shape[0])), int(rng.integers(shape[1])))]
+                expected_list = []
+                if boundary in borders:
+                    for ay, ax in anchors:
+                        expected_list.append((["--anchor", f"{ay},{ax}"], cv2.filter2D(
+                            x.astype(np.float32), -1, k.astype(np.float32), anchor=(ax, ay),
+                            borderType=borders[boundary])))
+                for oy in sorted({0, -(shape[0] // 2), (shape[0] - 1) // 2}):
+                    ox = int(rng.integers(-(shape[1] // 2), (shape[1] - 1) // 2 + 1))
+                    expected_list.append((["--origin", f"{oy},{ox}"], scipy.ndimage.correlate(
+                        x.astype(np.float64), k.astype(np.float64), mode=modes[boundary],
+                        origin=(oy, ox))))
+                for option, expected in expected_list:
+                    result = run("apply", "--kernel", kernel, "--boundary", boundary, *option,
+                                 "--impl", "direct__avx2", image, out)
+                    cases += 1
+                    if result.returncode != 0 or not np.array_equal(np.load(out), expected):
+                        wrong += 1
+                        print(f"  anchored {shape} {boundary} {option}: {result.stderr.strip()}")
+            # the default stays SciPy's placement
+            result = run("apply", "--kernel", kernel, "--impl", "direct__avx2", image, out)
+            expect(result.returncode == 0 and np.array_equal(
+                np.load(out), scipy.signal.correlate2d(x, k, "same")),
+                f"without an anchor, 'same' is scipy.signal's for {shape}")
+        expect(wrong == 0 and cases > 100, f"--anchor and --origin: {wrong} of {cases} differ "
+               "from cv2.filter2D / scipy.ndimage.correlate")
+        for args, needle in ((["--anchor", "3,0"], "outside"), (["--origin", "2,0"], "outside"),
+                             (["--anchor", "1"], "Y,X"), (["--anchor", "a,b"], "Y,X"),
+                             (["--anchor", "1,1", "--origin", "0,0"], "once"),
+                             (["--anchor", "1,1", "--mode", "valid"], "--mode same")):
+            one_line_refusal(run("apply", "--kernel", "box:3", *args, image,
+                                 os.path.join(tmp, "never.npy")), needle, f"apply {args}",
+                             os.path.join(tmp, "never.npy"))
 
 
 if __name__ == "__main__":
