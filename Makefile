@@ -136,6 +136,8 @@ test-cli: $(PROGRAM) data
 	$(PYTHON) tests/cli_match.py $(PROGRAM)
 	$(PYTHON) tests/test_hardening.py $(PROGRAM)
 	$(PYTHON) tests/test_named_kernels.py $(PROGRAM)
+	$(PYTHON) tests/test_first_hour.py $(PROGRAM)
+	$(if $(filter 1,$(SANITIZE)),,$(PYTHON) tests/test_readme_examples.py)
 
 test-bench: $(PROGRAM)
 	@test -n "$(PYTHON)" || { echo "no Python with numpy and scipy: run 'make deps'" >&2; exit 1; }
@@ -206,17 +208,26 @@ examples: data
 # matchTemplate on the template-matching problems, then each target's measured ratio printed
 # (all written to results/).
 # The peers files go beside the bench CSV (results/ by default), where check_targets reads them.
+# The bench CSV: BENCH_CSV when given (make peers BENCH_CSV=...), else the newest bench CSV in
+# results/ (peers files left out), whatever its date; the recipe says which.  Then the Python
+# calling overhead (scripts/python_overhead.py) beside it.
 PEER_SETS = data/grid.txt,data/filters.txt
 ONEDNN_SET = data/cnn.txt
 MATCH_SET = data/match.txt
-PEERS_CSV = $(dir $(BENCH_CSV))peers-$(notdir $(BENCH_CSV))
+NEWEST_BENCH_CSV = $(firstword $(shell ls -t results/*.csv 2>/dev/null | grep -v '/peers-'))
+PEERS_BENCH = $(if $(filter command line environment,$(origin BENCH_CSV)),$(BENCH_CSV),$(or \
+	$(NEWEST_BENCH_CSV),$(BENCH_CSV)))
+PEERS_CSV = $(dir $(PEERS_BENCH))peers-$(notdir $(PEERS_BENCH))
 peers: all $(ONEDNN_PEER)
-	$(PYTHON) scripts/compare_peers.py --bench $(BENCH_CSV) --problems $(PEER_SETS) \
+	@test -f "$(PEERS_BENCH)" || { echo "make peers: no bench CSV ($(PEERS_BENCH)): run make bench first" >&2; exit 2; }
+	@echo "make peers: against $(PEERS_BENCH)"
+	$(PYTHON) scripts/compare_peers.py --bench $(PEERS_BENCH) --problems $(PEER_SETS) \
 		--onednn $(ONEDNN_PEER) --cnn $(ONEDNN_SET) --match $(MATCH_SET) \
 		--csv $(PEERS_CSV) --out $(PEERS_CSV:.csv=.md)
-	$(PYTHON) scripts/check_targets.py $(BENCH_CSV) --peers $(PEERS_CSV) --cnn $(ONEDNN_SET) \
+	$(PYTHON) scripts/check_targets.py $(PEERS_BENCH) --peers $(PEERS_CSV) --cnn $(ONEDNN_SET) \
 		--match $(MATCH_SET) \
-		--out $(BENCH_CSV:.csv=-targets.txt)
+		--out $(PEERS_BENCH:.csv=-targets.txt)
+	$(PYTHON) scripts/python_overhead.py --program $(PROGRAM) | tee $(PEERS_BENCH:.csv=-python-overhead.txt)
 
 deps:
 	bash scripts/install-deps.sh

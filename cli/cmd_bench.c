@@ -16,6 +16,7 @@
 #include "problem_set.h"
 #include "timing.h"
 
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,7 +50,9 @@ static const char usage[] =
     "  --impl may name auto: a row timing the implementation auto chooses (the CSV's chosen\n"
     "  column), by the cost functions (--auto model, the default) or by timing the best\n"
     "  predicted once and remembering the winner in the cache directory (--auto measure).\n"
-    "  Without --problems or --sizes: data/smoke.txt.  --out defaults to\n"
+    "  --sizes and --ksizes take N (square) or HxW items (--sizes 512,768x1024 --ksizes 3,1x7).\n"
+    "  Without --problems or --sizes: data/smoke.txt (here, beside the program or in the\n"
+    "  installed share/convbench).  --out defaults to\n"
     "  results/<host>-<date>.csv.  An existing --out is continued only with --resume.\n"
     "  --shard I/N: only the cells (implementation x problem x threads) whose stable hash is\n"
     "  I modulo N, so N runs (a cluster's job array, 0 <= I < N) share a sweep and each\n"
@@ -94,16 +97,39 @@ static bool load_problem_files(const char *text, problem_list *problems, char *w
     return ok;
 }
 
+/* Each item of a --sizes or --ksizes list: N (square) or HxW; false with a reason. */
+static bool parse_size_list(const char *option, const char *text, int64_t max, int64_t *heights,
+                            int64_t *widths, int *count, char *why, size_t why_size)
+{
+    cli_list list;
+    if (!cli_list_split(option, text, &list, why, why_size)) return false;
+    bool ok = list.count <= MAX_LIST;
+    if (!ok) snprintf(why, why_size, "%s: at most %d values", option, MAX_LIST);
+    for (int i = 0; ok && i < list.count; i++) {
+        char *item = list.items[i], *x = strchr(item, 'x');
+        if (x) *x = '\0';
+        ok = cli_int(option, item, 1, max, &heights[i], why, why_size) &&
+             cli_int(option, x ? x + 1 : item, 1, max, &widths[i], why, why_size);
+        if (x) *x = 'x';
+    }
+    if (ok) *count = list.count;
+    cli_list_free(&list);
+    return ok;
+}
+
 /* --sizes x --ksizes over a template problem made of the other shape options. */
-static bool sweep_problems(const int64_t *sizes, int n_sizes, const int64_t *ksizes, int n_ksizes,
+static bool sweep_problems(const int64_t *heights, const int64_t *widths, int n_sizes,
+                           const int64_t *kheights, const int64_t *kwidths, int n_ksizes,
                            const cb_problem *template, problem_list *problems, char *why,
                            size_t why_size)
 {
     for (int s = 0; s < n_sizes; s++) {
         for (int k = 0; k < n_ksizes; k++) {
             named_problem np = {.problem = *template};
-            np.problem.H = np.problem.W = sizes[s];
-            np.problem.KH = np.problem.KW = ksizes[k];
+            np.problem.H = heights[s];
+            np.problem.W = widths[s];
+            np.problem.KH = kheights[k];
+            np.problem.KW = kwidths[k];
             if (cb_problem_shape(&np.problem, NULL, why, why_size) != CB_OK) return false;
             problem_default_name(&np.problem, np.name, sizeof np.name);
             if (!problem_list_add(problems, &np)) {
@@ -158,6 +184,27 @@ static bool parse_shape_option(const char *option, const char *v, cb_problem *t,
             snprintf(why, why_size, "unknown op '%s' (corr, conv)", shown);
     }
     return known;
+}
+
+/* The default problem set, data/smoke.txt: in the working folder, else beside the program
+ * (the repository's build/../data) or where `make install` put it (bin/../share/convbench). */
+static void default_problems(char *path, size_t size)
+{
+    snprintf(path, size, "data/smoke.txt");
+    if (access(path, R_OK) == 0) return;
+    char here[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", here, sizeof here - 1);
+    if (n <= 0) return;
+    here[n] = '\0';
+    char *slash = strrchr(here, '/');
+    if (!slash) return;
+    *slash = '\0';
+    static const char *const layouts[] = {"%s/../data/smoke.txt", "%s/../share/convbench/smoke.txt"};
+    for (size_t i = 0; i < sizeof layouts / sizeof layouts[0]; i++) {
+        snprintf(path, size, layouts[i], here);
+        if (access(path, R_OK) == 0) return;
+    }
+    snprintf(path, size, "data/smoke.txt"); /* the message names the usual place */
 }
 
 /* --shard I/N with 0 <= I < N. */
@@ -274,16 +321,24 @@ static int parse_options(int argc, char **argv, bench_options *o)
     if ((sizes_text != NULL) != (ksizes_text != NULL) || (shape_given && !sizes_text))
         return cli_error("bench: --sizes and --ksizes go together (shape options need them)");
     if (sizes_text) {
-        int64_t sizes[MAX_LIST], ksizes[MAX_LIST];
+        int64_t heights[MAX_LIST], widths[MAX_LIST], kheights[MAX_LIST], kwidths[MAX_LIST];
         int ns = 0, nk = 0;
-        if (!parse_int_list("--sizes", sizes_text, 1 << 20, sizes, &ns, why, sizeof why) ||
-            !parse_int_list("--ksizes", ksizes_text, 1 << 16, ksizes, &nk, why, sizeof why))
+        if (!parse_size_list("--sizes", sizes_text, 1 << 20, heights, widths, &ns, why,
+                             sizeof why) ||
+            !parse_size_list("--ksizes", ksizes_text, 1 << 16, kheights, kwidths, &nk, why,
+                             sizeof why))
             return cli_error("bench: %s", why);
-        if (!sweep_problems(sizes, ns, ksizes, nk, &template, &o->problems, why, sizeof why))
+        if (!sweep_problems(heights, widths, ns, kheights, kwidths, nk, &template, &o->problems,
+                            why, sizeof why))
             return cli_error("bench: %s", why);
-    } else if (!load_problem_files(problem_files ? problem_files : "data/smoke.txt", &o->problems,
-                                   why, sizeof why)) {
-        return cli_error("bench: %s", why);
+    } else if (problem_files) {
+        if (!load_problem_files(problem_files, &o->problems, why, sizeof why))
+            return cli_error("bench: %s", why);
+    } else {
+        char smoke[PATH_MAX + 64];
+        default_problems(smoke, sizeof smoke);
+        if (!load_problem_files(smoke, &o->problems, why, sizeof why))
+            return cli_error("bench: %s", why);
     }
     if (!o->out) {
         default_out_path(o->default_out, sizeof o->default_out);

@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 
 #include <stb/stb_image.h>
+#include <stb/stb_image_write.h>
 
 static bool fail_read(const char *path, const char *reason, char *why, size_t why_size)
 {
@@ -402,11 +403,13 @@ static bool fail_write(const char *path, const char *reason, char *why, size_t w
 }
 
 /* The channel count of an array a PNG can hold, or 0 when it cannot hold it. */
+/* A picture written holds one map (grey) or three (RGB): two or four maps would be read back
+ * as grey+alpha or RGBA, a different picture than the maps computed. */
 static int png_channels(const float_array *a)
 {
     if (a->ndim == 2)
         return 1;
-    if (a->ndim == 3 && a->shape[2] >= 1 && a->shape[2] <= 4)
+    if (a->ndim == 3 && (a->shape[2] == 1 || a->shape[2] == 3))
         return (int)a->shape[2];
     return 0;
 }
@@ -416,7 +419,8 @@ static bool check_png_shape(const char *path, const float_array *a, char *why, s
     char reason[256];
     int channels = png_channels(a);
     if (!channels) {
-        int used = snprintf(reason, sizeof reason, "a PNG needs an (H, W) or (H, W, C) array with 1-4 channels, got (");
+        int used = snprintf(reason, sizeof reason, "a picture holds one map (grey) or three (RGB): "
+                            "2 or 4 would read back as grey+alpha or RGBA; got (");
         for (int k = 0; k < a->ndim && k < FLOAT_ARRAY_MAX_DIMS && used > 0 && (size_t)used < sizeof reason; k++)
             used += snprintf(reason + used, sizeof reason - (size_t)used, "%s%" PRId64 "%s", k ? ", " : "", a->shape[k],
                              a->ndim == 1 ? "," : "");
@@ -513,6 +517,61 @@ bool picture_write_png(const char *path, const float_array *a, bool normalize, c
         return fail_write(path, first_errno ? strerror(first_errno) : "PNG encoding failed", why, why_size);
     }
     return atomic_file_commit(&af, why, why_size);
+}
+
+/* stb's JPEG encoder writes through this callback into the atomic file. */
+typedef struct {
+    FILE *fp;
+    int first_errno;
+} jpeg_sink;
+
+static void write_jpeg_bytes(void *context, void *data, int size)
+{
+    jpeg_sink *sink = context;
+    if (size > 0 && fwrite(data, 1, (size_t)size, sink->fp) != (size_t)size && !sink->first_errno)
+        sink->first_errno = errno ? errno : EIO;
+}
+
+bool picture_write_jpeg(const char *path, const float_array *a, bool normalize, char *why,
+                        size_t why_size)
+{
+    if (!a)
+        return fail_write(path, "no array to write", why, why_size);
+    if (!check_png_shape(path, a, why, why_size))
+        return false;
+    if (a->shape[0] > 65535 || a->shape[1] > 65535)
+        return fail_write(path, "a JPEG is at most 65535 pixels a side; write .png or .npy", why,
+                          why_size);
+    int height = (int)a->shape[0], width = (int)a->shape[1], channels = png_channels(a);
+    unsigned char *bytes = malloc((size_t)a->count);
+    if (!bytes)
+        return fail_write(path, "out of memory", why, why_size);
+    byte_mapping map = choose_mapping(a, normalize);
+    for (int64_t i = 0; i < a->count; i++)
+        bytes[i] = to_byte(a->data[i], map);
+    atomic_file af;
+    if (!atomic_file_open(&af, path, why, why_size)) {
+        free(bytes);
+        return false;
+    }
+    jpeg_sink sink = {af.fp, 0};
+    const int encoded = stbi_write_jpg_to_func(write_jpeg_bytes, &sink, width, height, channels,
+                                               bytes, PICTURE_JPEG_QUALITY);
+    free(bytes);
+    if (!encoded || sink.first_errno) {
+        atomic_file_abort(&af);
+        return fail_write(path, sink.first_errno ? strerror(sink.first_errno) : "JPEG encoding failed",
+                          why, why_size);
+    }
+    return atomic_file_commit(&af, why, why_size);
+}
+
+bool picture_write(const char *path, const float_array *a, bool normalize, char *why,
+                   size_t why_size)
+{
+    if (path_has_extension(path, ".jpg") || path_has_extension(path, ".jpeg"))
+        return picture_write_jpeg(path, a, normalize, why, why_size);
+    return picture_write_png(path, a, normalize, why, why_size);
 }
 
 bool path_has_extension(const char *path, const char *ext)

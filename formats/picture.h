@@ -32,11 +32,21 @@ bool picture_read_shape(const char *path, float_array *shape, uint64_t *read_byt
 bool picture_read_memory(const void *bytes, size_t size, const char *name, float_array *out, char *why,
                          size_t why_size);
 
-/* Writes an (H, W) or (H, W, C) array, C in 1..4, as an 8-bit PNG through atomic_file.  Values
+/* Writes an (H, W) or (H, W, C) array, C 1 or 3 (2 or 4 maps would read back as grey+alpha
+ * or RGBA, and are refused), as an 8-bit PNG through atomic_file.  Values
  * are rounded to nearest (halves up) and clamped to 0..255; NaN becomes 0, +inf 255, -inf 0.
  * With `normalize` the range of the finite values is first stretched linearly onto 0..255
  * (min to 0, max to 255; a constant array becomes all 0).  Failures leave no file behind. */
 bool picture_write_png(const char *path, const float_array *a, bool normalize, char *why, size_t why_size);
+
+/* The same mapping to 8 bits, encoded as a baseline JPEG of quality PICTURE_JPEG_QUALITY
+ * (stb_image_write; lossy: .png or .npy keep the values). */
+#define PICTURE_JPEG_QUALITY 95
+bool picture_write_jpeg(const char *path, const float_array *a, bool normalize, char *why,
+                        size_t why_size);
+/* picture_write_png or picture_write_jpeg by the path's extension (.jpg, .jpeg: JPEG). */
+bool picture_write(const char *path, const float_array *a, bool normalize, char *why,
+                   size_t why_size);
 
 /* True when path ends with ext (given with its dot, e.g. ".png"), ignoring case. */
 bool path_has_extension(const char *path, const char *ext);

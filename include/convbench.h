@@ -306,7 +306,7 @@ cb_status cb_convolve(const char *impl_name, const cb_problem *p, const float *i
  *   CB_MATCH_SQDIFF         sum (I - T)^2
  *   CB_MATCH_SQDIFF_NORMED  sum (I - T)^2 / sqrt(sum I^2 * sum T^2), capped at 1
  * (OpenCV's TM_CCOEFF, TM_CCOEFF_NORMED, TM_SQDIFF, TM_SQDIFF_NORMED.)  Undefined quotients
- * follow OpenCV 4.6's rule: a flat window (its variance at most 2^-40 of its sum of squares:
+ * follow OpenCV 4.6's rule: a flat window (its variance at most 2^-36 of its sum of squares:
  * rounding noise) scores 0 in ccoeff_normed, a flat template scores 1 everywhere; a window or
  * template of zeros scores 1 in sqdiff_normed; a rounded ccoeff_normed of magnitude 1 to
  * 1.125 becomes +-1, beyond that 0.  The correlation runs on any implementation of the table
