@@ -14,6 +14,7 @@
 #include "peak.h"
 #include "printable.h"
 #include "problem_set.h"
+#include "program_files.h"
 #include "timing.h"
 
 #include <limits.h>
@@ -187,24 +188,14 @@ static bool parse_shape_option(const char *option, const char *v, cb_problem *t,
 }
 
 /* The default problem set, data/smoke.txt: in the working folder, else beside the program
- * (the repository's build/../data) or where `make install` put it (bin/../share/convbench). */
+ * (the repository's data/) or where `make install` put it (share/convbench). */
 static void default_problems(char *path, size_t size)
 {
+    static const char *const beside[] = {"data/smoke.txt", "share/convbench/smoke.txt"};
     snprintf(path, size, "data/smoke.txt");
     if (access(path, R_OK) == 0) return;
-    char here[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", here, sizeof here - 1);
-    if (n <= 0) return;
-    here[n] = '\0';
-    char *slash = strrchr(here, '/');
-    if (!slash) return;
-    *slash = '\0';
-    static const char *const layouts[] = {"%s/../data/smoke.txt", "%s/../share/convbench/smoke.txt"};
-    for (size_t i = 0; i < sizeof layouts / sizeof layouts[0]; i++) {
-        snprintf(path, size, layouts[i], here);
-        if (access(path, R_OK) == 0) return;
-    }
-    snprintf(path, size, "data/smoke.txt"); /* the message names the usual place */
+    if (!program_file(beside, 2, path, size, NULL, 0))
+        snprintf(path, size, "data/smoke.txt"); /* the message names the usual place */
 }
 
 /* --shard I/N with 0 <= I < N. */

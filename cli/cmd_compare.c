@@ -6,6 +6,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 #include "commands.h"
+#include "program_files.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -14,34 +15,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static bool is_file(const char *path) { return access(path, R_OK) == 0; }
-
-/* The folder holding this program, from /proc/self/exe. */
-static bool program_folder(char *buf, size_t size)
-{
-    ssize_t n = readlink("/proc/self/exe", buf, size - 1);
-    if (n <= 0) return false;
-    buf[n] = '\0';
-    char *slash = strrchr(buf, '/');
-    if (!slash) return false;
-    *slash = '\0';
-    return true;
-}
-
 /* The script and the package folder: the repository's, or the installed ones. */
 static bool find_script(char *script, char *package, size_t size)
 {
-    char here[PATH_MAX];
-    if (!program_folder(here, sizeof here)) return false;
-    const char *layouts[][2] = {{"%s/../scripts/compare.py", "%s/../python"},
-                                {"%s/../share/convbench/compare.py",
-                                 "%s/../lib/python3/dist-packages"}};
-    for (size_t i = 0; i < sizeof layouts / sizeof layouts[0]; i++) {
-        snprintf(script, size, layouts[i][0], here);
-        snprintf(package, size, layouts[i][1], here);
-        if (is_file(script)) return true;
-    }
-    return false;
+    static const char *const scripts[] = {"scripts/compare.py", "share/convbench/compare.py"};
+    char base[PATH_MAX];
+    if (!program_file(scripts, 2, script, size, base, sizeof base)) return false;
+    const bool repository = strstr(script + strlen(base), "/scripts/") != NULL;
+    snprintf(package, size, "%s/%s", base, repository ? "python" : "lib/python3/dist-packages");
+    return true;
 }
 
 /* The first Python that imports what the script needs: $CONVBENCH_PYTHON, python3,
