@@ -595,13 +595,18 @@ def plot_roofline(rows, path, plt, styles, host_text):
                 linewidth=1.2, zorder=2)
         ax.text(x_low * 1.1, bandwidth * x_low * 1.25, f"bandwidth {significant(bandwidth)} GB/s",
                 fontsize=8, color="0.3", rotation=0)
+        # one roof per value: ISAs of equal peak (AVX2 and AVX-512 on Zen 4) share a label
+        roofs = {}
         for isa in ISAS:
-            if (isa, threads) not in peaks:
-                continue
-            peak = max(peaks[(isa, threads)])
+            if (isa, threads) in peaks:
+                roofs.setdefault(significant(max(peaks[(isa, threads)])), []).append(
+                    (isa, max(peaks[(isa, threads)])))
+        for text, isas in roofs.items():
+            peak = isas[0][1]
             ax.axhline(peak, color="0.5", linestyle="--", linewidth=1, zorder=1)
-            ax.text(x_high / 1.1, peak * 1.05, f"{isa} peak {significant(peak)} GFLOP/s",
-                    fontsize=8, color="0.35", ha="right")
+            ax.text(x_high / 1.1, peak * 1.05,
+                    f"{' = '.join(i for i, _ in isas)} peak {text} GFLOP/s", fontsize=8,
+                    color="0.35", ha="right")
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlim(x_low, x_high)
