@@ -264,9 +264,6 @@ static bool resolve_anchor(const apply_options *o, int64_t *ay, int64_t *ax, cha
     return true;
 }
 
-static int anchored_run(const apply_options *o, const float *planar, const kernel_bank *bank,
-                        int64_t ay, int64_t ax, const cb_shape *s);
-
 /* An anchored 'same' output is a slice of the 'full' one, which holds every placement:
  * out[i][j] = full[i*SY + KH-1-ay][j*SX + KW-1-ax] (stride kept).  In place of planar output
  * of the same problem; full is N x (H+KH-1) x (W+KW-1). */
@@ -281,33 +278,62 @@ static void anchored_slice(const cb_problem *p, int64_t ay, int64_t ax, const fl
                     full[(n * FH + i * p->SY + p->KH - 1 - ay) * FW + j * p->SX + p->KW - 1 - ax];
 }
 
+/* Plans and runs `run` (the problem itself, or for an anchor SciPy's placement misses, its
+ * stride-1 'full' output), into a new buffer; an exit status on failure. */
+static int run_problem(const apply_options *o, const cb_problem *run, const float *planar,
+                       const kernel_bank *bank, float **out)
+{
+    char why[CB_WHY_SIZE];
+    cb_shape s;
+    if (cb_problem_shape(run, &s, why, sizeof why) != CB_OK) return cli_error("apply: %s", why);
+    *out = malloc((size_t)s.output_elems * sizeof(float));
+    if (!*out) return cli_error("apply: out of memory for the output");
+    cb_plan *plan;
+    cb_status st = cb_plan_create(o->impl, run, bank->weights, &o->plan_options, &plan, why,
+                                  sizeof why);
+    if (st != CB_OK) {
+        free(*out);
+        *out = NULL;
+        return cli_error("apply: %s: %s%s", o->impl, why,
+                         st == CB_ERR_MEMORY_LIMIT ? " (--max-memory)" : "");
+    }
+    cb_plan_run(plan, planar, *out);
+    cb_plan_destroy(plan);
+    return 0;
+}
+
 static int convolve_and_write(const apply_options *o, const float *planar, const kernel_bank *bank)
 {
     char why[CB_WHY_SIZE];
     cb_shape s;
     if (cb_problem_shape(&o->problem, &s, why, sizeof why) != CB_OK)
         return cli_error("apply: %s", why);
+    /* an anchor SciPy's 'same' misses: the stride-1 'full' output, then the anchored slice */
     int64_t ay = 0, ax = 0;
+    bool slice = false;
+    cb_problem run = o->problem;
     if (o->has_anchor) {
         if (!resolve_anchor(o, &ay, &ax, why, sizeof why)) return cli_error("apply: %s", why);
         cb_shape same1;
         cb_problem stride1 = o->problem;
         stride1.SY = stride1.SX = 1;
         cb_problem_shape(&stride1, &same1, NULL, 0);
-        if (same1.row0 != -ay || same1.col0 != -ax) return anchored_run(o, planar, bank, ay, ax, &s);
+        slice = same1.row0 != -ay || same1.col0 != -ax;
+        if (slice) {
+            run = stride1;
+            run.mode = CB_MODE_FULL;
+        }
     }
-    float *out_planar = malloc((size_t)s.output_elems * sizeof(float));
-    if (!out_planar) return cli_error("apply: out of memory for the output");
-    cb_plan *plan;
-    cb_status st = cb_plan_create(o->impl, &o->problem, bank->weights, &o->plan_options, &plan,
-                                  why, sizeof why);
-    if (st != CB_OK) {
+    float *out_planar;
+    int status = run_problem(o, &run, planar, bank, &out_planar);
+    if (status) return status;
+    if (slice) {
+        float *sliced = malloc((size_t)s.output_elems * sizeof(float));
+        if (sliced) anchored_slice(&o->problem, ay, ax, out_planar, &s, sliced);
         free(out_planar);
-        return cli_error("apply: %s: %s%s", o->impl, why,
-                         st == CB_ERR_MEMORY_LIMIT ? " (--max-memory)" : "");
+        out_planar = sliced;
+        if (!out_planar) return cli_error("apply: out of memory for the output");
     }
-    cb_plan_run(plan, planar, out_planar);
-    cb_plan_destroy(plan);
     float_array result;
     bool ok = planar_to_image(out_planar, o->problem.N, s.OH, s.OW, &result);
     free(out_planar);
@@ -336,47 +362,6 @@ static bool to_grey(float_array *image, char *why, size_t why_size)
     image->ndim = 2;
     image->count = pixels;
     return true;
-}
-
-/* --anchor/--origin where SciPy's 'same' places the kernel elsewhere: the 'full' output at
- * stride 1, then the anchored slice of it, written as convolve_and_write writes. */
-static int anchored_run(const apply_options *o, const float *planar, const kernel_bank *bank,
-                        int64_t ay, int64_t ax, const cb_shape *s)
-{
-    char why[CB_WHY_SIZE];
-    cb_problem full = o->problem;
-    full.mode = CB_MODE_FULL;
-    full.SY = full.SX = 1;
-    cb_shape fs;
-    if (cb_problem_shape(&full, &fs, why, sizeof why) != CB_OK) return cli_error("apply: %s", why);
-    float *full_out = malloc((size_t)fs.output_elems * sizeof(float));
-    float *out_planar = malloc((size_t)s->output_elems * sizeof(float));
-    if (!full_out || !out_planar) {
-        free(full_out);
-        free(out_planar);
-        return cli_error("apply: out of memory for the output");
-    }
-    cb_plan *plan;
-    cb_status st = cb_plan_create(o->impl, &full, bank->weights, &o->plan_options, &plan, why,
-                                  sizeof why);
-    if (st != CB_OK) {
-        free(full_out);
-        free(out_planar);
-        return cli_error("apply: %s: %s%s", o->impl, why,
-                         st == CB_ERR_MEMORY_LIMIT ? " (--max-memory)" : "");
-    }
-    cb_plan_run(plan, planar, full_out);
-    cb_plan_destroy(plan);
-    anchored_slice(&o->problem, ay, ax, full_out, s, out_planar);
-    free(full_out);
-    float_array result;
-    bool ok = planar_to_image(out_planar, o->problem.N, s->OH, s->OW, &result);
-    free(out_planar);
-    if (!ok) return cli_error("apply: out of memory for the output");
-    if (path_has_extension(o->output, ".npy")) ok = npy_write(o->output, &result, why, sizeof why);
-    else ok = picture_write(o->output, &result, o->normalize, why, sizeof why);
-    float_array_free(&result);
-    return ok ? 0 : cli_error("apply: %s", why);
 }
 
 /* Everything is sized from the headers of the input and the kernel file, checked against

@@ -487,16 +487,18 @@ static unsigned char to_byte(float value, byte_mapping map)
     return (unsigned char)rounded;
 }
 
-bool picture_write_png(const char *path, const float_array *a, bool normalize, char *why, size_t why_size)
-{
-    if (!path)
-        path = "(null)";
-    if (!a)
-        return fail_write(path, "no array to write", why, why_size);
-    if (!check_png_shape(path, a, why, why_size))
-        return false;
-    int height = (int)a->shape[0], width = (int)a->shape[1], channels = png_channels(a);
+/* An encoder of 8-bit pixels into fp (png_write_pixels, jpeg_write_pixels): false on failure,
+ * with the errno of the first failed write in *first_errno (0 when the encoder failed
+ * otherwise). */
+typedef bool (*pixel_encoder)(FILE *fp, int width, int height, int channels,
+                              const unsigned char *pixels, int *first_errno);
 
+/* The shared path of the picture writers: the shape checked, the values mapped to bytes, the
+ * encoder writing through atomic_file; nothing left behind on failure. */
+static bool write_encoded(const char *path, const float_array *a, bool normalize,
+                          pixel_encoder encode, const char *format, char *why, size_t why_size)
+{
+    int height = (int)a->shape[0], width = (int)a->shape[1], channels = png_channels(a);
     unsigned char *bytes = malloc((size_t)a->count);
     if (!bytes)
         return fail_write(path, "out of memory", why, why_size);
@@ -509,14 +511,27 @@ bool picture_write_png(const char *path, const float_array *a, bool normalize, c
         free(bytes);
         return false;
     }
-    int first_errno;
-    const bool encoded = png_write_pixels(af.fp, width, height, channels, bytes, &first_errno);
+    int first_errno = 0;
+    const bool encoded = encode(af.fp, width, height, channels, bytes, &first_errno);
     free(bytes);
     if (!encoded) {
+        char reason[64];
+        snprintf(reason, sizeof reason, "%s encoding failed", format);
         atomic_file_abort(&af);
-        return fail_write(path, first_errno ? strerror(first_errno) : "PNG encoding failed", why, why_size);
+        return fail_write(path, first_errno ? strerror(first_errno) : reason, why, why_size);
     }
     return atomic_file_commit(&af, why, why_size);
+}
+
+bool picture_write_png(const char *path, const float_array *a, bool normalize, char *why, size_t why_size)
+{
+    if (!path)
+        path = "(null)";
+    if (!a)
+        return fail_write(path, "no array to write", why, why_size);
+    if (!check_png_shape(path, a, why, why_size))
+        return false;
+    return write_encoded(path, a, normalize, png_write_pixels, "PNG", why, why_size);
 }
 
 /* stb's JPEG encoder writes through this callback into the atomic file. */
@@ -532,9 +547,21 @@ static void write_jpeg_bytes(void *context, void *data, int size)
         sink->first_errno = errno ? errno : EIO;
 }
 
+static bool jpeg_write_pixels(FILE *fp, int width, int height, int channels,
+                              const unsigned char *pixels, int *first_errno)
+{
+    jpeg_sink sink = {fp, 0};
+    const int encoded = stbi_write_jpg_to_func(write_jpeg_bytes, &sink, width, height, channels,
+                                               pixels, PICTURE_JPEG_QUALITY);
+    *first_errno = sink.first_errno;
+    return encoded && !sink.first_errno;
+}
+
 bool picture_write_jpeg(const char *path, const float_array *a, bool normalize, char *why,
                         size_t why_size)
 {
+    if (!path)
+        path = "(null)";
     if (!a)
         return fail_write(path, "no array to write", why, why_size);
     if (!check_png_shape(path, a, why, why_size))
@@ -542,28 +569,7 @@ bool picture_write_jpeg(const char *path, const float_array *a, bool normalize, 
     if (a->shape[0] > 65535 || a->shape[1] > 65535)
         return fail_write(path, "a JPEG is at most 65535 pixels a side; write .png or .npy", why,
                           why_size);
-    int height = (int)a->shape[0], width = (int)a->shape[1], channels = png_channels(a);
-    unsigned char *bytes = malloc((size_t)a->count);
-    if (!bytes)
-        return fail_write(path, "out of memory", why, why_size);
-    byte_mapping map = choose_mapping(a, normalize);
-    for (int64_t i = 0; i < a->count; i++)
-        bytes[i] = to_byte(a->data[i], map);
-    atomic_file af;
-    if (!atomic_file_open(&af, path, why, why_size)) {
-        free(bytes);
-        return false;
-    }
-    jpeg_sink sink = {af.fp, 0};
-    const int encoded = stbi_write_jpg_to_func(write_jpeg_bytes, &sink, width, height, channels,
-                                               bytes, PICTURE_JPEG_QUALITY);
-    free(bytes);
-    if (!encoded || sink.first_errno) {
-        atomic_file_abort(&af);
-        return fail_write(path, sink.first_errno ? strerror(sink.first_errno) : "JPEG encoding failed",
-                          why, why_size);
-    }
-    return atomic_file_commit(&af, why, why_size);
+    return write_encoded(path, a, normalize, jpeg_write_pixels, "JPEG", why, why_size);
 }
 
 bool picture_write(const char *path, const float_array *a, bool normalize, char *why,

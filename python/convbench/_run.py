@@ -28,7 +28,7 @@ def as_float32(array):
 
 
 def choice(value, names, what):
-    """The position of value among names (a dict of aliases to positions is accepted too)."""
+    """The position of value among names, or for a dict of aliases the value it maps to."""
     if isinstance(names, dict):
         if value in names:
             return names[value]
@@ -100,12 +100,12 @@ def output_array(out, shape, inputs):
     return out
 
 
-def run(problem, image, weights, impl="auto", opt=None, out=None, out_shape=None, shape=None):
+def run(problem, image, weights, impl="auto", opt=None, out=None, shape=None):
     """Plans impl for problem with these (float32, C-contiguous) weights, runs it once on image
-    into the output (N x OH x OW floats, or out_shape), and releases the plan.  Returns the
+    into the output (N x OH x OW floats, or `out` of as many), and releases the plan.  Returns the
     output and the name of the implementation that ran.  shape: the problem's, when known."""
     shape = shape or shape_of(problem)
-    result = output_array(out, out_shape or (problem.N, shape.OH, shape.OW),
+    result = output_array(out, out.shape if out is not None else (problem.N, shape.OH, shape.OW),
                           (image, weights))
     if result.size != shape.output_elems:
         raise ValueError(f"out: {result.size} values, the problem makes {shape.output_elems}")
@@ -156,5 +156,3 @@ def anchored(image, kernel, anchor, boundary, fill, impl, opt, out, op="corr"):
     result[...] = planes[0] if image.ndim == 2 else np.moveaxis(planes, 0, 2)
     return result
 
-
-MODES_CNN = {"valid": "valid", "same": "same"}

@@ -8,6 +8,8 @@ import numpy as np
 
 from . import _run
 
+PADDINGS = ("valid", "same")  # the library's modes a string padding names
+
 
 def conv2d(x, w, stride=1, padding="valid", groups=1, *, impl="auto", threads=1, out=None):
     """The layer's output, float32 (N, OH, OW)."""
@@ -23,8 +25,7 @@ def conv2d(x, w, stride=1, padding="valid", groups=1, *, impl="auto", threads=1,
                          ", KH, KW) with N a multiple of groups)")
     stride = _run.pair(stride, "stride")
     if isinstance(padding, str):
-        mode = _run.MODES_CNN[padding] if padding in _run.MODES_CNN else _run.choice(
-            padding, _run.MODES_CNN, "padding")
+        mode = PADDINGS[_run.choice(padding, PADDINGS, "padding")]
         planar = _run.as_float32(image)
     else:
         py, px = _run.pair(padding, "padding")

@@ -29,8 +29,7 @@ def _problem(weights_shape, image_shape, mode, boundary, fillvalue, op, stride, 
     if per_group * groups != C:
         raise ValueError(f"weights {tuple(weights_shape)} do not fit {C} channels in {groups} "
                          "groups")
-    rule = BOUNDARIES[boundary] if boundary in BOUNDARIES else _run.choice(
-        boundary, BOUNDARIES, "boundary")
+    rule = _run.choice(boundary, BOUNDARIES, "boundary")
     _run.choice(mode, ("valid", "same", "full"), "mode")
     _run.choice(op, ("corr", "conv"), "op")
     return _run.make_problem(int(C), int(H), int(W), int(N), int(groups), int(KH), int(KW),

@@ -24,8 +24,7 @@ def _filter2d(in1, in2, mode, boundary, fillvalue, impl, threads, stride, out, o
     image = _run.real_array(in1, "in1", (2,))
     kernel = _run.real_array(in2, "in2", (2,))
     _run.choice(mode, MODES, "mode")
-    rule = BOUNDARIES[boundary] if boundary in BOUNDARIES else _run.choice(
-        boundary, BOUNDARIES, "boundary")
+    rule = _run.choice(boundary, BOUNDARIES, "boundary")
     if not np.isscalar(fillvalue) or np.iscomplexobj(fillvalue):
         raise ValueError(f"fillvalue must be a real scalar, not {fillvalue!r}")
     reverse = False
