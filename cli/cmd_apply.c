@@ -208,6 +208,9 @@ static bool apply_memory_fits(const apply_options *o, const cb_shape *s, uint64_
     cb_workspace_add(&image, s->input_elems, sizeof(float));
     cb_workspace_add(&bank, s->weight_elems, sizeof(float));
     cb_workspace_add(&output, s->output_elems, sizeof(float));
+    if (o->has_anchor) /* at most also the stride-1 'full' output it is sliced from */
+        cb_workspace_add(&output, o->problem.N * (o->problem.H + o->problem.KH - 1) *
+                                      (o->problem.W + o->problem.KW - 1), sizeof(float));
     if (!path_has_extension(o->output, ".npy")) cb_workspace_add(&png, s->output_elems, 2);
     char plan_why[CB_WHY_SIZE];
     /* a plan that cannot be made is reported by cb_plan_create, after this */
