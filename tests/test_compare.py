@@ -22,7 +22,8 @@ import tempfile
 from tally import expect, report
 
 CONVBENCH = os.path.abspath(sys.argv[1])
-IMPLS = "direct__avx2,direct__avx512,fft__fftw,im2col__openblas"
+IMPLS = ("naive__scalar,direct__avx2,direct__avx512,fft__fftw,im2col__openblas,depthwise__avx2,"
+         "depthwise__avx512")  # the slowed one a minority, as a regression usually is
 SLOWED = "fft__fftw"
 
 
